@@ -1,0 +1,265 @@
+//! Records passed between the stages above the parsers: what the pipeline found (one
+//! [`PduRecord`] per MMS PDU on the wire), what correlation made of them ([`Transaction`]), and
+//! the whole [`Analysis`] of a capture that the TUI and the exports read.
+//!
+//! Field names here are the JSON keys users script against (`mmscope pdus --json`,
+//! `mmscope transactions --json`): a key, once named, never changes its meaning.
+
+use crate::tree::Dissection;
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+
+/// Capture timestamp: seconds and nanoseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub fn as_f64(self) -> f64 {
+        self.secs as f64 + self.nanos as f64 / 1e9
+    }
+
+    /// Seconds from `self` to `later` (negative if `later` is earlier).
+    pub fn seconds_until(self, later: Timestamp) -> f64 {
+        (later.secs - self.secs) as f64 + (later.nanos as f64 - self.nanos as f64) / 1e9
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}
+
+/// How an MMS PDU travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    /// HTTP/1.x body (MM1 over HTTP, or the gateway's leg to the MMSC).
+    Http,
+    /// WSP over WTP (connection-oriented, UDP 9201) or connectionless WSP (UDP 9200).
+    Wsp,
+    /// WSP Push / ConfirmedPush (WAP push to the handset, UDP 2948 or in a session).
+    WspPush,
+    /// A PAP push submission (multipart/related HTTP POST to a Push Proxy Gateway).
+    Pap,
+    /// A raw PDU file given to `mmscope decode`.
+    File,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Wsp => "wsp",
+            Transport::WspPush => "wsp-push",
+            Transport::Pap => "pap",
+            Transport::File => "file",
+        }
+    }
+}
+
+/// The request or reply an MMS PDU came with (HTTP or WSP).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Carrier {
+    /// "POST", "GET", "Reply", "Push", "ConfirmedPush", …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// HTTP status code, or the WSP reply status mapped to its HTTP equivalent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Request line or status line as a human reads it.
+    pub summary: String,
+    /// Identifies the exchange this PDU belongs to within its flow, so that a request and its
+    /// response can be paired: (flow id, exchange number) for HTTP, (peer, WTP TID) for WSP.
+    #[serde(skip)]
+    pub exchange: Option<(u64, u64)>,
+    /// True for a response/reply, false for a request.
+    pub is_response: bool,
+}
+
+/// One body part of an MMS message, as listed in `parts` of `mmscope pdus --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartSummary {
+    pub content_type: String,
+    pub size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_id: Option<String>,
+}
+
+/// The headline fields of an MMS PDU, lifted out of its dissector tree.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MmsSummary {
+    /// OMA name, e.g. "m-send-req"; "unknown-0xNN" for a type code not in the tables.
+    pub message_type: Option<String>,
+    #[serde(skip)]
+    pub message_type_code: Option<u8>,
+    pub transaction_id: Option<String>,
+    pub message_id: Option<String>,
+    /// "1.2"
+    pub mms_version: Option<String>,
+    /// Address, or "<insert-address-token>" when the client asked the MMSC to insert it.
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bcc: Vec<String>,
+    pub content_location: Option<String>,
+    pub subject: Option<String>,
+    /// Absolute Date header, seconds since the epoch.
+    pub date: Option<i64>,
+    /// X-Mms-Status name (m-notifyresp-ind, m-delivery-ind), e.g. "Retrieved".
+    pub status: Option<String>,
+    /// X-Mms-Response-Status name, e.g. "Ok", "Error-service-denied".
+    pub response_status: Option<String>,
+    pub response_text: Option<String>,
+    /// X-Mms-Retrieve-Status name.
+    pub retrieve_status: Option<String>,
+    /// X-Mms-Read-Status name.
+    pub read_status: Option<String>,
+    pub message_size: Option<u64>,
+    /// Content-Type of the body (media type only).
+    pub content_type: Option<String>,
+    pub parts: Vec<PartSummary>,
+    /// Number of expert notes of severity error in the PDU's tree.
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+/// One MMS PDU found on the wire.
+#[derive(Debug, Clone, Serialize)]
+pub struct PduRecord {
+    /// Position in capture order, 0-based.
+    pub index: usize,
+    /// Number of the frame that completed the PDU (1-based, as Wireshark counts).
+    pub frame: u64,
+    /// Every frame that carried bytes of the PDU.
+    pub frames: Vec<u64>,
+    pub time: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub carrier: Carrier,
+    #[serde(flatten)]
+    pub mms: MmsSummary,
+    /// Set when this PDU is the same bytes sent again (WTP RID, TCP/HTTP retransmission, a
+    /// duplicate of record `index`), so it is flagged and not double-counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retransmission_of: Option<usize>,
+    /// Transport-level problems met on the way (gaps, missing WTP segments, decompression
+    /// errors), each saying where.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transport_notes: Vec<String>,
+    /// The full decode: carrier layers and the MMS PDU. Dropped by the streaming batch path
+    /// once the record is printed.
+    #[serde(skip)]
+    pub dissection: Dissection,
+}
+
+impl PduRecord {
+    pub fn src_ip(&self) -> IpAddr {
+        self.src.ip()
+    }
+}
+
+/// How a transaction ended, said plainly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Completed with a success status ("Ok", "Retrieved", …).
+    Ok,
+    /// Completed with an error status; the status name is in `Transaction::status`.
+    Failed,
+    /// Started but its closing PDU is not in the capture (capture ended or PDU lost).
+    Incomplete,
+    /// A response or indication whose request is not in the capture.
+    Orphan,
+}
+
+/// Kinds of MMS transaction (OMA-MMS-CTR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransactionKind {
+    /// m-send-req → m-send-conf
+    Send,
+    /// m-notification-ind → m-notifyresp-ind
+    Notification,
+    /// GET Content-Location → m-retrieve-conf → m-acknowledge-ind
+    Retrieve,
+    /// m-delivery-ind (to the originator)
+    DeliveryReport,
+    /// m-read-rec-ind / m-read-orig-ind
+    ReadReport,
+    /// m-forward-req → m-forward-conf
+    Forward,
+    /// m-mbox-* req → conf
+    Mbox,
+    /// m-delete-req → m-delete-conf
+    Delete,
+    /// m-cancel-req → m-cancel-conf
+    Cancel,
+    /// PDUs that fit no known exchange
+    Other,
+}
+
+/// One MMS transaction as a lab engineer reasons about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Transaction {
+    /// Position in the analysis, 0-based.
+    pub index: usize,
+    pub kind: TransactionKind,
+    pub transaction_id: Option<String>,
+    pub message_id: Option<String>,
+    pub content_location: Option<String>,
+    /// Indices into `Analysis::pdus`, in capture order (retransmissions included, flagged there).
+    pub pdus: Vec<usize>,
+    /// Frame numbers of those PDUs, in order.
+    pub frames: Vec<u64>,
+    /// OMA message type names of those PDUs, in order.
+    pub message_types: Vec<String>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// Seconds from start to end.
+    pub duration: f64,
+    pub outcome: Outcome,
+    /// The status that decided the outcome (response/retrieve/status name), or a plain word
+    /// such as "incomplete" or "orphan".
+    pub status: String,
+    /// Endpoints involved, "ip:port", in order of first appearance.
+    pub endpoints: Vec<String>,
+    /// Message story this transaction belongs to (a message's whole life across transactions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub story: Option<usize>,
+}
+
+/// Counters shown in status lines and summaries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub packets: u64,
+    pub bytes: u64,
+    pub pdus: u64,
+    pub transactions: u64,
+    /// Frames or PDUs with an error (malformed, gap, undecodable).
+    pub errors: u64,
+}
+
+/// Everything known about a capture.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub source: String,
+    pub pdus: Vec<PduRecord>,
+    pub transactions: Vec<Transaction>,
+    pub stats: Stats,
+    /// Problems reading the capture itself (truncated record, unknown link type), each saying
+    /// where (frame number, file offset).
+    pub capture_notes: Vec<String>,
+}
