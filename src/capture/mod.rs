@@ -1,1 +1,3 @@
-//! (module under construction)
+//! Reading (and writing) packet captures.
+
+pub mod writer;

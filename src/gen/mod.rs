@@ -1,0 +1,1 @@
+//! Generator of large, realistic MMS captures for benchmarks and tests.
