@@ -15,7 +15,7 @@ pub mod codec;
 pub mod correlate;
 pub mod export;
 pub mod filter;
-pub mod gen;
+pub mod generator;
 pub mod http;
 pub mod mms;
 pub mod model;
