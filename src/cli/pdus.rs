@@ -27,8 +27,7 @@ pub fn run(args: Args) -> CliResult {
     let opts = Options::default();
     let mut sink = |event: Event| match event {
         Event::Pdu(pdu) => {
-            if write_error.is_some() || (pdu.retransmission_of.is_some() && !args.retransmissions)
-            {
+            if write_error.is_some() || (pdu.retransmission_of.is_some() && !args.retransmissions) {
                 return;
             }
             let r = if args.json {
@@ -56,7 +55,9 @@ pub fn run(args: Args) -> CliResult {
             return Err(e.into());
         }
     }
-    result.map(|_| ()).map_err(|e| e as Box<dyn std::error::Error>)
+    result
+        .map(|_| ())
+        .map_err(|e| e as Box<dyn std::error::Error>)
 }
 
 /// `frame  time  src -> dst  transport  type  tid  msgid  subject`
