@@ -481,12 +481,15 @@ pub fn looks_like_mms(bytes: &[u8]) -> bool {
     let mut pos = 2;
     let window = &bytes[..bytes.len().min(512)];
     let mut seen_version = false;
-    for _ in 0..3 {
+    for i in 0..3 {
         if pos >= window.len() {
             break;
         }
         let b = window[pos];
-        if b & 0x80 == 0 || field_name(b & 0x7F).is_none() {
+        // The header after the type is a well-known one (Transaction-Id or MMS-Version in a
+        // valid PDU); application headers (token-text) may follow.
+        let well_known = b & 0x80 != 0 && field_name(b & 0x7F).is_some();
+        if !well_known && (i == 0 || b & 0x80 != 0) {
             return false;
         }
         match fields::decode_field(&mut ctx, window, pos, Some(bytes[1])) {
