@@ -128,3 +128,112 @@ fn reorder_capture_reassembles_both_pdus() {
         }
     }
 }
+
+/// Where a PDU is expected: in a TCP direction or in one UDP datagram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Carrier {
+    C2S,
+    S2C,
+    Udp,
+}
+
+fn contains_pdu(d: &Decoded, pdu_bytes: &[u8], carrier: Carrier) -> bool {
+    match carrier {
+        Carrier::Udp => d.events.iter().any(|e| match e {
+            Event::Udp(u) => find(&u.payload, pdu_bytes).is_some(),
+            _ => false,
+        }),
+        Carrier::C2S | Carrier::S2C => {
+            let want = if carrier == Carrier::C2S {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
+            d.streams
+                .iter()
+                .any(|((_, dir), s)| *dir == want && find(&s.data, pdu_bytes).is_some())
+        }
+    }
+}
+
+#[test]
+fn every_capture_reassembles_its_pdus_without_gaps() {
+    use Carrier::*;
+    let h_all: &[(&str, Carrier)] = &[
+        ("h_send_req.mms", C2S),
+        ("h_send_conf.mms", S2C),
+        ("h_notifyresp_ind.mms", C2S),
+        ("h_retrieve_conf.mms", S2C),
+        ("h_acknowledge_ind.mms", C2S),
+    ];
+    let h_requests: &[(&str, Carrier)] = &[
+        ("h_send_req.mms", C2S),
+        ("h_notifyresp_ind.mms", C2S),
+        ("h_acknowledge_ind.mms", C2S),
+    ];
+    let cases: &[(&str, &[(&str, Carrier)])] = &[
+        ("http_mm1_basic.pcapng", h_all),
+        ("http_mm1_basic.pcap", h_all),
+        ("http_mm1_keepalive.pcapng", h_all),
+        ("http_mm1_ipv6.pcapng", h_all),
+        ("any_sll2_http_mm1.pcapng", h_all),
+        // Responses there are chunked / gzipped: only the request bodies are verbatim.
+        ("http_mm1_chunked.pcapng", h_requests),
+        // The m-send.req body is gzipped too.
+        (
+            "http_mm1_gzip.pcapng",
+            &[("h_notifyresp_ind.mms", C2S), ("h_acknowledge_ind.mms", C2S)],
+        ),
+        ("http_mm1_large_send.pcapng", &[("l_send_req_large.mms", C2S), ("l_send_conf.mms", S2C)]),
+        (
+            "net_http_reorder.pcapng",
+            &[
+                ("n_send_req.mms", C2S),
+                ("n_send_conf.mms", S2C),
+                ("n_retrieve_conf.mms", S2C),
+                ("n_acknowledge_ind.mms", C2S),
+            ],
+        ),
+        (
+            "wap_wsp_cl.pcapng",
+            &[
+                ("c_retrieve_conf.mms", Udp),
+                ("c_retrieve_conf.mms", S2C),
+                ("c_send_req.mms", Udp),
+                ("c_send_req.mms", C2S),
+                ("c_send_conf.mms", Udp),
+                ("c_send_conf.mms", S2C),
+            ],
+        ),
+        ("wap_push_ppg.pcapng", &[]),
+        ("wap_mm1_full.pcapng", &[]),
+        ("wap_wsp_co_sar_get.pcapng", &[]),
+        ("net_wsp_co_sar_loss.pcapng", &[]),
+    ];
+    for (name, pdus) in cases {
+        let d = decode(name);
+        for (pdu_name, carrier) in *pdus {
+            assert!(
+                contains_pdu(&d, &pdu(pdu_name), *carrier),
+                "{name}: {pdu_name} not found in {carrier:?}"
+            );
+        }
+        for ((flow, dir), s) in &d.streams {
+            assert!(s.gaps.is_empty(), "{name}: flow {flow} {dir:?} gaps {:?}", s.gaps);
+            check_origins(&d, s);
+        }
+        let notes: Vec<&String> = d
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Note { message, .. } => Some(message),
+                _ => None,
+            })
+            .collect();
+        assert!(notes.is_empty(), "{name}: {notes:?}");
+        // Every flow opened is closed exactly once.
+        let opened = d.events.iter().filter(|e| matches!(e, Event::TcpOpen(_))).count();
+        let closed = d.events.iter().filter(|e| matches!(e, Event::TcpClosed(_))).count();
+        assert_eq!(opened, closed, "{name}");
+    }
+}
