@@ -47,20 +47,118 @@ fn ts(secs: i64, nanos: u32) -> Timestamp {
 #[test]
 fn shipped_captures_match_tshark() {
     let cases: &[(&str, u64, Timestamp, Timestamp, LinkType, u32)] = &[
-        ("any_sll2_http_mm1.pcapng", 44, ts(1795554956, 563656133), ts(1795554956, 589847284), LinkType::LINUX_SLL2, 80),
-        ("http_mm1_basic.pcap", 44, ts(1795554883, 984770000), ts(1795554884, 14357000), LinkType::ETHERNET, 74),
-        ("http_mm1_basic.pcapng", 44, ts(1795554883, 984770810), ts(1795554884, 14357972), LinkType::ETHERNET, 74),
-        ("http_mm1_chunked.pcapng", 56, ts(1795554886, 587353731), ts(1795554886, 620706746), LinkType::ETHERNET, 74),
-        ("http_mm1_gzip.pcapng", 44, ts(1795554887, 887714625), ts(1795554887, 914984269), LinkType::ETHERNET, 74),
-        ("http_mm1_ipv6.pcapng", 44, ts(1795554891, 709620494), ts(1795554891, 736674313), LinkType::ETHERNET, 94),
-        ("http_mm1_keepalive.pcapng", 21, ts(1795554885, 275024195), ts(1795554885, 320012036), LinkType::ETHERNET, 74),
-        ("http_mm1_large_send.pcapng", 26, ts(1795554890, 446094968), ts(1795554890, 447732239), LinkType::ETHERNET, 74),
-        ("net_http_reorder.pcapng", 173, ts(1795554933, 400666205), ts(1795554933, 527196067), LinkType::ETHERNET, 74),
-        ("net_wsp_co_sar_loss.pcapng", 53, ts(1795554948, 377822077), ts(1795554948, 962773314), LinkType::ETHERNET, 71),
-        ("wap_mm1_full.pcapng", 47, ts(1795554912, 850270156), ts(1795554927, 628931541), LinkType::ETHERNET, 71),
-        ("wap_push_ppg.pcapng", 33, ts(1795554897, 622642864), ts(1795554899, 717909571), LinkType::ETHERNET, 74),
-        ("wap_wsp_cl.pcapng", 14, ts(1795554911, 466027241), ts(1795554911, 546280685), LinkType::ETHERNET, 78),
-        ("wap_wsp_co_sar_get.pcapng", 74, ts(1795554900, 911711155), ts(1795554908, 585787315), LinkType::ETHERNET, 71),
+        (
+            "any_sll2_http_mm1.pcapng",
+            44,
+            ts(1795554956, 563656133),
+            ts(1795554956, 589847284),
+            LinkType::LINUX_SLL2,
+            80,
+        ),
+        (
+            "http_mm1_basic.pcap",
+            44,
+            ts(1795554883, 984770000),
+            ts(1795554884, 14357000),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "http_mm1_basic.pcapng",
+            44,
+            ts(1795554883, 984770810),
+            ts(1795554884, 14357972),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "http_mm1_chunked.pcapng",
+            56,
+            ts(1795554886, 587353731),
+            ts(1795554886, 620706746),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "http_mm1_gzip.pcapng",
+            44,
+            ts(1795554887, 887714625),
+            ts(1795554887, 914984269),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "http_mm1_ipv6.pcapng",
+            44,
+            ts(1795554891, 709620494),
+            ts(1795554891, 736674313),
+            LinkType::ETHERNET,
+            94,
+        ),
+        (
+            "http_mm1_keepalive.pcapng",
+            21,
+            ts(1795554885, 275024195),
+            ts(1795554885, 320012036),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "http_mm1_large_send.pcapng",
+            26,
+            ts(1795554890, 446094968),
+            ts(1795554890, 447732239),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "net_http_reorder.pcapng",
+            173,
+            ts(1795554933, 400666205),
+            ts(1795554933, 527196067),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "net_wsp_co_sar_loss.pcapng",
+            53,
+            ts(1795554948, 377822077),
+            ts(1795554948, 962773314),
+            LinkType::ETHERNET,
+            71,
+        ),
+        (
+            "wap_mm1_full.pcapng",
+            47,
+            ts(1795554912, 850270156),
+            ts(1795554927, 628931541),
+            LinkType::ETHERNET,
+            71,
+        ),
+        (
+            "wap_push_ppg.pcapng",
+            33,
+            ts(1795554897, 622642864),
+            ts(1795554899, 717909571),
+            LinkType::ETHERNET,
+            74,
+        ),
+        (
+            "wap_wsp_cl.pcapng",
+            14,
+            ts(1795554911, 466027241),
+            ts(1795554911, 546280685),
+            LinkType::ETHERNET,
+            78,
+        ),
+        (
+            "wap_wsp_co_sar_get.pcapng",
+            74,
+            ts(1795554900, 911711155),
+            ts(1795554908, 585787315),
+            LinkType::ETHERNET,
+            71,
+        ),
     ];
     for &(name, count, first, last, link, first_len) in cases {
         let r = open(name);
@@ -92,7 +190,13 @@ fn pcap_and_pcapng_copies_carry_the_same_bytes_and_progress_reaches_the_file_siz
         assert_eq!(x.1.nanos / 1000, y.1.nanos / 1000);
     }
     let mut r = open("http_mm1_basic.pcap");
-    assert_eq!(r.format(), FileFormat::Pcap { nanos: false, big_endian: false });
+    assert_eq!(
+        r.format(),
+        FileFormat::Pcap {
+            nanos: false,
+            big_endian: false
+        }
+    );
     // pcap header (24) + 16 per record + data.
     let expected_offset_2 = 24 + 16 + a[0].3.len() as u64;
     let total = r.total_bytes().unwrap();
@@ -136,7 +240,12 @@ fn pcap_record(v: &mut Vec<u8>, be: bool, secs: u32, frac: u32, data: &[u8], ori
 
 fn reader(bytes: Vec<u8>) -> Result<FileReader<Cursor<Vec<u8>>>, CaptureError> {
     let n = bytes.len() as u64;
-    FileReader::from_reader(Cursor::new(bytes), "test", Some(n), ReaderOptions::default())
+    FileReader::from_reader(
+        Cursor::new(bytes),
+        "test",
+        Some(n),
+        ReaderOptions::default(),
+    )
 }
 
 #[test]
@@ -170,7 +279,13 @@ fn truncated_pcap_gives_the_packets_before_and_a_precise_error() {
     let (frames, err) = read_all(reader(f.clone()).unwrap());
     assert_eq!(frames.len(), 1);
     match err {
-        Some(CaptureError::Truncated { offset, frame, needed, available, .. }) => {
+        Some(CaptureError::Truncated {
+            offset,
+            frame,
+            needed,
+            available,
+            ..
+        }) => {
             assert_eq!(offset, second_offset as u64);
             assert_eq!(frame, 2);
             assert_eq!(needed, 116);
@@ -183,7 +298,10 @@ fn truncated_pcap_gives_the_packets_before_and_a_precise_error() {
     let (frames, err) = read_all(reader(f).unwrap());
     assert_eq!(frames.len(), 1);
     let msg = err.unwrap().to_string();
-    assert!(msg.contains(&format!("file offset {second_offset}")), "{msg}");
+    assert!(
+        msg.contains(&format!("file offset {second_offset}")),
+        "{msg}"
+    );
     assert!(msg.contains("frame 2"), "{msg}");
 }
 
@@ -199,7 +317,13 @@ fn oversized_record_is_refused_not_allocated() {
     let (frames, err) = read_all(reader(f).unwrap());
     assert_eq!(frames.len(), 1);
     match err {
-        Some(CaptureError::BadLength { length, limit, frame, offset, .. }) => {
+        Some(CaptureError::BadLength {
+            length,
+            limit,
+            frame,
+            offset,
+            ..
+        }) => {
             assert_eq!((length, limit, frame, offset), (0x8000_0000, 1000, 2, 50));
         }
         e => panic!("{e:?}"),
@@ -209,8 +333,18 @@ fn oversized_record_is_refused_not_allocated() {
     pcap_record(&mut f, false, 1, 0, &[0u8; 100], 100);
     let (frames, err) = read_all(reader(f.clone()).unwrap());
     assert!(frames.is_empty());
-    assert!(matches!(err, Some(CaptureError::BadLength { length: 100, limit: 64, .. })));
-    let lenient = ReaderOptions { enforce_snaplen: false, ..Default::default() };
+    assert!(matches!(
+        err,
+        Some(CaptureError::BadLength {
+            length: 100,
+            limit: 64,
+            ..
+        })
+    ));
+    let lenient = ReaderOptions {
+        enforce_snaplen: false,
+        ..Default::default()
+    };
     let r = FileReader::from_reader(Cursor::new(f), "t", None, lenient).unwrap();
     let (frames, err) = read_all(r);
     assert!(err.is_none());
@@ -223,7 +357,10 @@ fn garbage_empty_and_directory_are_clear_errors() {
     let msg = e.to_string();
     assert!(matches!(e, CaptureError::NotACapture { .. }));
     assert!(msg.contains("47 45 54 20"), "{msg}");
-    assert!(matches!(reader(Vec::new()).err().unwrap(), CaptureError::Empty { .. }));
+    assert!(matches!(
+        reader(Vec::new()).err().unwrap(),
+        CaptureError::Empty { .. }
+    ));
     let dir = std::env::temp_dir();
     let e = FileReader::open(&dir).err().unwrap();
     assert!(matches!(e, CaptureError::IsDirectory { .. }), "{e}");
@@ -231,8 +368,20 @@ fn garbage_empty_and_directory_are_clear_errors() {
     let e = FileReader::open("/nonexistent/x.pcap").err().unwrap();
     assert!(matches!(e, CaptureError::Io { .. }));
     // A pcap magic with a cut header.
-    let e = reader(pcap_header(false, false, 0, 1)[..10].to_vec()).err().unwrap();
-    assert!(matches!(e, CaptureError::Truncated { needed: 24, available: 10, .. }), "{e}");
+    let e = reader(pcap_header(false, false, 0, 1)[..10].to_vec())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            e,
+            CaptureError::Truncated {
+                needed: 24,
+                available: 10,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 // pcapng builder
@@ -325,16 +474,47 @@ fn pcapng_interfaces_resolutions_block_types_and_sections() {
         f.extend(epb(!be, 0, 42_001, b"sll", 3));
         let (frames, err) = read_all(reader(f).unwrap());
         assert!(err.is_none(), "{err:?}");
-        let got: Vec<_> = frames.iter().map(|f| (f.0, f.1, f.2, f.3.clone(), f.4, f.5)).collect();
+        let got: Vec<_> = frames
+            .iter()
+            .map(|f| (f.0, f.1, f.2, f.3.clone(), f.4, f.5))
+            .collect();
         assert_eq!(
             got,
             vec![
-                (1, ts(1_700_000_000, 123_456_000), LinkType::ETHERNET, b"eth".to_vec(), 60, 0),
-                (2, ts(1_700_000_000, 987_654_321), LinkType::LINUX_SLL2, b"sll2 frame".to_vec(), 10, 1),
-                (3, ts(1100, 500_000_000), LinkType::RAW, b"raw".to_vec(), 3, 2),
+                (
+                    1,
+                    ts(1_700_000_000, 123_456_000),
+                    LinkType::ETHERNET,
+                    b"eth".to_vec(),
+                    60,
+                    0
+                ),
+                (
+                    2,
+                    ts(1_700_000_000, 987_654_321),
+                    LinkType::LINUX_SLL2,
+                    b"sll2 frame".to_vec(),
+                    10,
+                    1
+                ),
+                (
+                    3,
+                    ts(1100, 500_000_000),
+                    LinkType::RAW,
+                    b"raw".to_vec(),
+                    3,
+                    2
+                ),
                 (4, ts(0, 0), LinkType::ETHERNET, b"spb!!".to_vec(), 5, 0),
                 (5, ts(5, 1), LinkType::LINUX_SLL2, b"pb".to_vec(), 2, 1),
-                (6, ts(42, 1_000_000), LinkType::LINUX_SLL, b"sll".to_vec(), 3, 0),
+                (
+                    6,
+                    ts(42, 1_000_000),
+                    LinkType::LINUX_SLL,
+                    b"sll".to_vec(),
+                    3,
+                    0
+                ),
             ],
             "big endian: {be}"
         );
@@ -353,7 +533,10 @@ fn pcapng_errors_say_where() {
     assert_eq!(frames.len(), 1);
     assert_eq!(frames[0].6, first);
     let msg = err.unwrap().to_string();
-    assert!(msg.contains("interface 3") && msg.contains(&second.to_string()), "{msg}");
+    assert!(
+        msg.contains("interface 3") && msg.contains(&second.to_string()),
+        "{msg}"
+    );
     // Truncated block.
     f.truncate(second as usize + 20);
     let (frames, err) = read_all(reader(f).unwrap());
@@ -370,12 +553,18 @@ fn pcapng_errors_say_where() {
     b[n - 4] ^= 0x10;
     f.extend(b);
     let (_, err) = read_all(reader(f).unwrap());
-    assert!(matches!(err, Some(CaptureError::BadLength { .. })), "{err:?}");
+    assert!(
+        matches!(err, Some(CaptureError::BadLength { .. })),
+        "{err:?}"
+    );
     // Unsupported major version.
     let mut f = shb(false);
     f[12] = 2;
     let (_, err) = read_all(reader(f).unwrap());
-    assert!(matches!(err, Some(CaptureError::Unsupported { .. })), "{err:?}");
+    assert!(
+        matches!(err, Some(CaptureError::Unsupported { .. })),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -48,22 +48,37 @@ fn decode(name: &str) -> Decoded {
                 let covered: usize = d.origin.iter().map(|o| o.len).sum();
                 assert_eq!(covered, d.data.len(), "origin covers every byte");
                 for o in &d.origin {
-                    s.origin.push(FrameSpan { offset: o.offset + s.data.len(), ..*o });
+                    s.origin.push(FrameSpan {
+                        offset: o.offset + s.data.len(),
+                        ..*o
+                    });
                 }
                 s.delivered.push((s.data.len(), d.data.len(), d.frame));
                 s.data.extend_from_slice(&d.data);
             }
             Event::TcpGap(g) => {
-                streams.entry((g.flow, g.dir)).or_default().gaps.push((g.offset, g.len));
+                streams
+                    .entry((g.flow, g.dir))
+                    .or_default()
+                    .gaps
+                    .push((g.offset, g.len));
             }
             _ => {}
         }
     }
-    Decoded { streams, events, frames }
+    Decoded {
+        streams,
+        events,
+        frames,
+    }
 }
 
 fn pdu(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/data/pdus/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/data/pdus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -86,11 +101,19 @@ fn check_origins(d: &Decoded, s: &Stream) {
 }
 
 fn frame_of(s: &Stream, at: usize) -> u64 {
-    s.origin.iter().find(|o| at >= o.offset && at < o.offset + o.len).unwrap().frame
+    s.origin
+        .iter()
+        .find(|o| at >= o.offset && at < o.offset + o.len)
+        .unwrap()
+        .frame
 }
 
 fn delivered_at(s: &Stream, at: usize) -> u64 {
-    s.delivered.iter().find(|o| at >= o.0 && at < o.0 + o.1).unwrap().2
+    s.delivered
+        .iter()
+        .find(|o| at >= o.0 && at < o.0 + o.1)
+        .unwrap()
+        .2
 }
 
 #[test]
@@ -109,7 +132,12 @@ fn reorder_capture_reassembles_both_pdus() {
         if let Some(at) = find(&s.data, &retrieve) {
             assert_eq!(*dir, Direction::ServerToClient);
             let last = at + retrieve.len() - 1;
-            found.push(("retrieve_conf", *flow, frame_of(s, last), delivered_at(s, last)));
+            found.push((
+                "retrieve_conf",
+                *flow,
+                frame_of(s, last),
+                delivered_at(s, last),
+            ));
         }
         assert!(s.gaps.is_empty(), "flow {flow} {dir:?}: gaps {:?}", s.gaps);
     }
@@ -182,9 +210,15 @@ fn every_capture_reassembles_its_pdus_without_gaps() {
         // The m-send.req body is gzipped too.
         (
             "http_mm1_gzip.pcapng",
-            &[("h_notifyresp_ind.mms", C2S), ("h_acknowledge_ind.mms", C2S)],
+            &[
+                ("h_notifyresp_ind.mms", C2S),
+                ("h_acknowledge_ind.mms", C2S),
+            ],
         ),
-        ("http_mm1_large_send.pcapng", &[("l_send_req_large.mms", C2S), ("l_send_conf.mms", S2C)]),
+        (
+            "http_mm1_large_send.pcapng",
+            &[("l_send_req_large.mms", C2S), ("l_send_conf.mms", S2C)],
+        ),
         (
             "net_http_reorder.pcapng",
             &[
@@ -219,7 +253,11 @@ fn every_capture_reassembles_its_pdus_without_gaps() {
             );
         }
         for ((flow, dir), s) in &d.streams {
-            assert!(s.gaps.is_empty(), "{name}: flow {flow} {dir:?} gaps {:?}", s.gaps);
+            assert!(
+                s.gaps.is_empty(),
+                "{name}: flow {flow} {dir:?} gaps {:?}",
+                s.gaps
+            );
             check_origins(&d, s);
         }
         let notes: Vec<&String> = d
@@ -232,8 +270,16 @@ fn every_capture_reassembles_its_pdus_without_gaps() {
             .collect();
         assert!(notes.is_empty(), "{name}: {notes:?}");
         // Every flow opened is closed exactly once.
-        let opened = d.events.iter().filter(|e| matches!(e, Event::TcpOpen(_))).count();
-        let closed = d.events.iter().filter(|e| matches!(e, Event::TcpClosed(_))).count();
+        let opened = d
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::TcpOpen(_)))
+            .count();
+        let closed = d
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::TcpClosed(_)))
+            .count();
         assert_eq!(opened, closed, "{name}");
     }
 }

@@ -98,6 +98,8 @@ impl PacketSource for LiveSource {
                     // checker); one copy per packet is nothing at live rates.
                     self.data.clear();
                     self.data.extend_from_slice(p.data);
+                    // time_t is 32 bits on some targets.
+                    #[allow(clippy::unnecessary_cast)]
                     let time = Timestamp {
                         secs: p.header.ts.tv_sec as i64,
                         // Precision::Nano: tv_usec holds nanoseconds.

@@ -143,10 +143,7 @@ impl fmt::Display for CaptureError {
             }
             CaptureError::Empty { path } => write!(f, "{path}: empty file (0 bytes)"),
             CaptureError::NotACapture { path, first_bytes } => {
-                write!(
-                    f,
-                    "{path}: not a pcap or pcapng capture file (first bytes:"
-                )?;
+                write!(f, "{path}: not a pcap or pcapng capture file (first bytes:")?;
                 for b in first_bytes {
                     write!(f, " {b:02x}")?;
                 }

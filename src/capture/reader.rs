@@ -16,7 +16,10 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
     /// Classic libpcap; `nanos` for the nanosecond-resolution magic.
-    Pcap { nanos: bool, big_endian: bool },
+    Pcap {
+        nanos: bool,
+        big_endian: bool,
+    },
     PcapNg,
 }
 
@@ -242,7 +245,12 @@ impl<R: Read> FileReader<R> {
 
     fn u32_at(&self, off: usize, big: bool) -> u32 {
         let s = self.start + off;
-        let b = [self.buf[s], self.buf[s + 1], self.buf[s + 2], self.buf[s + 3]];
+        let b = [
+            self.buf[s],
+            self.buf[s + 1],
+            self.buf[s + 2],
+            self.buf[s + 3],
+        ];
         if big {
             u32::from_be_bytes(b)
         } else {
@@ -268,11 +276,7 @@ impl<R: Read> FileReader<R> {
             });
         }
         let first: Vec<u8> = self.buf[self.start..self.start + have.min(16)].to_vec();
-        let magic_le = if have >= 4 {
-            self.u32_at(0, false)
-        } else {
-            0
-        };
+        let magic_le = if have >= 4 { self.u32_at(0, false) } else { 0 };
         let pcap = match magic_le {
             0xA1B2_C3D4 => Some((false, false)),
             0xA1B2_3C4D => Some((false, true)),
@@ -397,7 +401,7 @@ impl<R: Read> FileReader<R> {
             };
             let block_type = self.u32_at(0, big_endian);
             let block_len = self.u32_at(4, big_endian) as u64;
-            if block_len < 12 || block_len % 4 != 0 {
+            if block_len < 12 || !block_len.is_multiple_of(4) {
                 return Err(CaptureError::BadLength {
                     what: "pcapng block length (must be >= 12 and a multiple of 4)",
                     offset: self.pos,
@@ -422,10 +426,16 @@ impl<R: Read> FileReader<R> {
                     let need = block_len as usize;
                     let have = self.fill(need)?;
                     if have < need {
-                        return Err(self.truncated("pcapng packet block", need as u64, have as u64));
+                        return Err(self.truncated(
+                            "pcapng packet block",
+                            need as u64,
+                            have as u64,
+                        ));
                     }
                     self.check_trailer(block_len, big_endian)?;
-                    return self.packet_from_block(block_type, need, big_endian).map(Some);
+                    return self
+                        .packet_from_block(block_type, need, big_endian)
+                        .map(Some);
                 }
                 PCAPNG_IDB => {
                     if block_len > MAX_META_BLOCK {
@@ -502,15 +512,12 @@ impl<R: Read> FileReader<R> {
         let major = self.u16_at(12, big_endian);
         if major != 1 {
             return Err(CaptureError::Unsupported {
-                what: format!(
-                    "pcapng version {major}.{}",
-                    self.u16_at(14, big_endian)
-                ),
+                what: format!("pcapng version {major}.{}", self.u16_at(14, big_endian)),
                 offset: self.pos + 12,
             });
         }
         let block_len = self.u32_at(4, big_endian) as u64;
-        if block_len < 28 || block_len % 4 != 0 {
+        if block_len < 28 || !block_len.is_multiple_of(4) {
             return Err(CaptureError::BadLength {
                 what: "pcapng section header block length",
                 offset: self.pos,
@@ -581,7 +588,11 @@ impl<R: Read> FileReader<R> {
                 (14, 8) => {
                     let hi = self.u32_at(val, big) as u64;
                     let lo = self.u32_at(val + 4, big) as u64;
-                    let v = if big { (hi << 32) | lo } else { (lo << 32) | hi };
+                    let v = if big {
+                        (hi << 32) | lo
+                    } else {
+                        (lo << 32) | hi
+                    };
                     iface.ts_offset = v as i64;
                 }
                 _ => {}

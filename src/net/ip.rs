@@ -313,7 +313,7 @@ impl Defragmenter {
                 )),
                 _ => {}
             }
-        } else if data.len() % 8 != 0 {
+        } else if !data.len().is_multiple_of(8) {
             notes.push((
                 frame,
                 format!(

@@ -8,7 +8,9 @@ pub enum L3<'a> {
     Ipv4(&'a [u8]),
     Ipv6(&'a [u8]),
     /// A network protocol mmscope does not decode (ARP, LLDP, …): nothing to report.
-    Other { ethertype: u16 },
+    Other {
+        ethertype: u16,
+    },
 }
 
 /// Why a frame could not be decoded at the link layer.
@@ -31,7 +33,10 @@ impl std::fmt::Display for LinkError {
         match self {
             LinkError::UnsupportedLinkType(l) => write!(f, "unsupported {l}"),
             LinkError::Truncated { what, needed, have } => {
-                write!(f, "truncated {what}: needs {needed} bytes, frame has {have}")
+                write!(
+                    f,
+                    "truncated {what}: needs {needed} bytes, frame has {have}"
+                )
             }
             LinkError::UnknownPayload { what, value } => {
                 write!(f, "{what} {value:#x} is neither IPv4 nor IPv6")
@@ -198,11 +203,18 @@ mod tests {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x88, 0xA8, 0x00, 0x64, 0x81, 0x00, 0x00, 0x0A, 0x86, 0xDD]);
         f.extend_from_slice(&[0x60, 1, 2, 3]);
-        assert_eq!(decode(LinkType::ETHERNET, &f), Ok(L3::Ipv6(&[0x60, 1, 2, 3][..])));
+        assert_eq!(
+            decode(LinkType::ETHERNET, &f),
+            Ok(L3::Ipv6(&[0x60, 1, 2, 3][..]))
+        );
         // Cut inside the second tag.
         assert!(matches!(
             decode(LinkType::ETHERNET, &f[..20]),
-            Err(LinkError::Truncated { what: "802.1Q VLAN tag", needed: 4, have: 2 })
+            Err(LinkError::Truncated {
+                what: "802.1Q VLAN tag",
+                needed: 4,
+                have: 2
+            })
         ));
     }
 
@@ -225,14 +237,23 @@ mod tests {
         let mut sll2 = vec![0x86, 0xDD];
         sll2.extend_from_slice(&[0u8; 18]);
         sll2.push(0x60);
-        assert_eq!(decode(LinkType::LINUX_SLL2, &sll2), Ok(L3::Ipv6(&[0x60][..])));
-        assert_eq!(decode(LinkType::RAW_DLT14, &[0x45]), Ok(L3::Ipv4(&[0x45][..])));
+        assert_eq!(
+            decode(LinkType::LINUX_SLL2, &sll2),
+            Ok(L3::Ipv6(&[0x60][..]))
+        );
+        assert_eq!(
+            decode(LinkType::RAW_DLT14, &[0x45]),
+            Ok(L3::Ipv4(&[0x45][..]))
+        );
         assert_eq!(
             decode(LinkType(147), &[0]),
             Err(LinkError::UnsupportedLinkType(LinkType(147)))
         );
         let mut arp = vec![0u8; 12];
         arp.extend_from_slice(&[0x08, 0x06, 0, 1]);
-        assert_eq!(decode(LinkType::ETHERNET, &arp), Ok(L3::Other { ethertype: 0x0806 }));
+        assert_eq!(
+            decode(LinkType::ETHERNET, &arp),
+            Ok(L3::Other { ethertype: 0x0806 })
+        );
     }
 }

@@ -162,16 +162,29 @@ pub enum Event {
     TcpGap(TcpGap),
     TcpClosed(TcpClosed),
     /// Something odd, for a human: what and where.
-    Note { frame: u64, message: String },
+    Note {
+        frame: u64,
+        message: String,
+    },
 }
 
-/// All limits of the decoder.
-#[derive(Debug, Clone, Default)]
+/// All limits and switches of the decoder.
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub defrag: DefragLimits,
     pub tcp: TcpLimits,
-    /// Decapsulate GTP-U (UDP port 2152) G-PDUs and decode the inner IP packet.
+    /// Decapsulate GTP-U (UDP port 2152) G-PDUs and decode the inner IP packet (default on).
     pub gtpu: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            defrag: DefragLimits::default(),
+            tcp: TcpLimits::default(),
+            gtpu: true,
+        }
+    }
 }
 
 /// The network decoder: link layer → IP (+ defragmentation) → TCP reassembly / UDP.
@@ -189,10 +202,7 @@ pub struct Decoder {
 
 impl Default for Decoder {
     fn default() -> Self {
-        Decoder::new(Limits {
-            gtpu: true,
-            ..Limits::default()
-        })
+        Decoder::new(Limits::default())
     }
 }
 
@@ -319,8 +329,7 @@ impl Decoder {
                 ),
             ));
         }
-        let payload_origin =
-            origin::slice_origin(origin, pkt.payload_offset, pkt.payload.len());
+        let payload_origin = origin::slice_origin(origin, pkt.payload_offset, pkt.payload.len());
         match pkt.fragment {
             None => self.transport(
                 pkt.src,
@@ -354,11 +363,8 @@ impl Decoder {
                     match ip::walk_ipv6_extensions(proto, payload) {
                         Ok((p, skipped, _)) => {
                             proto = p;
-                            origin = origin::slice_origin(
-                                &origin,
-                                skipped,
-                                payload.len() - skipped,
-                            );
+                            origin =
+                                origin::slice_origin(&origin, skipped, payload.len() - skipped);
                             payload = &payload[skipped..];
                         }
                         Err(e) => {

@@ -57,14 +57,30 @@ mod tests {
     #[test]
     fn slice_and_append() {
         let o = vec![
-            FrameSpan { offset: 0, len: 4, frame: 1 },
-            FrameSpan { offset: 4, len: 6, frame: 2 },
+            FrameSpan {
+                offset: 0,
+                len: 4,
+                frame: 1,
+            },
+            FrameSpan {
+                offset: 4,
+                len: 6,
+                frame: 2,
+            },
         ];
         assert_eq!(
             slice_origin(&o, 2, 5),
             vec![
-                FrameSpan { offset: 0, len: 2, frame: 1 },
-                FrameSpan { offset: 2, len: 3, frame: 2 },
+                FrameSpan {
+                    offset: 0,
+                    len: 2,
+                    frame: 1
+                },
+                FrameSpan {
+                    offset: 2,
+                    len: 3,
+                    frame: 2
+                },
             ]
         );
         let mut into = single(2, 3);
@@ -73,8 +89,16 @@ mod tests {
         assert_eq!(
             into,
             vec![
-                FrameSpan { offset: 0, len: 8, frame: 2 },
-                FrameSpan { offset: 8, len: 1, frame: 3 },
+                FrameSpan {
+                    offset: 0,
+                    len: 8,
+                    frame: 2
+                },
+                FrameSpan {
+                    offset: 8,
+                    len: 1,
+                    frame: 3
+                },
             ]
         );
     }

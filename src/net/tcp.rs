@@ -156,7 +156,13 @@ impl Stream {
         freed
     }
 
-    fn deliver(&mut self, chunk: &mut Option<Chunk>, data: &[u8], origin: &[FrameSpan], keep: usize) {
+    fn deliver(
+        &mut self,
+        chunk: &mut Option<Chunk>,
+        data: &[u8],
+        origin: &[FrameSpan],
+        keep: usize,
+    ) {
         let c = chunk.get_or_insert_with(|| Chunk {
             offset: self.next,
             data: Vec::new(),
@@ -257,9 +263,7 @@ impl TcpReassembler {
         let k = key(seg.src, seg.dst);
         let opening = seg.syn && seg.ack.is_none();
         // A new SYN on a tracked 4-tuple with another ISN: the port pair is reused.
-        if opening
-            && let Some(f) = self.flows.get(&k)
-        {
+        if opening && let Some(f) = self.flows.get(&k) {
             let same = seg.src == f.client && f.streams[0].isn == Some(seg.seq);
             if !same {
                 self.release(k, CloseReason::Reused, seg.frame, seg.time, out);
@@ -268,9 +272,7 @@ impl TcpReassembler {
         if !self.flows.contains_key(&k) {
             if let Some(c) = self.closed.get(&k) {
                 let d = if seg.src == c.client { 0 } else { 1 };
-                if !opening
-                    && let Some(end) = c.ends[d]
-                {
+                if !opening && let Some(end) = c.ends[d] {
                     let seg_end = seg
                         .seq
                         .wrapping_add(seg.payload.len() as u32 + seg.fin as u32);
@@ -391,7 +393,9 @@ impl TcpReassembler {
             }
             // Holes give way when too much is buffered behind them.
             while st.ooo_bytes > per_dir {
-                let Some((a, len)) = st.skip_hole() else { break };
+                let Some((a, len)) = st.skip_hole() else {
+                    break;
+                };
                 emit_chunk(out, id, dir, src, dst, seg, chunk.take());
                 out.push(Event::TcpGap(TcpGap {
                     flow: id,
@@ -429,8 +433,8 @@ impl TcpReassembler {
         self.total_buffered = self.total_buffered + after - before;
         let done = |s: &Stream| s.fin.is_some_and(|f| s.next >= f && s.ooo.is_empty());
         let fins = flow.streams.iter().all(|s| s.fin.is_some());
-        let finished = fins
-            && (flow.streams.iter().all(done) || flow.streams.iter().all(|s| s.fin_acked));
+        let finished =
+            fins && (flow.streams.iter().all(done) || flow.streams.iter().all(|s| s.fin_acked));
         if seg.rst {
             self.release(k, CloseReason::Reset, seg.frame, seg.time, out);
         } else if finished {
