@@ -594,3 +594,32 @@ fn large_stream_is_read_with_a_bounded_buffer() {
     assert_eq!(n, 20_000);
     assert!(r.buffer_size() <= 256 * 1024, "buffer {}", r.buffer_size());
 }
+
+#[test]
+fn real_capture_cut_mid_record_gives_the_frames_before_and_where_it_broke() {
+    for name in ["http_mm1_basic.pcap", "http_mm1_basic.pcapng"] {
+        let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        let (frames, _) = read_all(open(name));
+        let tenth = frames[9].6 as usize;
+        let cut = bytes[..tenth + 20].to_vec();
+        let tmp =
+            std::env::temp_dir().join(format!("mmscope-net-cut-{}-{name}", std::process::id()));
+        std::fs::write(&tmp, &cut).unwrap();
+        let (got, err) = read_all(FileReader::open(&tmp).unwrap());
+        std::fs::remove_file(&tmp).unwrap();
+        assert_eq!(got.len(), 9, "{name}");
+        assert_eq!(got, frames[..9].to_vec(), "{name}");
+        match err {
+            Some(CaptureError::Truncated {
+                offset,
+                frame,
+                available,
+                ..
+            }) => {
+                assert_eq!((offset, frame, available), (tenth as u64, 10, 20), "{name}");
+            }
+            e => panic!("{name}: {e:?}"),
+        }
+    }
+}

@@ -283,3 +283,92 @@ fn every_capture_reassembles_its_pdus_without_gaps() {
         assert_eq!(opened, closed, "{name}");
     }
 }
+
+/// Throughput and memory on a large synthetic file: 800 copies of the reorder capture (each
+/// copy on its own client ports), about 100 MB. Run with
+/// `cargo test --release --test net_reassembly -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn large_file_throughput() {
+    use mmscope::capture::ReaderOptions;
+    let path = format!(
+        "{}/captures/net_http_reorder.pcapng",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut r = FileReader::open(path).unwrap();
+    let mut frames = Vec::new();
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        frames.push((p.time, p.data.to_vec()));
+    }
+    let copies = 800u32;
+    let mut file = Vec::new();
+    for x in [
+        0xA1B2_3C4Du32.to_le_bytes(),
+        [2, 0, 4, 0],
+        [0; 4],
+        [0; 4],
+        262144u32.to_le_bytes(),
+        1u32.to_le_bytes(),
+    ] {
+        file.extend_from_slice(&x);
+    }
+    for k in 0..copies {
+        for (t, f) in &frames {
+            let mut f = f.clone();
+            // Ethernet + 20-byte IPv4 header: TCP ports at 34 and 36; rewrite the non-80 one.
+            if f.len() > 38 && f[23] == 6 {
+                for at in [34, 36] {
+                    if u16::from_be_bytes([f[at], f[at + 1]]) != 80 {
+                        let p = 1024
+                            + ((u16::from_be_bytes([f[at], f[at + 1]]) as u32 * 7 + k) % 60000)
+                                as u16;
+                        f[at..at + 2].copy_from_slice(&p.to_be_bytes());
+                    }
+                }
+            }
+            let secs = t.secs as u32 + k;
+            for x in [secs, t.nanos, f.len() as u32, f.len() as u32] {
+                file.extend_from_slice(&x.to_le_bytes());
+            }
+            file.extend_from_slice(&f);
+        }
+    }
+    let size = file.len();
+    let start = std::time::Instant::now();
+    let mut r = FileReader::from_reader(
+        std::io::Cursor::new(file),
+        "big",
+        None,
+        ReaderOptions::default(),
+    )
+    .unwrap();
+    let mut dec = Decoder::default();
+    let mut events = Vec::new();
+    let (mut packets, mut bytes_out, mut max_flows, mut max_buf) = (0u64, 0usize, 0, 0);
+    while let Some(p) = r.next_packet() {
+        dec.decode_packet(&p.unwrap(), &mut events);
+        packets += 1;
+        for e in events.drain(..) {
+            if let Event::TcpData(d) = e {
+                bytes_out += d.data.len();
+            }
+        }
+        let (f, _, b) = dec.state();
+        max_flows = max_flows.max(f);
+        max_buf = max_buf.max(b);
+    }
+    dec.finish(&mut events);
+    let el = start.elapsed().as_secs_f64();
+    println!(
+        "{packets} packets, {} MB in {el:.2} s = {:.0} MB/s, {:.0} kpkt/s; {} MB of stream data; \
+         at most {max_flows} open flows, {max_buf} bytes buffered; reader buffer {} bytes",
+        size / 1_000_000,
+        size as f64 / 1e6 / el,
+        packets as f64 / 1e3 / el,
+        bytes_out / 1_000_000,
+        r.buffer_size()
+    );
+    assert_eq!(packets, 173 * copies as u64);
+    assert!(max_flows <= 4, "flows are released as they end");
+}
