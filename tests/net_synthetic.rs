@@ -700,3 +700,34 @@ fn ipv6_tcp_reassembles() {
     let (s2c, _, _) = stream(&ev, Direction::ServerToClient);
     assert_eq!(s2c, b"HTTP/1.1 200 OK\r\n");
 }
+
+#[test]
+fn packets_cut_by_the_snaplen_give_one_note_and_exact_gaps() {
+    let msg = message(3000);
+    let mut frames = handshake();
+    for (a, b) in [(0, 1000), (1000, 2000), (2000, 3000)] {
+        let mut f = seg(&msg, ISN_C, a, b);
+        if a < 2000 {
+            // Ethernet 14 + IPv4 20 + TCP 20 + 100 bytes of payload kept.
+            f.truncate(154);
+        }
+        frames.push(f);
+    }
+    frames.extend(close(ISN_C, msg.len()));
+    let ev = run(&frames, Limits::default());
+    let (data, _, gaps) = stream(&ev, Direction::ClientToServer);
+    let got: Vec<(u64, u64)> = gaps.iter().map(|g| (g.offset, g.len)).collect();
+    assert_eq!(got, vec![(100, 900), (1100, 900)]);
+    let mut expected = msg[..100].to_vec();
+    expected.extend_from_slice(&msg[1000..1100]);
+    expected.extend_from_slice(&msg[2000..]);
+    assert_eq!(data, expected);
+    let n = notes(&ev);
+    assert_eq!(n.len(), 2, "{n:?}");
+    assert!(
+        n[0].contains("frame 4") && n[0].contains("900 bytes missing"),
+        "{}",
+        n[0]
+    );
+    assert!(n[1].starts_with("2 IP packets"), "{}", n[1]);
+}

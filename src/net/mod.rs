@@ -198,6 +198,8 @@ pub struct Decoder {
     last_frame: u64,
     last_time: Timestamp,
     notes: Vec<(u64, String)>,
+    /// IP packets cut by the capture's snaplen.
+    truncated_packets: u64,
 }
 
 impl Default for Decoder {
@@ -217,6 +219,7 @@ impl Decoder {
             last_frame: 0,
             last_time: Timestamp { secs: 0, nanos: 0 },
             notes: Vec::new(),
+            truncated_packets: 0,
         }
     }
 
@@ -269,6 +272,16 @@ impl Decoder {
     pub fn finish(&mut self, out: &mut Vec<Event>) {
         self.tcp.finish(self.last_frame, self.last_time, out);
         self.defrag.flush(self.last_frame, &mut self.notes);
+        if self.truncated_packets > 1 {
+            self.notes.push((
+                self.last_frame,
+                format!(
+                    "{} IP packets in all were cut by the capture (snaplen); their missing bytes \
+                     show as TCP gaps",
+                    self.truncated_packets
+                ),
+            ));
+        }
         self.flush_notes(out);
     }
 
@@ -321,13 +334,17 @@ impl Decoder {
             }
         };
         if pkt.truncated_by > 0 {
-            self.notes.push((
-                frame,
-                format!(
-                    "frame {frame}: IP packet {} -> {} cut by the capture: {} bytes missing",
-                    pkt.src, pkt.dst, pkt.truncated_by
-                ),
-            ));
+            // A snaplen cuts every large packet: say it once, count the rest.
+            if self.truncated_packets == 0 {
+                self.notes.push((
+                    frame,
+                    format!(
+                        "frame {frame}: IP packet {} -> {} cut by the capture (snaplen): {} bytes missing; later cut packets are counted, not listed",
+                        pkt.src, pkt.dst, pkt.truncated_by
+                    ),
+                ));
+            }
+            self.truncated_packets += 1;
         }
         let payload_origin = origin::slice_origin(origin, pkt.payload_offset, pkt.payload.len());
         match pkt.fragment {

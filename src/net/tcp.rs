@@ -42,7 +42,7 @@ impl Default for TcpLimits {
             max_buffered_per_direction: 4 << 20,
             max_buffered_total: 256 << 20,
             idle_timeout_secs: 300.0,
-            overlap_check_bytes: 16 << 10,
+            overlap_check_bytes: 4 << 10,
         }
     }
 }
@@ -472,6 +472,15 @@ impl TcpReassembler {
             .collect();
         idle.sort();
         for (_, k) in idle {
+            let f = &self.flows[&k];
+            out.push(Event::Note {
+                frame,
+                message: format!(
+                    "TCP flow {} {} <-> {} released after more than {timeout} s without a \
+                     segment (last in frame {})",
+                    f.id, f.client, f.server, f.last_frame
+                ),
+            });
             self.release(k, CloseReason::Idle, frame, now, out);
         }
         self.closed
