@@ -623,3 +623,40 @@ fn real_capture_cut_mid_record_gives_the_frames_before_and_where_it_broke() {
         }
     }
 }
+
+/// Corrupted files never panic and never make the reader allocate beyond its limit.
+#[test]
+fn corrupted_files_never_panic() {
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for name in [
+        "http_mm1_basic.pcapng",
+        "http_mm1_basic.pcap",
+        "any_sll2_http_mm1.pcapng",
+    ] {
+        let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(path).unwrap();
+        for _ in 0..300 {
+            let mut b = bytes.clone();
+            for _ in 0..6 {
+                // Hit the headers more often than the payloads.
+                let i = (next() as usize % b.len()) / if next() % 2 == 0 { 1 } else { 16 };
+                b[i] = next() as u8;
+            }
+            let cut = b.len() - next() as usize % 64;
+            b.truncate(cut);
+            let Ok(mut r) = reader(b) else { continue };
+            while let Some(p) = r.next_packet() {
+                if p.is_err() {
+                    break;
+                }
+            }
+            assert!(r.buffer_size() <= 512 * 1024, "{}", r.buffer_size());
+        }
+    }
+}

@@ -369,6 +369,22 @@ impl TcpReassembler {
                     off = 0;
                 }
                 let off = off as u64;
+                // No receive window exceeds 2^30 bytes (RFC 7323): data further ahead is not
+                // part of this stream (a stray segment of an older connection, corruption).
+                let far = off > st.next + (1 << 30);
+                if far {
+                    out.push(Event::Note {
+                        frame: seg.frame,
+                        message: format!(
+                            "TCP flow {id} {} {src} -> {dst}: segment in frame {} lies {} bytes \
+                             ahead of the stream, beyond any window; ignored",
+                            dir.arrow(),
+                            seg.frame,
+                            off - st.next
+                        ),
+                    });
+                    data = &[];
+                }
                 if !data.is_empty() {
                     let conflict = accept(st, off, data, &origin, keep, &mut chunk);
                     if let Some((a, b, first)) = conflict {
@@ -387,7 +403,7 @@ impl TcpReassembler {
                         });
                     }
                 }
-                if seg.fin && st.fin.is_none() {
+                if seg.fin && !far && st.fin.is_none() {
                     st.fin = Some(off + data.len() as u64);
                 }
             }
