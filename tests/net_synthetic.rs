@@ -817,3 +817,87 @@ fn truncated_and_corrupted_frames_never_panic() {
     }
     d.finish(&mut out);
 }
+
+fn run_timed(frames: &[(f64, Vec<u8>)]) -> Vec<Event> {
+    let mut d = Decoder::default();
+    let mut out = Vec::new();
+    for (i, (secs, f)) in frames.iter().enumerate() {
+        let time = Timestamp {
+            secs: 1000 + secs.trunc() as i64,
+            nanos: (secs.fract() * 1e9) as u32,
+        };
+        d.decode(i as u64 + 1, time, LinkType::ETHERNET, 0, f, &mut out);
+    }
+    d.finish(&mut out);
+    out
+}
+
+#[test]
+fn hole_the_receiver_acknowledged_is_given_up_after_a_second() {
+    let msg = message(2500);
+    let mut frames: Vec<(f64, Vec<u8>)> = handshake().into_iter().map(|f| (0.0, f)).collect();
+    frames.push((0.1, seg(&msg, ISN_C, 0, 500))); // 4
+    frames.push((0.2, seg(&msg, ISN_C, 1000, 1500))); // 5: [500, 1000) never captured
+    frames.push((0.3, tcp(false, ISN_S + 1, Some(ISN_C + 1 + 1500), "", b""))); // 6: server has it all
+    frames.push((0.9, seg(&msg, ISN_C, 1500, 2000))); // 7: still within the second
+    frames.push((1.5, seg(&msg, ISN_C, 2000, 2500))); // 8: 1.2 s after the ACK: give up
+    frames.push((1.6, seg(&msg, ISN_C, 500, 1000))); // 9: turns up after all
+    let ev = run_timed(&frames);
+    let (data, byte_frames, gaps) = stream(&ev, Direction::ClientToServer);
+    assert_eq!(gaps.len(), 1);
+    assert_eq!((gaps[0].offset, gaps[0].len, gaps[0].frame), (500, 500, 8));
+    let mut expected = msg[..500].to_vec();
+    expected.extend_from_slice(&msg[1000..]);
+    assert_eq!(data, expected);
+    assert_eq!(
+        (byte_frames[500], byte_frames[1000], byte_frames[1500]),
+        (5, 7, 8)
+    );
+    // Data after the gap was handed up in frame 8, not at the end of the capture.
+    let delivered_at_8 = ev
+        .iter()
+        .any(|e| matches!(e, Event::TcpData(d) if d.frame == 8 && d.stream_offset == 1000));
+    assert!(delivered_at_8);
+    let n = notes(&ev);
+    assert_eq!(n.len(), 1, "{n:?}");
+    assert!(
+        n[0].contains("[500, 1000)") && n[0].contains("frame 9"),
+        "{}",
+        n[0]
+    );
+}
+
+#[test]
+fn acknowledged_hole_at_the_end_is_reported_when_the_flow_goes_quiet() {
+    let msg = message(1000);
+    let mut frames: Vec<(f64, Vec<u8>)> = handshake().into_iter().map(|f| (0.0, f)).collect();
+    frames.push((0.1, seg(&msg, ISN_C, 0, 500))); // 4; [500, 1000) never captured
+    frames.push((0.2, tcp(false, ISN_S + 1, Some(ISN_C + 1 + 1000), "", b""))); // 5
+    // Unrelated traffic 3 s later drives the once-a-second sweep.
+    let mut other = Vec::new();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4(C, S, 64)
+        .udp(1, 2)
+        .write(&mut other, b"x")
+        .unwrap();
+    frames.push((3.0, other)); // 6
+    let ev = run_timed(&frames);
+    let (_, _, gaps) = stream(&ev, Direction::ClientToServer);
+    assert_eq!(gaps.len(), 1);
+    assert_eq!((gaps[0].offset, gaps[0].len, gaps[0].frame), (500, 500, 6));
+}
+
+#[test]
+fn reordering_within_the_timeout_is_not_a_gap() {
+    let msg = message(1500);
+    let mut frames: Vec<(f64, Vec<u8>)> = handshake().into_iter().map(|f| (0.0, f)).collect();
+    frames.push((0.1, seg(&msg, ISN_C, 0, 500)));
+    frames.push((0.1, seg(&msg, ISN_C, 1000, 1500)));
+    // The capture point sees the server's ACK before the held segment.
+    frames.push((0.11, tcp(false, ISN_S + 1, Some(ISN_C + 1 + 1500), "", b"")));
+    frames.push((0.5, seg(&msg, ISN_C, 500, 1000)));
+    let ev = run_timed(&frames);
+    let (data, _, gaps) = stream(&ev, Direction::ClientToServer);
+    assert!(gaps.is_empty());
+    assert_eq!(data, msg);
+}

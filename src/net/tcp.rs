@@ -7,9 +7,10 @@
 //!   exactly once.
 //! * On overlap the first copy seen wins; a later copy with different bytes is reported.
 //! * A hole is given up on (reported as a [`TcpGap`] with its exact range, then skipped) when
-//!   the data buffered behind it exceeds the per-direction limit, when the total limit forces
-//!   it, or when the flow is released (FIN both ways and acknowledged, RST, idle, eviction, end
-//!   of capture).
+//!   the peer acknowledged data beyond it a while ago (the capture missed bytes the receiver
+//!   got), when the data buffered behind it exceeds the per-direction limit, when the total
+//!   limit forces it, or when the flow is released (FIN both ways, RST, idle, eviction, end of
+//!   capture).
 
 use super::ip::{PieceLike, insert_first_wins};
 use super::origin::{Origin, append_origin, slice_origin};
@@ -33,6 +34,9 @@ pub struct TcpLimits {
     pub idle_timeout_secs: f64,
     /// Bytes of already delivered data kept per direction to compare retransmissions against.
     pub overlap_check_bytes: usize,
+    /// Capture-time seconds a hole may stay open after the peer acknowledged data beyond it
+    /// (the receiver has the bytes, the capture missed them) before it is given up.
+    pub acked_hole_timeout_secs: f64,
 }
 
 impl Default for TcpLimits {
@@ -43,6 +47,7 @@ impl Default for TcpLimits {
             max_buffered_total: 256 << 20,
             idle_timeout_secs: 300.0,
             overlap_check_bytes: 4 << 10,
+            acked_hole_timeout_secs: 1.0,
         }
     }
 }
@@ -98,6 +103,10 @@ struct Stream {
     acked: Option<u64>,
     /// The last bytes handed up, ending at `next` (to compare retransmissions).
     tail: VecDeque<u8>,
+    /// Since when the peer has acknowledged data beyond `next` that the capture lacks.
+    acked_hole_since: Option<Timestamp>,
+    /// The last holes given up, to recognise their bytes if they turn up after all.
+    skipped: VecDeque<(u64, u64)>,
 }
 
 impl Stream {
@@ -177,10 +186,32 @@ impl Stream {
     /// Give up the hole at `next`: returns its range and moves `next` past it.
     fn skip_hole(&mut self) -> Option<(u64, u64)> {
         let (&k, _) = self.ooo.first_key_value()?;
-        let hole = (self.next, k - self.next);
-        self.next = k;
+        Some(self.skip_to(k))
+    }
+
+    fn skip_to(&mut self, end: u64) -> (u64, u64) {
+        let hole = (self.next, end - self.next);
+        self.next = end;
         self.tail.clear();
-        Some(hole)
+        if self.skipped.len() == 16 {
+            self.skipped.pop_front();
+        }
+        self.skipped.push_back(hole);
+        hole
+    }
+
+    /// Data bytes the peer acknowledged (the FIN's sequence number left out).
+    fn acked_data(&self) -> Option<u64> {
+        let a = self.acked?;
+        Some(self.fin.map_or(a, |f| a.min(f)))
+    }
+
+    /// The part of `[a, b)` that was given up as a gap earlier, if any.
+    fn late_for_gap(&self, a: u64, b: u64) -> Option<(u64, u64)> {
+        self.skipped.iter().find_map(|&(s, len)| {
+            let (x, y) = (a.max(s), b.min(s + len));
+            (x < y).then_some((x, y))
+        })
     }
 }
 
@@ -385,6 +416,20 @@ impl TcpReassembler {
                     });
                     data = &[];
                 }
+                if !data.is_empty()
+                    && off < st.next
+                    && let Some((a, b)) = st.late_for_gap(off, off + data.len() as u64)
+                {
+                    out.push(Event::Note {
+                        frame: seg.frame,
+                        message: format!(
+                            "TCP flow {id} {} {src} -> {dst}: stream bytes [{a}, {b}) arrived \
+                             in frame {} after they had been reported missing; not handed up",
+                            dir.arrow(),
+                            seg.frame
+                        ),
+                    });
+                }
                 if !data.is_empty() {
                     let conflict = accept(st, off, data, &origin, keep, &mut chunk);
                     if let Some((a, b, first)) = conflict {
@@ -445,6 +490,8 @@ impl TcpReassembler {
                 }
             }
         }
+        let hole_timeout = self.limits.acked_hole_timeout_secs;
+        give_up_acked_holes(flow, hole_timeout, keep, seg.frame, seg.time, out);
         let after = flow.buffered();
         self.total_buffered = self.total_buffered + after - before;
         let done = |s: &Stream| s.fin.is_some_and(|f| s.next >= f && s.ooo.is_empty());
@@ -479,6 +526,18 @@ impl TcpReassembler {
             return;
         }
         self.last_sweep = Some(now);
+        let (hole_timeout, keep) = (
+            self.limits.acked_hole_timeout_secs,
+            self.limits.overlap_check_bytes,
+        );
+        let mut ids: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        ids.sort();
+        for (_, k) in ids {
+            let f = self.flows.get_mut(&k).expect("present");
+            let before = f.buffered();
+            give_up_acked_holes(f, hole_timeout, keep, frame, now, out);
+            self.total_buffered -= before - f.buffered();
+        }
         let timeout = self.limits.idle_timeout_secs;
         let mut idle: Vec<(FlowId, Key)> = self
             .flows
@@ -613,6 +672,65 @@ impl TcpReassembler {
             frame,
             time,
         }));
+    }
+}
+
+/// Give up holes the peer acknowledged data beyond, once they stayed open for `timeout`
+/// seconds of capture time: the receiver has those bytes, the capture does not, and (short
+/// of capture-side reordering, which the timeout allows for) it never will.
+fn give_up_acked_holes(
+    f: &mut Flow,
+    timeout: f64,
+    keep: usize,
+    frame: u64,
+    now: Timestamp,
+    out: &mut Vec<Event>,
+) {
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        let (src, dst) = f.addrs(dir);
+        let id = f.id;
+        let st = &mut f.streams[dir as usize];
+        let Some(acked) = st.acked_data().filter(|&a| a > st.next) else {
+            st.acked_hole_since = None;
+            continue;
+        };
+        let since = *st.acked_hole_since.get_or_insert(now);
+        if since.seconds_until(now) <= timeout {
+            continue;
+        }
+        while st.next < acked {
+            let end = st
+                .ooo
+                .first_key_value()
+                .map_or(acked, |(&k, _)| k.min(acked));
+            let (a, len) = st.skip_to(end);
+            out.push(Event::TcpGap(TcpGap {
+                flow: id,
+                dir,
+                src,
+                dst,
+                offset: a,
+                len,
+                frame,
+                time: now,
+            }));
+            let mut chunk = None;
+            st.drain(&mut chunk, keep);
+            if let Some(c) = chunk {
+                out.push(Event::TcpData(TcpData {
+                    flow: id,
+                    dir,
+                    src,
+                    dst,
+                    stream_offset: c.offset,
+                    data: c.data,
+                    origin: c.origin,
+                    frame,
+                    time: now,
+                }));
+            }
+        }
+        st.acked_hole_since = None;
     }
 }
 
