@@ -901,3 +901,18 @@ fn reordering_within_the_timeout_is_not_a_gap() {
     assert!(gaps.is_empty());
     assert_eq!(data, msg);
 }
+
+#[test]
+fn mid_stream_server_on_a_registered_port_is_found() {
+    // First segment seen: the MMSC on 8002 answering an ephemeral client port.
+    let mut f = Vec::new();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4(S, C, 64)
+        .tcp(8002, 51000, 5, 100)
+        .ack(9)
+        .write(&mut f, b"HTTP/1.1 200 OK\r\n")
+        .unwrap();
+    let ev = run(&[f], Limits::default());
+    let (s2c, _, _) = stream(&ev, Direction::ServerToClient);
+    assert_eq!(s2c, b"HTTP/1.1 200 OK\r\n");
+}

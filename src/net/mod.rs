@@ -28,7 +28,8 @@ use std::net::{IpAddr, SocketAddr};
 pub type FlowId = u64;
 
 /// Direction within a TCP connection: the client is the side that sent the SYN (or, for a
-/// connection seen mid-stream, the side not on a well-known port, else the first sender).
+/// connection seen mid-stream, the side whose port is not well-known (< 1024) against an
+/// unprivileged one, or is ephemeral (>= 32768) against a lower one; else the first sender).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Direction {
     ClientToServer = 0,

@@ -327,11 +327,14 @@ impl TcpReassembler {
             self.evict_oldest(seg.frame, seg.time, out);
         }
         // The client sends the SYN; a SYN-ACK comes from the server. Without a handshake a
-        // well-known port marks the server, else the first sender is taken as the client.
+        // well-known port (< 1024) facing an unprivileged one marks the server, then a
+        // registered port (< 32768) facing an ephemeral one (the Linux and IANA ephemeral
+        // ranges start at 32768 and 49152); else the first sender is taken as the client.
+        let server_side = |p: u16, q: u16| (p < 1024 && q >= 1024) || (p < 32768 && q >= 32768);
         let src_is_client = if seg.syn {
             seg.ack.is_none()
         } else {
-            !(seg.src.port() < 1024 && seg.dst.port() >= 1024)
+            !server_side(seg.src.port(), seg.dst.port())
         };
         let (client, server) = if src_is_client {
             (seg.src, seg.dst)
