@@ -15,9 +15,21 @@ fn messages(capture: &str) -> Vec<HttpMessage> {
         let mut c = HttpConnection::default();
         for e in events {
             let evs = match e {
-                StreamEvent::Data(c2s, d, f) => c.feed(if c2s { Direction::ClientToServer } else { Direction::ServerToClient }, &d, f),
+                StreamEvent::Data(c2s, d, f) => c.feed(
+                    if c2s {
+                        Direction::ClientToServer
+                    } else {
+                        Direction::ServerToClient
+                    },
+                    &d,
+                    f,
+                ),
                 StreamEvent::Gap(..) => panic!("no gaps in this capture"),
-                StreamEvent::Close(c2s) => c.close(if c2s { Direction::ClientToServer } else { Direction::ServerToClient }),
+                StreamEvent::Close(c2s) => c.close(if c2s {
+                    Direction::ClientToServer
+                } else {
+                    Direction::ServerToClient
+                }),
             };
             for ev in evs {
                 if let HttpEvent::Message(m) = ev {
@@ -33,12 +45,30 @@ fn messages(capture: &str) -> Vec<HttpMessage> {
 #[test]
 fn pap_submissions_give_the_pushed_pdus() {
     let msgs = messages("wap_push_ppg.pcapng");
-    let subs: Vec<_> = msgs.iter().filter_map(|m| parse_submission(m).map(|s| (m, s))).collect();
+    let subs: Vec<_> = msgs
+        .iter()
+        .filter_map(|m| parse_submission(m).map(|s| (m, s)))
+        .collect();
     assert_eq!(subs.len(), 3);
     let want = [
-        ("P-PUSH-0001@mmsc.lab", "p_notification_ind.mms", TransferEncoding::Identity, 4),
-        ("H-PUSH-0001@mmsc.lab", "h_notification_ind.mms", TransferEncoding::Base64, 15),
-        ("D-PUSH-0001@mmsc.lab", "d_delivery_ind.mms", TransferEncoding::Identity, 26),
+        (
+            "P-PUSH-0001@mmsc.lab",
+            "p_notification_ind.mms",
+            TransferEncoding::Identity,
+            4,
+        ),
+        (
+            "H-PUSH-0001@mmsc.lab",
+            "h_notification_ind.mms",
+            TransferEncoding::Base64,
+            15,
+        ),
+        (
+            "D-PUSH-0001@mmsc.lab",
+            "d_delivery_ind.mms",
+            TransferEncoding::Identity,
+            26,
+        ),
     ];
     for ((m, s), (push_id, file, te, frame)) in subs.iter().zip(want) {
         assert_eq!(m.method(), Some("POST"));
@@ -69,7 +99,10 @@ fn pap_submissions_give_the_pushed_pdus() {
 #[test]
 fn pap_push_responses_are_read() {
     let msgs = messages("wap_push_ppg.pcapng");
-    let resp: Vec<_> = msgs.iter().filter_map(|m| parse_response(m).map(|d| (m, d))).collect();
+    let resp: Vec<_> = msgs
+        .iter()
+        .filter_map(|m| parse_response(m).map(|d| (m, d)))
+        .collect();
     assert_eq!(resp.len(), 3);
     for (m, d) in &resp {
         assert_eq!(m.status(), Some(202));

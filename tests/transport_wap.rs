@@ -8,16 +8,24 @@ use mmscope::wap::wsp::WspPduType;
 use mmscope::wap::{WapDecoder, WapEvent, WapMode, WspMessage, classify};
 use transport_common::{Proto, pdu, read_capture};
 
-/// Decode every WAP datagram of a capture: (WSP messages, WTP events (frame, summary, missing)).
-fn decode(capture: &str) -> (Vec<WspMessage>, Vec<(u64, String, Vec<u8>)>) {
+/// A WTP PDU as reported: (frame, summary, PSNs missing at that point).
+type WtpSeen = (u64, String, Vec<u8>);
+
+/// Decode every WAP datagram of a capture: (WSP messages, WTP PDUs seen).
+fn decode(capture: &str) -> (Vec<WspMessage>, Vec<WtpSeen>) {
     let mut dec = WapDecoder::default();
     let mut wsp = Vec::new();
     let mut wtp = Vec::new();
-    let handle = |evs: Vec<WapEvent>, wsp: &mut Vec<WspMessage>, wtp: &mut Vec<(u64, String, Vec<u8>)>| {
+    let handle = |evs: Vec<WapEvent>, wsp: &mut Vec<WspMessage>, wtp: &mut Vec<WtpSeen>| {
         for e in evs {
             match e {
                 WapEvent::Wsp(m) => wsp.push(*m),
-                WapEvent::Wtp { frame, summary, missing, .. } => wtp.push((frame, summary, missing)),
+                WapEvent::Wtp {
+                    frame,
+                    summary,
+                    missing,
+                    ..
+                } => wtp.push((frame, summary, missing)),
                 WapEvent::Error { message, .. } => panic!("{capture}: {message}"),
             }
         }
@@ -26,7 +34,9 @@ fn decode(capture: &str) -> (Vec<WspMessage>, Vec<(u64, String, Vec<u8>)>) {
         if !matches!(p.proto, Proto::Udp) {
             continue;
         }
-        let Some(mode) = classify(p.src, p.dst, &p.payload) else { continue };
+        let Some(mode) = classify(p.src, p.dst, &p.payload) else {
+            continue;
+        };
         let evs = dec.datagram(mode, p.src, p.dst, &p.payload, p.frame);
         handle(evs, &mut wsp, &mut wtp);
     }
@@ -44,19 +54,31 @@ fn sar_get_reassembles_35_segments_exactly() {
         .expect("the m-retrieve.conf reply");
     assert!(reply.complete);
     assert_eq!(reply.mode, WapMode::ConnectionOriented);
-    assert!(reply.body() == pdu("w_retrieve_conf_large.mms"), "reassembled body differs");
+    assert!(
+        reply.body() == pdu("w_retrieve_conf_large.mms"),
+        "reassembled body differs"
+    );
     let w = reply.wtp.as_ref().unwrap();
     assert_eq!(w.segments, 35);
     assert!(w.missing.is_empty() && w.retransmitted.is_empty() && w.duplicates.is_empty());
-    assert_eq!(reply.frame, 61, "tshark shows the reassembled PDU in frame 61");
+    assert_eq!(
+        reply.frame, 61,
+        "tshark shows the reassembled PDU in frame 61"
+    );
     assert_eq!(reply.frames().len(), 35);
     assert_eq!(reply.origin[0].frame, 16);
     // Paired with the Get of the first WTP transaction.
     let a = reply.answers.as_ref().expect("paired with its Get");
-    assert_eq!((a.method.as_str(), a.uri.as_deref(), a.frame), ("Get", Some("http://127.0.0.1/mms/W-MSG-0001"), 4));
+    assert_eq!(
+        (a.method.as_str(), a.uri.as_deref(), a.frame),
+        ("Get", Some("http://127.0.0.1/mms/W-MSG-0001"), 4)
+    );
     assert_eq!(reply.pdu.as_ref().unwrap().http_status(), Some(200));
     // The Post of m-acknowledge.ind, and its 204 Reply re-sent with RID=1 (frame 72).
-    let post = wsp.iter().find(|m| m.method().as_deref() == Some("Post")).unwrap();
+    let post = wsp
+        .iter()
+        .find(|m| m.method().as_deref() == Some("Post"))
+        .unwrap();
     assert!(post.body() == pdu("w_acknowledge_ind.mms"));
     assert_eq!(post.frame, 67);
     let replies204: Vec<_> = wsp
@@ -80,7 +102,10 @@ fn sar_loss_reports_missing_psn_until_resend() {
     assert_eq!(missing_at(11), Vec::<u8>::new());
     assert_eq!(missing_at(13), vec![6]);
     assert_eq!(missing_at(14), vec![6]);
-    assert!(wtp.iter().any(|w| w.0 == 15 && w.1.contains("Negative Ack") && w.1.contains("[6]")));
+    assert!(
+        wtp.iter()
+            .any(|w| w.0 == 15 && w.1.contains("Negative Ack") && w.1.contains("[6]"))
+    );
     assert_eq!(missing_at(16), Vec::<u8>::new());
     assert!(wtp.iter().any(|w| w.0 == 16 && w.1.contains("RID")));
     let reply = wsp.iter().find(|m| m.is_mms()).expect("m-retrieve.conf");
@@ -91,7 +116,10 @@ fn sar_loss_reports_missing_psn_until_resend() {
     assert_eq!(w.segments, 35);
     assert_eq!(w.retransmitted, [(6, 16)]);
     assert_eq!(w.nacks, [(15, vec![6])]);
-    assert_eq!(reply.answers.as_ref().unwrap().uri.as_deref(), Some("http://198.18.0.2/mms/W-MSG-0001"));
+    assert_eq!(
+        reply.answers.as_ref().unwrap().uri.as_deref(),
+        Some("http://198.18.0.2/mms/W-MSG-0001")
+    );
 }
 
 #[test]
@@ -117,14 +145,21 @@ fn sar_loss_without_resend_gives_prefix_and_missing_psns() {
         .collect();
     let partial = msgs.iter().find(|m| !m.complete).expect("incomplete reply");
     let w = partial.wtp.as_ref().unwrap();
-    assert_eq!(w.missing, [6], "the trailer PSN 34 is unknown, so only PSN 6 is known missing");
+    assert_eq!(
+        w.missing,
+        [6],
+        "the trailer PSN 34 is unknown, so only PSN 6 is known missing"
+    );
     assert!(!w.last_psn_known);
     let full = pdu("w_retrieve_conf_large.mms");
     let body = partial.body();
     assert!(!body.is_empty());
     // Six segments (PSN 0-5) of WSP data; the body is their MMS part, a prefix of the PDU.
     assert!(full.starts_with(body), "prefix differs");
-    assert_eq!(partial.data.len(), partial.origin.iter().map(|s| s.len).sum::<usize>());
+    assert_eq!(
+        partial.data.len(),
+        partial.origin.iter().map(|s| s.len).sum::<usize>()
+    );
     assert_eq!(partial.origin.len(), 6);
     assert!(partial.notes[0].contains("PSN [6]"));
 }
@@ -133,13 +168,25 @@ fn sar_loss_without_resend_gives_prefix_and_missing_psns() {
 fn connectionless_get_reply_post() {
     let (wsp, _) = decode("wap_wsp_cl.pcapng");
     assert!(wsp.iter().all(|m| m.mode == WapMode::Connectionless));
-    let get = wsp.iter().find(|m| m.method().as_deref() == Some("Get")).unwrap();
+    let get = wsp
+        .iter()
+        .find(|m| m.method().as_deref() == Some("Get"))
+        .unwrap();
     assert_eq!(get.uri(), Some("http://127.0.0.1/mms/C-MSG-0001"));
-    let rc = wsp.iter().find(|m| m.is_mms() && m.body() == pdu("c_retrieve_conf.mms")).expect("c_retrieve_conf");
+    let rc = wsp
+        .iter()
+        .find(|m| m.is_mms() && m.body() == pdu("c_retrieve_conf.mms"))
+        .expect("c_retrieve_conf");
     assert_eq!(rc.frame, 7);
-    assert_eq!(rc.answers.as_ref().unwrap().uri.as_deref(), Some("http://127.0.0.1/mms/C-MSG-0001"));
+    assert_eq!(
+        rc.answers.as_ref().unwrap().uri.as_deref(),
+        Some("http://127.0.0.1/mms/C-MSG-0001")
+    );
     assert_eq!(rc.exchange, get.exchange);
-    let post = wsp.iter().find(|m| m.method().as_deref() == Some("Post")).unwrap();
+    let post = wsp
+        .iter()
+        .find(|m| m.method().as_deref() == Some("Post"))
+        .unwrap();
     assert!(post.body() == pdu("c_send_req.mms"));
     assert_eq!(post.frame, 8);
     let sc = wsp.iter().find(|m| m.frame == 14).unwrap();
@@ -153,7 +200,11 @@ fn push_pdus_carry_application_id() {
     let (wsp, _) = decode("wap_push_ppg.pcapng");
     let pushes: Vec<_> = wsp.iter().filter(|m| m.is_push()).collect();
     assert_eq!(pushes.len(), 3);
-    let want = [(11, "p_notification_ind.mms", 0), (19, "h_notification_ind.mms", 1), (30, "d_delivery_ind.mms", 2)];
+    let want = [
+        (11, "p_notification_ind.mms", 0),
+        (19, "h_notification_ind.mms", 1),
+        (30, "d_delivery_ind.mms", 2),
+    ];
     for (m, (frame, file, tid)) in pushes.iter().zip(want) {
         assert_eq!(m.frame, frame);
         assert_eq!(m.src.port(), 9200);
@@ -162,25 +213,43 @@ fn push_pdus_carry_application_id() {
         let p = m.pdu.as_ref().unwrap();
         assert_eq!(p.pdu_type, WspPduType::Push);
         assert_eq!(p.tid, Some(tid));
-        assert_eq!(p.application_id().as_deref(), Some("x-wap-application:mms.ua"));
+        assert_eq!(
+            p.application_id().as_deref(),
+            Some("x-wap-application:mms.ua")
+        );
     }
 }
 
 #[test]
 fn full_flow_resent_send_conf_is_flagged() {
     let (wsp, _) = decode("wap_mm1_full.pcapng");
-    let sc: Vec<_> = wsp.iter().filter(|m| m.is_mms() && m.body() == pdu("f_send_conf.mms")).collect();
+    let sc: Vec<_> = wsp
+        .iter()
+        .filter(|m| m.is_mms() && m.body() == pdu("f_send_conf.mms"))
+        .collect();
     assert_eq!(sc.len(), 2);
     assert_eq!((sc[0].frame, sc[0].retransmission_of), (10, None));
     assert_eq!((sc[1].frame, sc[1].retransmission_of), (11, Some(10)));
     assert_eq!(sc[0].answers.as_ref().unwrap().method, "Post");
-    let sr = wsp.iter().find(|m| m.body() == pdu("f_send_req.mms")).unwrap();
+    let sr = wsp
+        .iter()
+        .find(|m| m.body() == pdu("f_send_req.mms"))
+        .unwrap();
     assert_eq!(sr.frame, 4);
-    let rc = wsp.iter().find(|m| m.body() == pdu("f_retrieve_conf.mms")).unwrap();
+    let rc = wsp
+        .iter()
+        .find(|m| m.body() == pdu("f_retrieve_conf.mms"))
+        .unwrap();
     assert_eq!(rc.frame, 34);
     assert_eq!(rc.uri(), Some("http://127.0.0.1/mms/F-MSG-0001"));
-    let nr = wsp.iter().find(|m| m.body() == pdu("f_notifyresp_ind.mms")).unwrap();
+    let nr = wsp
+        .iter()
+        .find(|m| m.body() == pdu("f_notifyresp_ind.mms"))
+        .unwrap();
     assert_eq!(nr.frame, 40);
-    let push = wsp.iter().find(|m| m.body() == pdu("f_notification_ind.mms")).unwrap();
+    let push = wsp
+        .iter()
+        .find(|m| m.body() == pdu("f_notification_ind.mms"))
+        .unwrap();
     assert_eq!(push.frame, 21);
 }

@@ -255,7 +255,8 @@ mod tests {
 
     #[test]
     fn chunked_with_extensions_and_trailers_incrementally() {
-        let raw = b"HEAD\r\n\r\n5;name=val\r\nhello\r\n6 ; x\r\n world\r\n0\r\nX-Sum: 1\r\n\r\nNEXT";
+        let raw =
+            b"HEAD\r\n\r\n5;name=val\r\nhello\r\n6 ; x\r\n world\r\n0\r\nX-Sum: 1\r\n\r\nNEXT";
         let start = 8;
         let mut dec = ChunkedDecoder::new(start);
         // Byte by byte: must not lose anything when fed in pieces.

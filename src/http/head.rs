@@ -165,10 +165,7 @@ fn request_line_ok(line: &[u8]) -> Result<(), bool> {
         return Err(false);
     }
     let rest = &line[m + 1..];
-    let t = rest
-        .iter()
-        .take_while(|&&b| b > b' ' && b != 0x7f)
-        .count();
+    let t = rest.iter().take_while(|&&b| b > b' ' && b != 0x7f).count();
     if t == rest.len() {
         return if t == 0 || t < MAX_START_LINE {
             Err(true)
@@ -231,7 +228,10 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
     let mut lines = Vec::new();
     let mut pos = 0;
     while pos < len {
-        let nl = head[pos..].iter().position(|&b| b == b'\n').map(|p| pos + p);
+        let nl = head[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| pos + p);
         let Some(nl) = nl else { break };
         let end = if nl > pos && head[nl - 1] == b'\r' {
             nl - 1
@@ -318,10 +318,7 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
     })
 }
 
-fn parse_start_line(
-    line: &[u8],
-    base: usize,
-) -> Result<(StartLine, [Range<usize>; 3]), HeadError> {
+fn parse_start_line(line: &[u8], base: usize) -> Result<(StartLine, [Range<usize>; 3]), HeadError> {
     let bad = |reason: &str| HeadError::BadStartLine {
         offset: base,
         reason: reason.to_string(),
@@ -331,8 +328,14 @@ fn parse_start_line(
         status_line_ok(line).map_err(|_| bad("malformed status line"))?;
         let v = 0..8;
         let s = 9..12;
-        let r = if line.len() > 13 { 13..line.len() } else { line.len()..line.len() };
-        let status = text(&s).parse::<u16>().map_err(|_| bad("bad status code"))?;
+        let r = if line.len() > 13 {
+            13..line.len()
+        } else {
+            line.len()..line.len()
+        };
+        let status = text(&s)
+            .parse::<u16>()
+            .map_err(|_| bad("bad status code"))?;
         let ranges = [
             base + v.start..base + v.end,
             base + s.start..base + s.end,

@@ -188,8 +188,10 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Multipart {
     }
     let delims = find_delimiters(body, boundary.as_bytes());
     let Some(first) = delims.first() else {
-        mp.notes
-            .push((format!("no delimiter --{boundary} in the body"), 0..body.len()));
+        mp.notes.push((
+            format!("no delimiter --{boundary} in the body"),
+            0..body.len(),
+        ));
         mp.preamble = 0..body.len();
         return mp;
     };
@@ -210,10 +212,8 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Multipart {
         }
         // Skip transport padding to the end of the delimiter line.
         let Some(eol) = body[dend..].iter().position(|&b| b == b'\n') else {
-            mp.notes.push((
-                "delimiter line not terminated".into(),
-                dend..body.len(),
-            ));
+            mp.notes
+                .push(("delimiter line not terminated".into(), dend..body.len()));
             break;
         };
         let part_start = dend + eol + 1;
@@ -234,7 +234,8 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Multipart {
             ));
             break;
         }
-        mp.parts.push(parse_part(body, part_start, part_end.max(part_start)));
+        mp.parts
+            .push(parse_part(body, part_start, part_end.max(part_start)));
     }
     mp
 }
@@ -363,7 +364,13 @@ pub fn decode_base64_lenient(raw: &[u8]) -> Result<Vec<u8>, (Vec<u8>, String)> {
                 .unwrap_or(clean.len());
             let prefix = &clean[..bad - bad % 4];
             let d = ENGINE.decode(prefix).unwrap_or_default();
-            Err((d, format!("base64 content is invalid ({e}); decoded {} bytes before the error", prefix.len() / 4 * 3)))
+            Err((
+                d,
+                format!(
+                    "base64 content is invalid ({e}); decoded {} bytes before the error",
+                    prefix.len() / 4 * 3
+                ),
+            ))
         }
     }
 }

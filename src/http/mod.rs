@@ -169,7 +169,9 @@ impl HttpMessage {
     /// X-Mms-Message-Type (0x8C) followed by a known message type value.
     pub fn is_mms(&self) -> bool {
         self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
-            || (self.body.len() >= 2 && self.body[0] == 0x8c && (0x80..=0x9f).contains(&self.body[1]))
+            || (self.body.len() >= 2
+                && self.body[0] == 0x8c
+                && (0x80..=0x9f).contains(&self.body[1]))
     }
 
     /// The frame that completed the message.
@@ -217,34 +219,62 @@ impl HttpMessage {
         let mut root = Node::new("HTTP", display, Value::None, 0..self.raw.len());
         let h = &self.head;
         let [r0, r1, r2] = h.token_ranges.clone();
-        let start = match &h.start {
-            StartLine::Request {
-                method,
-                target,
-                version,
-            } => Node::group("Request line", self.summary(), h.start_range.clone()).with_children(vec![
-                Node::new("Method", escape_text(method), Value::Text(method.clone()), r0),
-                Node::new("Request-URI", escape_text(target), Value::Text(target.clone()), r1),
-                Node::new("Version", escape_text(version), Value::Text(version.clone()), r2),
-            ]),
-            StartLine::Response {
-                version,
-                status,
-                reason,
-            } => Node::group("Status line", self.summary(), h.start_range.clone()).with_children(vec![
-                Node::new("Version", escape_text(version), Value::Text(version.clone()), r0),
-                Node::new(
-                    "Status code",
-                    format!("{status} {}", escape_text(reason)),
-                    Value::Enum {
-                        code: u64::from(*status),
-                        name: reason.clone(),
-                    },
-                    r1,
-                ),
-                Node::new("Reason", escape_text(reason), Value::Text(reason.clone()), r2),
-            ]),
-        };
+        let start =
+            match &h.start {
+                StartLine::Request {
+                    method,
+                    target,
+                    version,
+                } => Node::group("Request line", self.summary(), h.start_range.clone())
+                    .with_children(vec![
+                        Node::new(
+                            "Method",
+                            escape_text(method),
+                            Value::Text(method.clone()),
+                            r0,
+                        ),
+                        Node::new(
+                            "Request-URI",
+                            escape_text(target),
+                            Value::Text(target.clone()),
+                            r1,
+                        ),
+                        Node::new(
+                            "Version",
+                            escape_text(version),
+                            Value::Text(version.clone()),
+                            r2,
+                        ),
+                    ]),
+                StartLine::Response {
+                    version,
+                    status,
+                    reason,
+                } => Node::group("Status line", self.summary(), h.start_range.clone())
+                    .with_children(vec![
+                        Node::new(
+                            "Version",
+                            escape_text(version),
+                            Value::Text(version.clone()),
+                            r0,
+                        ),
+                        Node::new(
+                            "Status code",
+                            format!("{status} {}", escape_text(reason)),
+                            Value::Enum {
+                                code: u64::from(*status),
+                                name: reason.clone(),
+                            },
+                            r1,
+                        ),
+                        Node::new(
+                            "Reason",
+                            escape_text(reason),
+                            Value::Text(reason.clone()),
+                            r2,
+                        ),
+                    ]),
+            };
         root.push(start);
         let hdr_range = h.start_range.end..h.len.min(self.raw.len());
         let mut headers = Node::group(
@@ -340,7 +370,12 @@ impl HttpMessage {
         ));
         root.push(body);
         for n in &self.notes {
-            root.push(Node::expert(n.severity, "http", n.message.clone(), n.range.clone()));
+            root.push(Node::expert(
+                n.severity,
+                "http",
+                n.message.clone(),
+                n.range.clone(),
+            ));
         }
         root
     }
@@ -377,6 +412,8 @@ pub enum HttpEvent {
     },
 }
 
+// Two of these per connection: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 enum Phase {
     /// Nothing seen yet: the first bytes decide whether the direction is HTTP.
@@ -492,7 +529,9 @@ impl HttpConnection {
         let d = &self.dirs;
         let dead = |s: &DirState| matches!(s.phase, Phase::NotHttp);
         let silent = |s: &DirState| matches!(s.phase, Phase::Start) && s.buf.is_empty();
-        (dead(&d[0]) || silent(&d[0])) && (dead(&d[1]) || silent(&d[1])) && (dead(&d[0]) || dead(&d[1]))
+        (dead(&d[0]) || silent(&d[0]))
+            && (dead(&d[1]) || silent(&d[1]))
+            && (dead(&d[0]) || dead(&d[1]))
     }
 
     /// Feed in-order bytes of `direction` that arrived in capture frame `frame`.
@@ -566,15 +605,7 @@ impl HttpConnection {
                     _ => Phase::Resync,
                 };
                 let msg = self.build(
-                    direction,
-                    *head,
-                    framing,
-                    chunked,
-                    answers,
-                    exchange,
-                    notes,
-                    raw_len,
-                    false,
+                    direction, *head, framing, chunked, answers, exchange, notes, raw_len, false,
                 );
                 abandoned = Some(Box::new(msg));
                 next
@@ -1007,7 +1038,17 @@ impl HttpConnection {
                 range: head.start_range.clone(),
             });
             let hl = head.len;
-            let msg = self.build(direction, head, Framing::ContentLength(n), None, answers, exchange, notes, hl, false);
+            let msg = self.build(
+                direction,
+                head,
+                Framing::ContentLength(n),
+                None,
+                answers,
+                exchange,
+                notes,
+                hl,
+                false,
+            );
             events.push(HttpEvent::Message(Box::new(msg)));
             self.dirs[di].phase = Phase::Skip(n);
             return true;
@@ -1049,7 +1090,11 @@ impl HttpConnection {
         // Transfer codings other than chunked, then content codings, undone last-applied first.
         let mut codings: Vec<String> = Vec::new();
         for name in ["transfer-encoding", "content-encoding"] {
-            for h in head.headers.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+            for h in head
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(name))
+            {
                 for t in h.value.split(',') {
                     let t = t.trim().to_ascii_lowercase();
                     if !t.is_empty() && t != "chunked" && t != "identity" {
@@ -1229,7 +1274,10 @@ fn decide_framing(
 fn find_start_line(buf: &[u8]) -> Option<usize> {
     let mut start = 0;
     loop {
-        let nl = buf[start..].iter().position(|&b| b == b'\n').map(|p| start + p)?;
+        let nl = buf[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| start + p)?;
         let line = &buf[start..nl];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if head::is_start_line(line) {

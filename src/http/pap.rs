@@ -242,12 +242,8 @@ pub fn parse_submission(msg: &HttpMessage) -> Option<PapSubmission> {
     let mut control_part = None;
     let mut control = None;
     for (i, p) in multipart.parts.iter().enumerate() {
-        let is_xml = p
-            .media_type()
-            .is_some_and(|m| m.essence.ends_with("xml"));
-        if is_xml
-            && let Some(doc) = parse_pap_document(&p.content)
-        {
+        let is_xml = p.media_type().is_some_and(|m| m.essence.ends_with("xml"));
+        if is_xml && let Some(doc) = parse_pap_document(&p.content) {
             control_part = Some(i);
             control = Some(doc);
             break;

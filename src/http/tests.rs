@@ -44,10 +44,7 @@ fn pipelined_requests_pair_fifo_and_head_has_no_body() {
         1,
     ));
     assert_eq!(m.len(), 3);
-    assert_eq!(
-        m.iter().map(|x| x.exchange).collect::<Vec<_>>(),
-        [0, 1, 2]
-    );
+    assert_eq!(m.iter().map(|x| x.exchange).collect::<Vec<_>>(), [0, 1, 2]);
     // Response to HEAD declares a length but has no body; the next response follows at once.
     let r = messages(c.feed(
         S,
@@ -68,7 +65,8 @@ fn chunked_with_extensions_trailers_and_gzip() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(b"\x8c\x81hello mms").unwrap();
     let gz = gz.finish().unwrap();
-    let mut raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n".to_vec();
+    let mut raw =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n".to_vec();
     let (a, b) = gz.split_at(5);
     raw.extend_from_slice(format!("{:x};foo=bar\r\n", a.len()).as_bytes());
     raw.extend_from_slice(a);
@@ -76,7 +74,11 @@ fn chunked_with_extensions_trailers_and_gzip() {
     raw.extend_from_slice(b);
     raw.extend_from_slice(b"\r\n0\r\nX-Trailer: t\r\n\r\n");
     let mut c = HttpConnection::default();
-    c.feed(C, b"GET /mms/1 HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n", 1);
+    c.feed(
+        C,
+        b"GET /mms/1 HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n",
+        1,
+    );
     let mut got = Vec::new();
     for (i, piece) in raw.chunks(7).enumerate() {
         got.extend(messages(c.feed(S, piece, i as u64 + 1)));
@@ -92,7 +94,13 @@ fn chunked_with_extensions_trailers_and_gzip() {
     assert_eq!(m.raw, raw);
     assert!(m.notes.is_empty(), "{:?}", m.notes);
     let tree = m.tree();
-    assert_eq!(tree.child("Status line").unwrap().children[1].value, Value::Enum { code: 200, name: "OK".into() });
+    assert_eq!(
+        tree.child("Status line").unwrap().children[1].value,
+        Value::Enum {
+            code: 200,
+            name: "OK".into()
+        }
+    );
     let body = tree.child("Body").unwrap();
     assert!(body.display.starts_with("chunked: 2 chunks"));
     assert!(tree.worst().is_none());
@@ -158,10 +166,24 @@ fn gap_mid_body_abandons_and_resynchronises() {
 
     // Chunked: the parser must search for the next start line.
     let mut c = HttpConnection::default();
-    c.feed(S, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", 1);
+    c.feed(
+        S,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+        1,
+    );
     let ev = c.gap(S, 100);
-    assert!(matches!(&ev[0], HttpEvent::Gap { abandoned: Some(_), .. }));
-    let ev = c.feed(S, b"garbage tail\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", 2);
+    assert!(matches!(
+        &ev[0],
+        HttpEvent::Gap {
+            abandoned: Some(_),
+            ..
+        }
+    ));
+    let ev = c.feed(
+        S,
+        b"garbage tail\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        2,
+    );
     assert!(ev.iter().any(|e| matches!(e, HttpEvent::Resynced { .. })));
     let m = messages(ev);
     assert_eq!(m[0].status(), Some(204));
@@ -171,7 +193,13 @@ fn gap_mid_body_abandons_and_resynchronises() {
 fn garbage_is_not_http() {
     let mut c = HttpConnection::default();
     let ev = c.feed(C, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 1);
-    assert!(matches!(ev[0], HttpEvent::NotHttp { stream_offset: 0, .. }));
+    assert!(matches!(
+        ev[0],
+        HttpEvent::NotHttp {
+            stream_offset: 0,
+            ..
+        }
+    ));
     assert!(c.is_not_http(C));
     assert!(c.feed(C, b"GET / HTTP/1.1\r\n\r\n", 2).is_empty());
     assert!(c.gave_up());

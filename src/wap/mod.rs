@@ -138,16 +138,34 @@ impl WspMessage {
         if let Some(a) = &self.answers {
             wsp.push(Node::new(
                 "Answers",
-                format!("{} {}", a.method, crate::tree::escape_text(a.uri.as_deref().unwrap_or(""))),
+                format!(
+                    "{} {}",
+                    a.method,
+                    crate::tree::escape_text(a.uri.as_deref().unwrap_or(""))
+                ),
                 Value::UInt(a.frame),
                 0..0,
             ));
         }
         if let Some(f) = self.retransmission_of {
-            wsp.push(Node::expert(Severity::Note, "retransmission", format!("re-sent copy of the PDU in frame {f}"), 0..0));
+            wsp.push(Node::expert(
+                Severity::Note,
+                "retransmission",
+                format!("re-sent copy of the PDU in frame {f}"),
+                0..0,
+            ));
         }
         for n in &self.notes {
-            wsp.push(Node::expert(if self.complete { Severity::Warning } else { Severity::Error }, "wap", n.clone(), 0..0));
+            wsp.push(Node::expert(
+                if self.complete {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
+                "wap",
+                n.clone(),
+                0..0,
+            ));
         }
         v.push(wsp);
         v
@@ -167,7 +185,10 @@ pub enum WapEvent {
         missing: Vec<u8>,
     },
     /// The datagram could not be parsed.
-    Error { frame: u64, message: String },
+    Error {
+        frame: u64,
+        message: String,
+    },
 }
 
 /// WTP + WSP decoder for all WAP datagrams of a capture.
@@ -186,23 +207,46 @@ impl WapDecoder {
     }
 
     /// Decode one UDP datagram of a WAP flow.
-    pub fn datagram(&mut self, mode: WapMode, src: SocketAddr, dst: SocketAddr, payload: &[u8], frame: u64) -> Vec<WapEvent> {
+    pub fn datagram(
+        &mut self,
+        mode: WapMode,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        frame: u64,
+    ) -> Vec<WapEvent> {
         match mode {
             WapMode::Connectionless => vec![self.connectionless(src, dst, payload, frame)],
             WapMode::ConnectionOriented => self.connection_oriented(src, dst, payload, frame),
         }
     }
 
-    fn connectionless(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], frame: u64) -> WapEvent {
+    fn connectionless(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        frame: u64,
+    ) -> WapEvent {
         let pdu = match parse_wsp(payload, 0..payload.len(), true) {
             Ok(p) => p,
-            Err(e) => return WapEvent::Error { frame, message: format!("frame {frame}: {e}") },
+            Err(e) => {
+                return WapEvent::Error {
+                    frame,
+                    message: format!("frame {frame}: {e}"),
+                };
+            }
         };
         let tid = pdu.tid.unwrap_or(0);
         let (answers, exchange) = if pdu.pdu_type.is_request() {
-            let ex = self.pairer.request_cl(src, dst, tid, pdu.pdu_type.name(), pdu.uri.clone(), frame);
+            let ex =
+                self.pairer
+                    .request_cl(src, dst, tid, pdu.pdu_type.name(), pdu.uri.clone(), frame);
             (None, ex)
-        } else if matches!(pdu.pdu_type, WspPduType::Reply | WspPduType::ConnectReply | WspPduType::Redirect) {
+        } else if matches!(
+            pdu.pdu_type,
+            WspPduType::Reply | WspPduType::ConnectReply | WspPduType::Redirect
+        ) {
             match self.pairer.reply_cl(src, dst, tid) {
                 Some(r) => {
                     let ex = r.exchange;
@@ -219,7 +263,11 @@ impl WapDecoder {
             dst,
             mode: WapMode::Connectionless,
             data: payload.to_vec(),
-            origin: vec![FrameSpan { offset: 0, len: payload.len(), frame }],
+            origin: vec![FrameSpan {
+                offset: 0,
+                len: payload.len(),
+                frame,
+            }],
             pdu: Some(pdu),
             wtp: None,
             answers,
@@ -230,10 +278,21 @@ impl WapDecoder {
         }))
     }
 
-    fn connection_oriented(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8], frame: u64) -> Vec<WapEvent> {
+    fn connection_oriented(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        frame: u64,
+    ) -> Vec<WapEvent> {
         let pdus = match parse_wtp(payload) {
             Ok(p) => p,
-            Err(e) => return vec![WapEvent::Error { frame, message: format!("frame {frame}: {e}") }],
+            Err(e) => {
+                return vec![WapEvent::Error {
+                    frame,
+                    message: format!("frame {frame}: {e}"),
+                }];
+            }
         };
         let mut out = Vec::new();
         for pdu in &pdus {
@@ -252,7 +311,12 @@ impl WapDecoder {
             if !missing.is_empty() {
                 summary.push_str(&format!(" (missing PSN {missing:?})"));
             }
-            out.push(WapEvent::Wtp { frame, summary, tree: pdu.tree(payload), missing });
+            out.push(WapEvent::Wtp {
+                frame,
+                summary,
+                tree: pdu.tree(payload),
+                missing,
+            });
             if let Some(m) = complete {
                 out.push(self.wsp_from_wtp(m, frame));
             }
@@ -287,9 +351,23 @@ impl WapDecoder {
             (WtpPduType::Invoke, Some(p)) if p.pdu_type.is_request() => {
                 if m.retransmission_of.is_some() {
                     let r = self.pairer.reply_co(dst, src, tid);
-                    (None, r.map(|r| r.exchange).unwrap_or_else(|| self.pairer.new_exchange()))
+                    (
+                        None,
+                        r.map(|r| r.exchange)
+                            .unwrap_or_else(|| self.pairer.new_exchange()),
+                    )
                 } else {
-                    (None, self.pairer.request_co(src, dst, tid, p.pdu_type.name(), p.uri.clone(), frame))
+                    (
+                        None,
+                        self.pairer.request_co(
+                            src,
+                            dst,
+                            tid,
+                            p.pdu_type.name(),
+                            p.uri.clone(),
+                            frame,
+                        ),
+                    )
                 }
             }
             (WtpPduType::Result, _) => match self.pairer.reply_co(src, dst, tid) {
@@ -333,6 +411,10 @@ impl WapDecoder {
 
     /// PSNs still missing in the message `sender` is sending to `receiver` with this TID.
     pub fn missing(&self, sender: SocketAddr, receiver: SocketAddr, tid: u16) -> Option<Vec<u8>> {
-        self.sar.missing(&wtp::SarKey { sender, receiver, tid })
+        self.sar.missing(&wtp::SarKey {
+            sender,
+            receiver,
+            tid,
+        })
     }
 }

@@ -95,7 +95,10 @@ impl WspPduType {
 
     /// A method a client sends and a Reply answers.
     pub fn is_request(self) -> bool {
-        matches!(self, Self::Get(_) | Self::Post(_) | Self::Connect | Self::Resume)
+        matches!(
+            self,
+            Self::Get(_) | Self::Post(_) | Self::Connect | Self::Resume
+        )
     }
 
     pub fn is_push(self) -> bool {
@@ -180,7 +183,9 @@ impl WspPdu {
 
     /// Media type of the content, lower case.
     pub fn media_type(&self) -> Option<String> {
-        self.content_type.as_ref().map(|c| c.media.to_ascii_lowercase())
+        self.content_type
+            .as_ref()
+            .map(|c| c.media.to_ascii_lowercase())
     }
 
     /// The body is an MMS PDU: declared so, or first octet 0x8C (X-Mms-Message-Type).
@@ -192,9 +197,11 @@ impl WspPdu {
 
     /// X-Wap-Application-Id of a push, e.g. "x-wap-application:mms.ua".
     pub fn application_id(&self) -> Option<String> {
-        self.headers
-            .get("X-Wap-Application-Id")
-            .map(|h| h.text().map(str::to_string).unwrap_or_else(|| h.display.clone()))
+        self.headers.get("X-Wap-Application-Id").map(|h| {
+            h.text()
+                .map(str::to_string)
+                .unwrap_or_else(|| h.display.clone())
+        })
     }
 
     pub fn http_status(&self) -> Option<u16> {
@@ -228,7 +235,12 @@ impl WspPdu {
         let mut root = Node::group("WSP", self.summary(), self.range.clone());
         if let Some(t) = self.tid {
             let r = self.range.start..self.range.start + 1;
-            root.push(Node::new("TID", t.to_string(), Value::UInt(u64::from(t)), r));
+            root.push(Node::new(
+                "TID",
+                t.to_string(),
+                Value::UInt(u64::from(t)),
+                r,
+            ));
         }
         root.push(Node::new(
             "PDU type",
@@ -241,10 +253,20 @@ impl WspPdu {
         ));
         let after_type = self.type_range.end..self.type_range.end + 1;
         if let Some((maj, min)) = self.version {
-            root.push(Node::new("Version", format!("{maj}.{min}"), Value::Text(format!("{maj}.{min}")), after_type.clone()));
+            root.push(Node::new(
+                "Version",
+                format!("{maj}.{min}"),
+                Value::Text(format!("{maj}.{min}")),
+                after_type.clone(),
+            ));
         }
         if let Some(id) = self.session_id {
-            root.push(Node::new("Session id", id.to_string(), Value::UInt(u64::from(id)), after_type.clone()));
+            root.push(Node::new(
+                "Session id",
+                id.to_string(),
+                Value::UInt(u64::from(id)),
+                after_type.clone(),
+            ));
         }
         if let Some(st) = self.status {
             let h = http_status(st);
@@ -261,17 +283,37 @@ impl WspPdu {
                 after_type.clone(),
             ));
             if h.is_none() {
-                root.push(Node::expert(Severity::Warning, "unknown-value", format!("WSP status 0x{st:02X} is not in table 36"), after_type));
+                root.push(Node::expert(
+                    Severity::Warning,
+                    "unknown-value",
+                    format!("WSP status 0x{st:02X} is not in table 36"),
+                    after_type,
+                ));
             }
         }
         if let (Some(u), Some(r)) = (&self.uri, &self.uri_range) {
-            root.push(Node::new("URI", escape_text(u), Value::Text(u.clone()), r.clone()));
+            root.push(Node::new(
+                "URI",
+                escape_text(u),
+                Value::Text(u.clone()),
+                r.clone(),
+            ));
         }
         if let Some(c) = &self.capabilities {
-            root.push(Node::new("Capabilities", format!("{} bytes", c.len()), Value::Bytes, c.clone()));
+            root.push(Node::new(
+                "Capabilities",
+                format!("{} bytes", c.len()),
+                Value::Bytes,
+                c.clone(),
+            ));
         }
         if let Some((flags, r)) = &self.redirect {
-            root.push(Node::new("Redirect", format!("flags 0x{flags:02X}, {} bytes of addresses", r.len()), Value::Bytes, r.clone()));
+            root.push(Node::new(
+                "Redirect",
+                format!("flags 0x{flags:02X}, {} bytes of addresses", r.len()),
+                Value::Bytes,
+                r.clone(),
+            ));
         }
         if let Some(hr) = &self.headers_range {
             let mut h = Node::group("Headers", format!("{} bytes", hr.len()), hr.clone());
@@ -314,7 +356,11 @@ fn need(input: &[u8], end: usize, at: usize, what: &str) -> Result<(), WspError>
 }
 
 /// Frame the WSP PDU in `range` of `input`. `connectionless`: a TID octet comes first.
-pub fn parse_wsp(input: &[u8], range: Range<usize>, connectionless: bool) -> Result<WspPdu, WspError> {
+pub fn parse_wsp(
+    input: &[u8],
+    range: Range<usize>,
+    connectionless: bool,
+) -> Result<WspPdu, WspError> {
     let input = &input[..range.end.min(input.len())];
     let mut pos = range.start;
     let tid = if connectionless {
@@ -356,7 +402,10 @@ pub fn parse_wsp(input: &[u8], range: Range<usize>, connectionless: bool) -> Res
     match pdu_type {
         WspPduType::Connect | WspPduType::ConnectReply | WspPduType::Resume => {
             if pdu_type == WspPduType::Connect {
-                let v = *input.get(pos).ok_or(WspError { offset: pos, message: "expected the version octet".into() })?;
+                let v = *input.get(pos).ok_or(WspError {
+                    offset: pos,
+                    message: "expected the version octet".into(),
+                })?;
                 pdu.version = Some((v >> 4, v & 0x0f));
                 pos += 1;
             } else {
@@ -390,7 +439,10 @@ pub fn parse_wsp(input: &[u8], range: Range<usize>, connectionless: bool) -> Res
             }
         }
         WspPduType::Redirect => {
-            let f = *input.get(pos).ok_or(WspError { offset: pos, message: "expected the redirect flags".into() })?;
+            let f = *input.get(pos).ok_or(WspError {
+                offset: pos,
+                message: "expected the redirect flags".into(),
+            })?;
             pdu.redirect = Some((f, pos + 1..end));
         }
         WspPduType::Disconnect | WspPduType::Suspend => {
@@ -399,7 +451,10 @@ pub fn parse_wsp(input: &[u8], range: Range<usize>, connectionless: bool) -> Res
         }
         WspPduType::Reply | WspPduType::Push | WspPduType::ConfirmedPush => {
             if pdu_type == WspPduType::Reply {
-                let s = *input.get(pos).ok_or(WspError { offset: pos, message: "expected the status octet".into() })?;
+                let s = *input.get(pos).ok_or(WspError {
+                    offset: pos,
+                    message: "expected the status octet".into(),
+                })?;
                 pdu.status = Some(s);
                 pos += 1;
             }
@@ -444,10 +499,20 @@ pub fn parse_wsp(input: &[u8], range: Range<usize>, connectionless: bool) -> Res
 }
 
 /// ContentType followed by Headers, in `start..end`.
-fn content_and_headers(input: &[u8], start: usize, end: usize, pdu: &mut WspPdu) -> Result<(), WspError> {
+fn content_and_headers(
+    input: &[u8],
+    start: usize,
+    end: usize,
+    pdu: &mut WspPdu,
+) -> Result<(), WspError> {
     pdu.headers_range = Some(start..end);
     if start == end {
-        pdu.notes.push(Node::expert(Severity::Warning, "missing-header", "no content type (headers length 0)", start..end));
+        pdu.notes.push(Node::expert(
+            Severity::Warning,
+            "missing-header",
+            "no content type (headers length 0)",
+            start..end,
+        ));
         return Ok(());
     }
     let win = &input[..end];
@@ -506,7 +571,15 @@ impl WspPairer {
         self.next_exchange += 1;
         if self
             .open
-            .insert(key, WspRequest { method, uri, frame, exchange })
+            .insert(
+                key,
+                WspRequest {
+                    method,
+                    uri,
+                    frame,
+                    exchange,
+                },
+            )
             .is_none()
         {
             self.order.push_back(key);
@@ -523,20 +596,51 @@ impl WspPairer {
     }
 
     /// A request sent in a WTP Invoke from `initiator` to `responder`; returns its exchange.
-    pub fn request_co(&mut self, initiator: SocketAddr, responder: SocketAddr, tid: u16, method: String, uri: Option<String>, frame: u64) -> u64 {
-        self.insert(PairKey::Transaction(initiator, responder, tid & 0x7fff), method, uri, frame)
+    pub fn request_co(
+        &mut self,
+        initiator: SocketAddr,
+        responder: SocketAddr,
+        tid: u16,
+        method: String,
+        uri: Option<String>,
+        frame: u64,
+    ) -> u64 {
+        self.insert(
+            PairKey::Transaction(initiator, responder, tid & 0x7fff),
+            method,
+            uri,
+            frame,
+        )
     }
 
     /// A reply sent in a WTP Result from `responder` to `initiator`.
-    pub fn reply_co(&self, responder: SocketAddr, initiator: SocketAddr, tid: u16) -> Option<WspRequest> {
+    pub fn reply_co(
+        &self,
+        responder: SocketAddr,
+        initiator: SocketAddr,
+        tid: u16,
+    ) -> Option<WspRequest> {
         self.open
             .get(&PairKey::Transaction(initiator, responder, tid & 0x7fff))
             .cloned()
     }
 
     /// A connectionless request from `client` to `server` with TID octet `tid`.
-    pub fn request_cl(&mut self, client: SocketAddr, server: SocketAddr, tid: u8, method: String, uri: Option<String>, frame: u64) -> u64 {
-        self.insert(PairKey::Connectionless(client, server, tid), method, uri, frame)
+    pub fn request_cl(
+        &mut self,
+        client: SocketAddr,
+        server: SocketAddr,
+        tid: u8,
+        method: String,
+        uri: Option<String>,
+        frame: u64,
+    ) -> u64 {
+        self.insert(
+            PairKey::Connectionless(client, server, tid),
+            method,
+            uri,
+            frame,
+        )
     }
 
     /// A connectionless reply from `server` to `client`.

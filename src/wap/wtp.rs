@@ -215,7 +215,12 @@ impl WtpPdu {
         let mut root = Node::group("WTP", self.summary(input), self.range.clone());
         let h0 = self.header.start..self.header.start + 1;
         let tidr = self.header.start + 1..self.header.start + 3;
-        root.push(Node::new("CON", self.con.to_string(), Value::Bool(self.con), h0.clone()));
+        root.push(Node::new(
+            "CON",
+            self.con.to_string(),
+            Value::Bool(self.con),
+            h0.clone(),
+        ));
         root.push(Node::new(
             "PDU type",
             self.pdu_type.name(),
@@ -226,12 +231,26 @@ impl WtpPdu {
             h0.clone(),
         ));
         if self.pdu_type.carries_data() {
-            root.push(Node::new("GTR", self.gtr.to_string(), Value::Bool(self.gtr), h0.clone()));
-            root.push(Node::new("TTR", self.ttr.to_string(), Value::Bool(self.ttr), h0.clone()));
+            root.push(Node::new(
+                "GTR",
+                self.gtr.to_string(),
+                Value::Bool(self.gtr),
+                h0.clone(),
+            ));
+            root.push(Node::new(
+                "TTR",
+                self.ttr.to_string(),
+                Value::Bool(self.ttr),
+                h0.clone(),
+            ));
         }
         root.push(Node::new(
             "RID",
-            if self.rid { "re-transmission" } else { "first transmission" },
+            if self.rid {
+                "re-transmission"
+            } else {
+                "first transmission"
+            },
             Value::Bool(self.rid),
             h0.clone(),
         ));
@@ -257,18 +276,47 @@ impl WtpPdu {
                 user_ack,
                 class,
             } => {
-                root.push(Node::new("Version", version.to_string(), Value::UInt(u64::from(*version)), o4.clone()));
-                root.push(Node::new("TIDnew", tid_new.to_string(), Value::Bool(*tid_new), o4.clone()));
-                root.push(Node::new("U/P", user_ack.to_string(), Value::Bool(*user_ack), o4.clone()));
-                root.push(Node::new("Transaction class", class.to_string(), Value::UInt(u64::from(*class)), o4));
+                root.push(Node::new(
+                    "Version",
+                    version.to_string(),
+                    Value::UInt(u64::from(*version)),
+                    o4.clone(),
+                ));
+                root.push(Node::new(
+                    "TIDnew",
+                    tid_new.to_string(),
+                    Value::Bool(*tid_new),
+                    o4.clone(),
+                ));
+                root.push(Node::new(
+                    "U/P",
+                    user_ack.to_string(),
+                    Value::Bool(*user_ack),
+                    o4.clone(),
+                ));
+                root.push(Node::new(
+                    "Transaction class",
+                    class.to_string(),
+                    Value::UInt(u64::from(*class)),
+                    o4,
+                ));
             }
             WtpFields::Ack { tve_tok } => {
-                root.push(Node::new("Tve/Tok", tve_tok.to_string(), Value::Bool(*tve_tok), h0));
+                root.push(Node::new(
+                    "Tve/Tok",
+                    tve_tok.to_string(),
+                    Value::Bool(*tve_tok),
+                    h0,
+                ));
             }
             WtpFields::Abort { abort_type, reason } => {
                 root.push(Node::new(
                     "Abort type",
-                    if *abort_type == 0 { "provider (WTP)" } else { "user (WSP)" },
+                    if *abort_type == 0 {
+                        "provider (WTP)"
+                    } else {
+                        "user (WSP)"
+                    },
                     Value::UInt(u64::from(*abort_type)),
                     h0,
                 ));
@@ -283,7 +331,12 @@ impl WtpPdu {
                 ));
             }
             WtpFields::Segmented { psn } => {
-                root.push(Node::new("PSN", psn.to_string(), Value::UInt(u64::from(*psn)), o4));
+                root.push(Node::new(
+                    "PSN",
+                    psn.to_string(),
+                    Value::UInt(u64::from(*psn)),
+                    o4,
+                ));
             }
             WtpFields::NegativeAck { missing } => {
                 let mut n = Node::new(
@@ -294,7 +347,12 @@ impl WtpPdu {
                 );
                 for (i, p) in missing.iter().enumerate() {
                     let at = o4.start + 1 + i;
-                    n.push(Node::new("Missing PSN", p.to_string(), Value::UInt(u64::from(*p)), at..at + 1));
+                    n.push(Node::new(
+                        "Missing PSN",
+                        p.to_string(),
+                        Value::UInt(u64::from(*p)),
+                        at..at + 1,
+                    ));
                 }
                 root.push(n);
             }
@@ -311,7 +369,12 @@ impl WtpPdu {
                 ),
                 _ => format!("{} bytes", d.len()),
             };
-            root.push(Node::new(format!("TPI {}", t.name()), display, Value::Bytes, t.range.clone()));
+            root.push(Node::new(
+                format!("TPI {}", t.name()),
+                display,
+                Value::Bytes,
+                t.range.clone(),
+            ));
         }
         if !self.data.is_empty() {
             root.push(Node::new(
@@ -447,7 +510,13 @@ fn parse_pdu(input: &[u8], range: Range<usize>) -> Result<WtpPdu, WtpError> {
     let d = &input[range.clone()];
     let base = range.start;
     if d.len() < 3 {
-        return Err(err(base, format!("PDU of {} bytes is shorter than the 3-octet fixed header", d.len())));
+        return Err(err(
+            base,
+            format!(
+                "PDU of {} bytes is shorter than the 3-octet fixed header",
+                d.len()
+            ),
+        ));
     }
     let b0 = d[0];
     let con = b0 & 0x80 != 0;
@@ -455,7 +524,14 @@ fn parse_pdu(input: &[u8], range: Range<usize>) -> Result<WtpPdu, WtpError> {
     let tid = u16::from_be_bytes([d[1], d[2]]);
     let need = |n: usize| {
         if d.len() < n {
-            Err(err(base, format!("{} PDU needs {n} header octets, has {}", pdu_type.name(), d.len())))
+            Err(err(
+                base,
+                format!(
+                    "{} PDU needs {n} header octets, has {}",
+                    pdu_type.name(),
+                    d.len()
+                ),
+            ))
         } else {
             Ok(())
         }
@@ -482,7 +558,12 @@ fn parse_pdu(input: &[u8], range: Range<usize>) -> Result<WtpPdu, WtpError> {
             ttr = b0 & 0x02 != 0;
             (WtpFields::Result, 3)
         }
-        WtpPduType::Ack => (WtpFields::Ack { tve_tok: b0 & 0x04 != 0 }, 3),
+        WtpPduType::Ack => (
+            WtpFields::Ack {
+                tve_tok: b0 & 0x04 != 0,
+            },
+            3,
+        ),
         WtpPduType::Abort => {
             need(4)?;
             rid = false;
@@ -504,7 +585,13 @@ fn parse_pdu(input: &[u8], range: Range<usize>) -> Result<WtpPdu, WtpError> {
             need(4)?;
             let n = usize::from(d[3]);
             if d.len() < 4 + n {
-                return Err(err(base + 3, format!("Negative Ack lists {n} missing packets, only {} present", d.len() - 4)));
+                return Err(err(
+                    base + 3,
+                    format!(
+                        "Negative Ack lists {n} missing packets, only {} present",
+                        d.len() - 4
+                    ),
+                ));
             }
             (
                 WtpFields::NegativeAck {
@@ -533,7 +620,10 @@ fn parse_pdu(input: &[u8], range: Range<usize>) -> Result<WtpPdu, WtpError> {
             (usize::from(t & 0x03), 1)
         };
         if pos + th + len > d.len() {
-            return Err(err(base + pos, format!("TPI of {len} bytes runs past the PDU end")));
+            return Err(err(
+                base + pos,
+                format!("TPI of {len} bytes runs past the PDU end"),
+            ));
         }
         tpis.push(Tpi {
             identity,
@@ -666,10 +756,22 @@ impl WtpMessage {
                 "INCOMPLETE: {} segments received, missing PSN {:?}{}",
                 self.segments,
                 self.missing,
-                if self.last_psn_known { "" } else { " (last PSN unknown)" }
+                if self.last_psn_known {
+                    ""
+                } else {
+                    " (last PSN unknown)"
+                }
             )
         };
-        let mut root = Node::group("WTP reassembly", format!("{} TID {}: {state}", self.kind.name(), self.key.tid & 0x7fff), 0..self.data.len());
+        let mut root = Node::group(
+            "WTP reassembly",
+            format!(
+                "{} TID {}: {state}",
+                self.kind.name(),
+                self.key.tid & 0x7fff
+            ),
+            0..self.data.len(),
+        );
         for (i, s) in self.origin.iter().enumerate() {
             root.push(Node::new(
                 "Segment",
@@ -679,19 +781,48 @@ impl WtpMessage {
             ));
         }
         for (psn, frame) in &self.retransmitted {
-            root.push(Node::expert(Severity::Note, "retransmission", format!("PSN {psn} re-sent (RID=1) in frame {frame}"), 0..0));
+            root.push(Node::expert(
+                Severity::Note,
+                "retransmission",
+                format!("PSN {psn} re-sent (RID=1) in frame {frame}"),
+                0..0,
+            ));
         }
         for (psn, frame) in &self.duplicates {
-            root.push(Node::expert(Severity::Note, "duplicate", format!("PSN {psn} received again in frame {frame}, ignored"), 0..0));
+            root.push(Node::expert(
+                Severity::Note,
+                "duplicate",
+                format!("PSN {psn} received again in frame {frame}, ignored"),
+                0..0,
+            ));
         }
         for (frame, psns) in &self.nacks {
-            root.push(Node::expert(Severity::Note, "nack", format!("Negative Ack in frame {frame} for PSN {psns:?}"), 0..0));
+            root.push(Node::expert(
+                Severity::Note,
+                "nack",
+                format!("Negative Ack in frame {frame} for PSN {psns:?}"),
+                0..0,
+            ));
         }
         if let Some(f) = self.retransmission_of {
-            root.push(Node::expert(Severity::Note, "retransmission", format!("re-sent copy (RID=1) of the message completed in frame {f}"), 0..self.data.len()));
+            root.push(Node::expert(
+                Severity::Note,
+                "retransmission",
+                format!("re-sent copy (RID=1) of the message completed in frame {f}"),
+                0..self.data.len(),
+            ));
         }
         if !self.complete {
-            root.push(Node::expert(Severity::Error, "missing-segments", format!("segments never arrived: PSN {:?}; {} contiguous bytes from PSN 0 kept", self.missing, self.data.len()), self.data.len()..self.data.len()));
+            root.push(Node::expert(
+                Severity::Error,
+                "missing-segments",
+                format!(
+                    "segments never arrived: PSN {:?}; {} contiguous bytes from PSN 0 kept",
+                    self.missing,
+                    self.data.len()
+                ),
+                self.data.len()..self.data.len(),
+            ));
         }
         for n in &self.notes {
             root.push(Node::expert(Severity::Warning, "sar", n.clone(), 0..0));
@@ -778,7 +909,11 @@ impl WtpReassembler {
                 complete: true,
                 missing: Vec::new(),
                 last_psn_known: true,
-                retransmitted: if pdu.rid { vec![(0, frame)] } else { Vec::new() },
+                retransmitted: if pdu.rid {
+                    vec![(0, frame)]
+                } else {
+                    Vec::new()
+                },
                 duplicates: Vec::new(),
                 nacks: Vec::new(),
                 retransmission_of,
@@ -786,7 +921,7 @@ impl WtpReassembler {
             }));
         }
         if !self.open.contains_key(&key) {
-            if self.done.contains_key(&key) && !(first && !pdu.rid) {
+            if (pdu.rid || !first) && self.done.contains_key(&key) {
                 // A segment of a message already delivered: re-sent or duplicated.
                 return SarOutcome::Duplicate { psn, rid: pdu.rid };
             }
@@ -880,7 +1015,13 @@ impl WtpReassembler {
 
     /// Record a Negative Ack sent by the receiver of a segmented message (`sender` of the NACK
     /// is the message's receiver). Returns false if no such message is being reassembled.
-    pub fn nack(&mut self, sender: SocketAddr, receiver: SocketAddr, pdu: &WtpPdu, frame: u64) -> bool {
+    pub fn nack(
+        &mut self,
+        sender: SocketAddr,
+        receiver: SocketAddr,
+        pdu: &WtpPdu,
+        frame: u64,
+    ) -> bool {
         let WtpFields::NegativeAck { missing } = &pdu.fields else {
             return false;
         };
@@ -949,9 +1090,8 @@ fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
     let missing = missing_psns(&p);
     let mut data = Vec::new();
     let mut origin = Vec::new();
-    let mut expect = 0u16;
-    for (&psn, seg) in &p.segments {
-        if u16::from(psn) != expect {
+    for (expect, (&psn, seg)) in p.segments.iter().enumerate() {
+        if usize::from(psn) != expect {
             break;
         }
         origin.push(FrameSpan {
@@ -960,7 +1100,6 @@ fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
             frame: seg.frame,
         });
         data.extend_from_slice(&seg.data);
-        expect += 1;
     }
     WtpMessage {
         key,
@@ -1011,7 +1150,10 @@ mod tests {
         assert_eq!(p.tpis[0].data, 5..8);
         assert_eq!(p.data, 8..10);
         let t = p.tree(&b);
-        assert_eq!(t.child("TPI Option").unwrap().display, "Maximum Group = 4200");
+        assert_eq!(
+            t.child("TPI Option").unwrap().display,
+            "Maximum Group = 4200"
+        );
     }
 
     #[test]
@@ -1022,14 +1164,28 @@ mod tests {
         assert_eq!(p.psn(&ack), Some(2));
         let nack = [0x38, 0x80, 0x05, 0x02, 0x07, 0x09];
         let p = &parse_wtp(&nack).unwrap()[0];
-        assert_eq!(p.fields, WtpFields::NegativeAck { missing: vec![7, 9] });
+        assert_eq!(
+            p.fields,
+            WtpFields::NegativeAck {
+                missing: vec![7, 9]
+            }
+        );
         let abort = [0x21, 0x80, 0x01, 0xe1];
         let p = &parse_wtp(&abort).unwrap()[0];
-        assert_eq!(p.fields, WtpFields::Abort { abort_type: 1, reason: 0xe1 });
+        assert_eq!(
+            p.fields,
+            WtpFields::Abort {
+                abort_type: 1,
+                reason: 0xe1
+            }
+        );
         assert!(p.from_responder());
         let seg = [0x34, 0x80, 0x02, 0x05, 0xaa, 0xbb];
         let p = &parse_wtp(&seg).unwrap()[0];
-        assert_eq!((p.pdu_type, p.gtr, p.ttr), (WtpPduType::SegmentedResult, true, false));
+        assert_eq!(
+            (p.pdu_type, p.gtr, p.ttr),
+            (WtpPduType::SegmentedResult, true, false)
+        );
         assert_eq!(p.psn(&seg), Some(5));
         assert_eq!(p.data, 4..6);
         assert!(parse_wtp(&[0x38, 0x80, 0x05, 0x03, 0x07]).is_err());
@@ -1039,7 +1195,9 @@ mod tests {
     #[test]
     fn parses_concatenated_pdus() {
         // Ack (3 octets) + Result with data (5 octets), short lengths; then a 2-octet length.
-        let b = [0x00, 0x03, 0x18, 0x00, 0x01, 0x05, 0x12, 0x80, 0x01, 0x04, 0x20];
+        let b = [
+            0x00, 0x03, 0x18, 0x00, 0x01, 0x05, 0x12, 0x80, 0x01, 0x04, 0x20,
+        ];
         let p = parse_wtp(&b).unwrap();
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].pdu_type, WtpPduType::Ack);
@@ -1077,19 +1235,29 @@ mod tests {
     #[test]
     fn reassembles_out_of_order_with_duplicates_and_resend() {
         let mut r = WtpReassembler::default();
-        assert!(matches!(push(&mut r, &seg(2, false, false, false, 0, b"AA"), 1), SarOutcome::Pending { psn: 0, .. }));
+        assert!(matches!(
+            push(&mut r, &seg(2, false, false, false, 0, b"AA"), 1),
+            SarOutcome::Pending { psn: 0, .. }
+        ));
         // PSN 2 before 1.
         match push(&mut r, &seg(6, true, false, false, 2, b"CC"), 2) {
             SarOutcome::Pending { missing, .. } => assert_eq!(missing, [1]),
             o => panic!("{o:?}"),
         }
         // Duplicate of PSN 2 ignored.
-        assert_eq!(push(&mut r, &seg(6, true, false, false, 2, b"CC"), 3), SarOutcome::Duplicate { psn: 2, rid: false });
+        assert_eq!(
+            push(&mut r, &seg(6, true, false, false, 2, b"CC"), 3),
+            SarOutcome::Duplicate { psn: 2, rid: false }
+        );
         match push(&mut r, &seg(6, false, true, false, 3, b"DD"), 4) {
             SarOutcome::Pending { missing, .. } => assert_eq!(missing, [1]),
             o => panic!("{o:?}"),
         }
-        let key = SarKey { sender: addr(9201), receiver: addr(5000), tid: 0x8007 };
+        let key = SarKey {
+            sender: addr(9201),
+            receiver: addr(5000),
+            tid: 0x8007,
+        };
         assert_eq!(r.missing(&key), Some(vec![1]));
         let nack = [0x38, 0x00, 0x07, 0x01, 0x01];
         let np = parse_wtp(&nack).unwrap().remove(0);
@@ -1103,9 +1271,19 @@ mod tests {
         assert_eq!(m.duplicates, [(2, 3)]);
         assert_eq!(m.nacks, [(5, vec![1])]);
         assert_eq!(m.frames(), [1, 6, 2, 4]);
-        assert_eq!(m.origin[1], FrameSpan { offset: 2, len: 2, frame: 6 });
+        assert_eq!(
+            m.origin[1],
+            FrameSpan {
+                offset: 2,
+                len: 2,
+                frame: 6
+            }
+        );
         // A late re-send of a segment of a delivered message is a duplicate.
-        assert_eq!(push(&mut r, &seg(6, false, false, true, 2, b"CC"), 7), SarOutcome::Duplicate { psn: 2, rid: true });
+        assert_eq!(
+            push(&mut r, &seg(6, false, false, true, 2, b"CC"), 7),
+            SarOutcome::Duplicate { psn: 2, rid: true }
+        );
     }
 
     #[test]
@@ -1126,20 +1304,32 @@ mod tests {
     #[test]
     fn single_pdu_resend_is_flagged() {
         let mut r = WtpReassembler::default();
-        let SarOutcome::Complete(a) = push(&mut r, &seg(2, false, true, false, 0, b"X"), 1) else { panic!() };
+        let SarOutcome::Complete(a) = push(&mut r, &seg(2, false, true, false, 0, b"X"), 1) else {
+            panic!()
+        };
         assert_eq!(a.retransmission_of, None);
-        let SarOutcome::Complete(b) = push(&mut r, &seg(2, false, true, true, 0, b"X"), 2) else { panic!() };
+        let SarOutcome::Complete(b) = push(&mut r, &seg(2, false, true, true, 0, b"X"), 2) else {
+            panic!()
+        };
         assert_eq!(b.retransmission_of, Some(1));
         // A new message on the same TID (RID=0) is new.
-        let SarOutcome::Complete(c) = push(&mut r, &seg(2, false, true, false, 0, b"Y"), 3) else { panic!() };
+        let SarOutcome::Complete(c) = push(&mut r, &seg(2, false, true, false, 0, b"Y"), 3) else {
+            panic!()
+        };
         assert_eq!(c.retransmission_of, None);
     }
 
     #[test]
     fn segment_limit_is_enforced() {
-        let mut r = WtpReassembler::new(SarLimits { max_segments: 2, ..SarLimits::default() });
+        let mut r = WtpReassembler::new(SarLimits {
+            max_segments: 2,
+            ..SarLimits::default()
+        });
         push(&mut r, &seg(2, false, false, false, 0, b"A"), 1);
         push(&mut r, &seg(6, false, false, false, 1, b"B"), 2);
-        assert!(matches!(push(&mut r, &seg(6, false, true, false, 2, b"C"), 3), SarOutcome::Rejected(_)));
+        assert!(matches!(
+            push(&mut r, &seg(6, false, true, false, 2, b"C"), 3),
+            SarOutcome::Rejected(_)
+        ));
     }
 }

@@ -59,7 +59,10 @@ fn frames(data: &[u8]) -> Vec<(u64, u32, Vec<u8>)> {
         }
     } else {
         let magic = u32le(data, 0);
-        assert!(magic == 0xa1b2c3d4 || magic == 0xa1b23c4d, "little-endian pcap only");
+        assert!(
+            magic == 0xa1b2c3d4 || magic == 0xa1b23c4d,
+            "little-endian pcap only"
+        );
         let link = u32le(data, 20);
         let mut pos = 24;
         while pos + 16 <= data.len() {
@@ -91,13 +94,23 @@ pub fn read_capture(name: &str) -> Vec<Packet> {
                 let total = usize::from(u16be(&b, off + 2));
                 let s: [u8; 4] = b[off + 12..off + 16].try_into().unwrap();
                 let d: [u8; 4] = b[off + 16..off + 20].try_into().unwrap();
-                (IpAddr::from(s), IpAddr::from(d), b[off + 9], &b[off + ihl..off + total])
+                (
+                    IpAddr::from(s),
+                    IpAddr::from(d),
+                    b[off + 9],
+                    &b[off + ihl..off + total],
+                )
             }
             0x86dd => {
                 let plen = usize::from(u16be(&b, off + 4));
                 let s: [u8; 16] = b[off + 8..off + 24].try_into().unwrap();
                 let d: [u8; 16] = b[off + 24..off + 40].try_into().unwrap();
-                (IpAddr::from(s), IpAddr::from(d), b[off + 6], &b[off + 40..off + 40 + plen])
+                (
+                    IpAddr::from(s),
+                    IpAddr::from(d),
+                    b[off + 6],
+                    &b[off + 40..off + 40 + plen],
+                )
             }
             _ => continue,
         };
@@ -140,15 +153,25 @@ pub enum StreamEvent {
 /// TCP connections of a capture: (client, server, events). Assumes the lab captures' TCP is
 /// in order (retransmitted bytes are dropped by sequence number; a jump forward is a gap).
 pub fn tcp_connections(packets: &[Packet]) -> Vec<(SocketAddr, SocketAddr, Vec<StreamEvent>)> {
-    let mut conns: Vec<(SocketAddr, SocketAddr, Vec<StreamEvent>, [Option<u32>; 2])> = Vec::new();
+    // (client, server, events, next expected sequence number per direction)
+    type Conn = (SocketAddr, SocketAddr, Vec<StreamEvent>, [Option<u32>; 2]);
+    let mut conns: Vec<Conn> = Vec::new();
     for p in packets {
-        let Proto::Tcp { seq, flags } = p.proto else { continue };
-        let idx = conns.iter().position(|c| (c.0 == p.src && c.1 == p.dst) || (c.0 == p.dst && c.1 == p.src));
+        let Proto::Tcp { seq, flags } = p.proto else {
+            continue;
+        };
+        let idx = conns
+            .iter()
+            .position(|c| (c.0 == p.src && c.1 == p.dst) || (c.0 == p.dst && c.1 == p.src));
         let idx = match idx {
             Some(i) => i,
             None => {
                 // The SYN sender (or first sender) is the client.
-                let (c, s) = if flags & 0x12 == 0x12 { (p.dst, p.src) } else { (p.src, p.dst) };
+                let (c, s) = if flags & 0x12 == 0x12 {
+                    (p.dst, p.src)
+                } else {
+                    (p.src, p.dst)
+                };
                 conns.push((c, s, Vec::new(), [None, None]));
                 conns.len() - 1
             }

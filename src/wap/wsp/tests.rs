@@ -23,12 +23,20 @@ fn status_table_36() {
 #[test]
 fn connectionless_push_from_kannel() {
     // wap_push_ppg.pcapng frame 11 (UDP 9200 -> 2948), PDU truncated after a few body bytes.
-    let b = hex("0006266170706c69636174696f6e2f766e642e7761702e6d6d732d6d65737361676500af848de6c3938c8298502d");
+    let b = hex(
+        "0006266170706c69636174696f6e2f766e642e7761702e6d6d732d6d65737361676500af848de6c3938c8298502d",
+    );
     let p = parse_wsp(&b, 0..b.len(), true).unwrap();
     assert_eq!(p.tid, Some(0));
     assert_eq!(p.pdu_type, WspPduType::Push);
-    assert_eq!(p.media_type().as_deref(), Some("application/vnd.wap.mms-message"));
-    assert_eq!(p.application_id().as_deref(), Some("x-wap-application:mms.ua"));
+    assert_eq!(
+        p.media_type().as_deref(),
+        Some("application/vnd.wap.mms-message")
+    );
+    assert_eq!(
+        p.application_id().as_deref(),
+        Some("x-wap-application:mms.ua")
+    );
     assert_eq!(p.body.start, 41);
     assert!(p.is_mms(&b));
     assert!(p.headers.error.is_none(), "{:?}", p.headers.error);
@@ -60,7 +68,10 @@ fn get_and_post_framing() {
     let b = [0x60, 0x02, 0x01, b'/', b'x', 0xbe, 0x8c, 0x83];
     let p = parse_wsp(&b, 0..b.len(), false).unwrap();
     assert_eq!(p.uri.as_deref(), Some("/x"));
-    assert_eq!(p.media_type().as_deref(), Some("application/vnd.wap.mms-message"));
+    assert_eq!(
+        p.media_type().as_deref(),
+        Some("application/vnd.wap.mms-message")
+    );
     assert_eq!(p.body, 6..8);
     // Truncated: headers length runs past the end.
     let e = parse_wsp(&[0x60, 0x02, 0x09, b'/', b'x', 0xbe], 0..6, false).unwrap_err();
@@ -74,7 +85,10 @@ fn reply_pairs_with_request() {
     let mut p = WspPairer::default();
     let ex = p.request_co(a, g, 0x0002, "Get".into(), Some("http://x/".into()), 4);
     let r = p.reply_co(g, a, 0x8002).unwrap();
-    assert_eq!((r.exchange, r.uri.as_deref(), r.frame), (ex, Some("http://x/"), 4));
+    assert_eq!(
+        (r.exchange, r.uri.as_deref(), r.frame),
+        (ex, Some("http://x/"), 4)
+    );
     assert!(p.reply_co(g, a, 0x8003).is_none());
     p.request_cl(a, g, 7, "Post".into(), None, 9);
     assert!(p.reply_cl(g, a, 7).is_some());
