@@ -444,7 +444,13 @@ struct DirState {
     phase: Phase,
     /// Where a resync started skipping.
     resync_from: Option<u64>,
+    /// The start of the stream was not seen: how many bytes to search for a message start
+    /// before deciding the direction is not HTTP.
+    hunt_budget: Option<u64>,
 }
+
+/// Bytes searched for a message start in a stream whose beginning was not captured.
+pub const HUNT_LIMIT: u64 = 256 * 1024;
 
 impl DirState {
     fn new() -> Self {
@@ -454,6 +460,7 @@ impl DirState {
             buf_offset: 0,
             phase: Phase::Start,
             resync_from: None,
+            hunt_budget: None,
         }
     }
 
@@ -554,6 +561,21 @@ impl HttpConnection {
         events
     }
 
+    /// The capture starts in the middle of this direction's stream (no SYN seen): search for
+    /// the first message start instead of requiring one at the first byte. Gives up (NotHttp)
+    /// after [`HUNT_LIMIT`] bytes without one.
+    pub fn midstream(&mut self, direction: Direction) -> Vec<HttpEvent> {
+        let st = &mut self.dirs[direction.index()];
+        if matches!(st.phase, Phase::Start) {
+            st.phase = Phase::Resync;
+            st.resync_from = Some(st.buf_offset);
+            st.hunt_budget = Some(HUNT_LIMIT);
+        }
+        let mut events = Vec::new();
+        self.process(direction, &mut events);
+        events
+    }
+
     /// `len` bytes of `direction` were lost (not captured).
     pub fn gap(&mut self, direction: Direction, len: u64) -> Vec<HttpEvent> {
         let mut events = Vec::new();
@@ -561,6 +583,10 @@ impl HttpConnection {
         // Bytes already buffered come before the gap.
         let gap_offset = self.dirs[di].buf_offset + self.dirs[di].buf.len() as u64;
         let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Resync);
+        if matches!(phase, Phase::Start) {
+            // The stream's first bytes are lost: hunt for a message start.
+            self.dirs[di].hunt_budget = Some(HUNT_LIMIT);
+        }
         let mut abandoned = None;
         let next = match phase {
             Phase::NotHttp => Phase::NotHttp,
@@ -751,6 +777,7 @@ impl HttpConnection {
                             st.take(i);
                             let to = st.buf_offset;
                             st.resync_from = None;
+                            st.hunt_budget = None;
                             if to > from {
                                 events.push(HttpEvent::Resynced {
                                     direction,
@@ -770,6 +797,17 @@ impl HttpConnection {
                             let keep_from = keep_from.max(st.buf.len().saturating_sub(8192));
                             st.take(keep_from);
                             st.phase = Phase::Resync;
+                            if let Some(budget) = st.hunt_budget
+                                && st.buf_offset.saturating_sub(from) > budget
+                            {
+                                events.push(HttpEvent::NotHttp {
+                                    direction,
+                                    stream_offset: from,
+                                });
+                                let n = st.buf.len();
+                                st.take(n);
+                                st.phase = Phase::NotHttp;
+                            }
                             return;
                         }
                     }
