@@ -87,6 +87,13 @@ fn pap_submissions_give_the_pushed_pdus() {
         assert_eq!(part.header("X-WAP-Application-Id"), Some("mms.ua"));
         assert!(s.multipart.closed);
         assert!(s.multipart.notes.is_empty());
+        let tree = s.tree();
+        assert!(tree.display.contains(push_id));
+        assert_eq!(
+            tree.child("PAP").unwrap().child("push-id").unwrap().display,
+            push_id
+        );
+        assert_eq!(tree.child("Multipart").unwrap().children.len(), 2);
         if te == TransferEncoding::Identity {
             // Binary part: the content range is the PDU's place in the HTTP body.
             assert!(m.body[part.content_range.clone()] == pdu(file)[..]);

@@ -3,6 +3,7 @@
 //! and quoted-printable undone.
 
 use super::head::Header;
+use crate::tree::{Node, Severity, Value, escape_text};
 use std::ops::Range;
 
 /// A media type: `type/subtype` in lower case and its parameters (names lower case, values
@@ -129,6 +130,88 @@ pub struct Multipart {
     /// The close delimiter (`--boundary--`) was found.
     pub closed: bool,
     pub notes: Vec<(String, Range<usize>)>,
+}
+
+impl Multipart {
+    /// The multipart's tree; ranges relative to the body it was parsed from. The decoded
+    /// content of a transfer-encoded part is in `parts[i].content`, not in that body.
+    pub fn tree(&self) -> Node {
+        let end = self.epilogue.end;
+        let mut root = Node::group(
+            "Multipart",
+            format!(
+                "{} parts, boundary {}",
+                self.parts.len(),
+                escape_text(&self.boundary)
+            ),
+            0..end,
+        );
+        if !self.preamble.is_empty() {
+            root.push(Node::new(
+                "Preamble",
+                format!("{} bytes", self.preamble.len()),
+                Value::Bytes,
+                self.preamble.clone(),
+            ));
+        }
+        for (i, p) in self.parts.iter().enumerate() {
+            let media = p
+                .media_type()
+                .map(|m| m.essence)
+                .unwrap_or_else(|| "text/plain (default)".into());
+            let mut n = Node::group(
+                format!("Part {}", i + 1),
+                format!("{}, {} bytes", escape_text(&media), p.content.len()),
+                p.range.clone(),
+            );
+            for h in &p.headers {
+                n.push(Node::new(
+                    h.name.clone(),
+                    escape_text(&h.value),
+                    Value::Text(h.value.clone()),
+                    h.range.clone(),
+                ));
+            }
+            let te = match p.transfer_encoding {
+                TransferEncoding::Identity => String::new(),
+                TransferEncoding::Base64 => {
+                    format!(
+                        ", base64: {} → {} bytes",
+                        p.content_range.len(),
+                        p.content.len()
+                    )
+                }
+                TransferEncoding::QuotedPrintable => format!(
+                    ", quoted-printable: {} → {} bytes",
+                    p.content_range.len(),
+                    p.content.len()
+                ),
+                TransferEncoding::Unknown => ", unknown transfer encoding".into(),
+            };
+            n.push(Node::new(
+                "Content",
+                format!("{} bytes{te}", p.content.len()),
+                Value::UInt(p.content.len() as u64),
+                p.content_range.clone(),
+            ));
+            for (m, r) in &p.notes {
+                n.push(Node::expert(Severity::Error, "mime", m.clone(), r.clone()));
+            }
+            root.push(n);
+        }
+        if !self.epilogue.is_empty() {
+            root.push(Node::new(
+                "Epilogue",
+                format!("{} bytes", self.epilogue.len()),
+                Value::Bytes,
+                self.epilogue.clone(),
+            ));
+        }
+        for (m, r) in &self.notes {
+            root.push(Node::expert(Severity::Error, "mime", m.clone(), r.clone()));
+        }
+        root
+    }
 }
 
 /// Most parts accepted in one multipart body.
@@ -441,6 +524,17 @@ mod tests {
         assert_eq!(mp.parts[2].transfer_encoding, TransferEncoding::Base64);
         assert_eq!(mp.parts[3].content, b"a=bc");
         assert!(mp.notes.is_empty());
+        let t = mp.tree();
+        assert_eq!(t.children.len(), 6);
+        let p3 = t.child("Part 3").unwrap();
+        assert_eq!(
+            p3.child("Content").unwrap().display,
+            "5 bytes, base64: 10 → 5 bytes"
+        );
+        assert_eq!(
+            &body[p3.child("Content").unwrap().range.clone()],
+            b"aGVs\r\nbG8="
+        );
     }
 
     #[test]

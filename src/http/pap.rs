@@ -9,6 +9,8 @@
 
 use super::HttpMessage;
 use super::mime::{self, MimePart, Multipart};
+use crate::tree::{Node, Value, escape_text};
+use std::ops::Range;
 
 /// What kind of PAP document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +100,57 @@ impl PapDocument {
             }
         }
         crate::tree::escape_text(&s)
+    }
+}
+
+impl PapDocument {
+    /// The document's tree; every field points at `range` (the XML's place in its buffer:
+    /// the scanner does not keep per-attribute offsets).
+    pub fn tree(&self, range: Range<usize>) -> Node {
+        let mut root = Node::group("PAP", self.summary(), range.clone());
+        let mut field = |name: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                root.push(Node::new(
+                    name,
+                    escape_text(v),
+                    Value::Text(v.clone()),
+                    range.clone(),
+                ));
+            }
+        };
+        field("Element", &Some(self.kind.as_str().to_string()));
+        field("push-id", &self.push_id);
+        field("delivery-method", &self.delivery_method);
+        field("priority", &self.priority);
+        field("bearer", &self.bearer);
+        field("network", &self.network);
+        field("deliver-before-timestamp", &self.deliver_before);
+        field("deliver-after-timestamp", &self.deliver_after);
+        field("sender-name", &self.sender_name);
+        field("reply-time", &self.reply_time);
+        for a in &self.addresses {
+            root.push(Node::new(
+                "address-value",
+                escape_text(a),
+                Value::Text(a.clone()),
+                range.clone(),
+            ));
+        }
+        if let Some(c) = self.result_code {
+            root.push(Node::new(
+                "response-result",
+                format!(
+                    "{c} {}",
+                    escape_text(self.result_desc.as_deref().unwrap_or(""))
+                ),
+                Value::Enum {
+                    code: u64::from(c),
+                    name: self.result_desc.clone().unwrap_or_default(),
+                },
+                range.clone(),
+            ));
+        }
+        root
     }
 }
 
@@ -216,6 +269,23 @@ pub struct PapSubmission {
 }
 
 impl PapSubmission {
+    /// The submission's tree: the PAP control document, then the multipart. Ranges are
+    /// relative to the HTTP body the submission was parsed from.
+    pub fn tree(&self) -> Node {
+        let end = self.multipart.epilogue.end;
+        let display = self
+            .control
+            .as_ref()
+            .map(|c| c.summary())
+            .unwrap_or_else(|| "push submission".into());
+        let mut root = Node::group("PAP submission", display, 0..end);
+        if let (Some(c), Some(i)) = (&self.control, self.control_part) {
+            root.push(c.tree(self.multipart.parts[i].content_range.clone()));
+        }
+        root.push(self.multipart.tree());
+        root
+    }
+
     pub fn content(&self) -> Option<&MimePart> {
         self.content_part.map(|i| &self.multipart.parts[i])
     }

@@ -228,7 +228,11 @@ fn midstream_start_hunts_for_a_message_then_gives_up_on_non_http() {
     let mut c = HttpConnection::default();
     assert!(c.midstream(S).is_empty());
     // The tail of a body, then a response.
-    let ev = c.feed(S, b"\x8c\x84 tail of a body\r\nHTTP/1.1 204 No Content\r\n\r\n", 5);
+    let ev = c.feed(
+        S,
+        b"\x8c\x84 tail of a body\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        5,
+    );
     assert!(matches!(&ev[0], HttpEvent::Resynced { skipped, .. } if *skipped == (0..19)));
     assert_eq!(messages(ev)[0].status(), Some(204));
     // A direction that never shows a start line is declared not HTTP after the hunt limit.
@@ -236,7 +240,10 @@ fn midstream_start_hunts_for_a_message_then_gives_up_on_non_http() {
     let junk = vec![0x17u8; 64 * 1024];
     let mut gave_up = false;
     for i in 0..6 {
-        gave_up |= c.feed(C, &junk, i).iter().any(|e| matches!(e, HttpEvent::NotHttp { .. }));
+        gave_up |= c
+            .feed(C, &junk, i)
+            .iter()
+            .any(|e| matches!(e, HttpEvent::NotHttp { .. }));
     }
     assert!(gave_up);
     assert!(c.is_not_http(C));
