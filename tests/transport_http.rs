@@ -135,6 +135,10 @@ fn mm1_basic_bodies_are_exact() {
     assert!(req.raw[ct.range.clone()].starts_with(b"Content-Type:"));
     // Frame of the request: the ground truth says tshark shows h_send_req in frame 4.
     assert_eq!(req.last_frame(), Some(4));
+    let (d, body_id) = req.dissection();
+    assert!(d.buffers[usize::from(body_id)].data[..] == pdu("h_send_req.mms")[..]);
+    assert_eq!(d.buffers[usize::from(body_id)].frame_of(0), Some(4));
+    assert_eq!(d.layers[0].buffer, 0);
 }
 
 #[test]

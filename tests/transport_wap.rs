@@ -74,6 +74,11 @@ fn sar_get_reassembles_35_segments_exactly() {
         ("Get", Some("http://127.0.0.1/mms/W-MSG-0001"), 4)
     );
     assert_eq!(reply.pdu.as_ref().unwrap().http_status(), Some(200));
+    let d = reply.dissection();
+    assert_eq!(d.layers.len(), 2);
+    assert_eq!(d.buffers[0].frame_of(reply.body_range().start), Some(16));
+    assert_eq!(d.buffers[0].frame_of(reply.data.len() - 1), Some(61));
+    assert!(d.worst().is_none());
     // The Post of m-acknowledge.ind, and its 204 Reply re-sent with RID=1 (frame 72).
     let post = wsp
         .iter()

@@ -13,7 +13,7 @@ pub mod head;
 pub mod mime;
 pub mod pap;
 
-use crate::tree::{FrameSpan, Node, Severity, Value, escape_text};
+use crate::tree::{Buffer, BufferId, Dissection, FrameSpan, Node, Severity, Value, escape_text};
 use body::{Chunk, ChunkedDecoder, ChunkedStatus, ContentCoding};
 use head::{Detection, Head, HeadError, StartLine};
 use std::collections::VecDeque;
@@ -206,6 +206,34 @@ impl HttpMessage {
         }
     }
 
+    /// A dissection with two buffers: 0 = the raw message (with its frame origins), 1 = the
+    /// decoded body; the HTTP layer is on buffer 0. Returns the body's buffer id, where the
+    /// pipeline attaches the MMS layer (or the PAP submission tree).
+    pub fn dissection(&self) -> (Dissection, BufferId) {
+        let mut d = Dissection::default();
+        let mut raw = Buffer::new(
+            format!("HTTP message ({} frames)", self.frames().len()),
+            self.raw.clone(),
+        );
+        raw.origin = self.origin.clone();
+        let raw_id = d.add_buffer(raw);
+        let mut body_name = String::from("HTTP body");
+        if self.framing == Framing::Chunked {
+            body_name.push_str(", de-chunked");
+        }
+        for c in &self.codings {
+            body_name.push_str(&format!(", {c}-decoded"));
+        }
+        let mut body = Buffer::new(body_name, self.body.clone());
+        if self.framing != Framing::Chunked && self.codings.is_empty() {
+            // The body is a plain slice of the raw message: keep where its bytes came from.
+            body.origin = slice_origin(&self.origin, self.body_range.clone());
+        }
+        let body_id = d.add_buffer(body);
+        d.add_layer(self.tree(), raw_id);
+        (d, body_id)
+    }
+
     /// The dissector tree of the message; ranges refer to `raw` (buffer 0).
     pub fn tree(&self) -> Node {
         let mut display = self.summary();
@@ -379,6 +407,22 @@ impl HttpMessage {
         }
         root
     }
+}
+
+/// The frame spans of `origin` that cover `range`, re-based to start at 0.
+pub fn slice_origin(origin: &[FrameSpan], range: Range<usize>) -> Vec<FrameSpan> {
+    origin
+        .iter()
+        .filter_map(|s| {
+            let a = s.offset.max(range.start);
+            let b = (s.offset + s.len).min(range.end);
+            (a < b).then(|| FrameSpan {
+                offset: a - range.start,
+                len: b - a,
+                frame: s.frame,
+            })
+        })
+        .collect()
 }
 
 /// What the parser reports.

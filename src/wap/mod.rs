@@ -8,7 +8,7 @@
 pub mod wsp;
 pub mod wtp;
 
-use crate::tree::{FrameSpan, Node, Severity, Value};
+use crate::tree::{Buffer, Dissection, FrameSpan, Node, Severity, Value};
 use std::net::SocketAddr;
 use wsp::{WspPairer, WspPdu, WspPduType, WspRequest, parse_wsp};
 use wtp::{SarLimits, SarOutcome, WtpFields, WtpMessage, WtpPduType, WtpReassembler, parse_wtp};
@@ -62,7 +62,8 @@ pub fn classify(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Option<WapM
 /// A complete WSP PDU (from one datagram or reassembled from WTP segments).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WspMessage {
-    /// The frame that completed it.
+    /// The frame that completed it: the highest frame number among its bytes (segments are
+    /// fed in capture order).
     pub frame: u64,
     pub src: SocketAddr,
     pub dst: SocketAddr,
@@ -120,6 +121,32 @@ impl WspMessage {
             .as_ref()
             .and_then(|p| p.uri.as_deref())
             .or_else(|| self.answers.as_ref().and_then(|a| a.uri.as_deref()))
+    }
+
+    /// Range of the WSP data (the body) in `data`: the MMS dissector's input. Its tree must be
+    /// shifted by `body_range().start` to sit on buffer 0 of [`WspMessage::dissection`].
+    pub fn body_range(&self) -> std::ops::Range<usize> {
+        self.pdu
+            .as_ref()
+            .map(|p| p.body.clone())
+            .unwrap_or(self.data.len()..self.data.len())
+    }
+
+    /// A dissection with one buffer (`data`, with its frame origins) and the WTP/WSP layers.
+    pub fn dissection(&self) -> Dissection {
+        let mut d = Dissection::default();
+        let name = match (&self.wtp, self.origin.len()) {
+            (Some(_), n) if n > 1 => format!("Reassembled WTP ({n} segments)"),
+            (Some(_), _) => "WTP user data".to_string(),
+            (None, _) => "WSP datagram".to_string(),
+        };
+        let mut b = Buffer::new(name, self.data.clone());
+        b.origin = self.origin.clone();
+        let id = d.add_buffer(b);
+        for l in self.layers() {
+            d.add_layer(l, id);
+        }
+        d
     }
 
     /// Layers decoded from `data` (buffer 0): the WTP reassembly (connection-oriented) and
