@@ -460,7 +460,8 @@ pub struct EncodedString {
 
 pub fn encoded_string_value(buf: &[u8], pos: usize) -> Decoded<EncodedString> {
     let (b, _) = octet(buf, pos, "encoded-string-value")?;
-    if b <= 31 {
+    // 0x00 alone is an empty Text-string (a Value-length of 0 could not hold the charset).
+    if (1..=31).contains(&b) {
         let (len, start) = value_length(buf, pos)?;
         let end = start + len;
         let win = &buf[..end];
