@@ -165,13 +165,12 @@ impl HttpMessage {
         self.content_type().map(|m| m.essence)
     }
 
-    /// The body looks like an MMS PDU: declared as such, or its first octet is
-    /// X-Mms-Message-Type (0x8C) followed by a known message type value.
+    /// The body is an MMS PDU: declared as such, or it looks like one whatever the declared
+    /// type (X-Mms-Message-Type 0x8C first, see [`crate::mms::looks_like_mms`]).
     pub fn is_mms(&self) -> bool {
-        self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
-            || (self.body.len() >= 2
-                && self.body[0] == 0x8c
-                && (0x80..=0x9f).contains(&self.body[1]))
+        !self.body.is_empty()
+            && (self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
+                || crate::mms::looks_like_mms(&self.body))
     }
 
     /// The frame that completed the message.

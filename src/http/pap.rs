@@ -290,12 +290,12 @@ impl PapSubmission {
         self.content_part.map(|i| &self.multipart.parts[i])
     }
 
-    /// The content part if it is an MMS PDU (declared type, or first octet 0x8C).
+    /// The content part if it is an MMS PDU (declared type, or it looks like one).
     pub fn mms_part(&self) -> Option<&MimePart> {
         self.content().filter(|p| {
             p.media_type()
                 .is_some_and(|m| m.essence == "application/vnd.wap.mms-message")
-                || p.content.first() == Some(&0x8c)
+                || crate::mms::looks_like_mms(&p.content)
         })
     }
 }

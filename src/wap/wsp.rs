@@ -188,11 +188,12 @@ impl WspPdu {
             .map(|c| c.media.to_ascii_lowercase())
     }
 
-    /// The body is an MMS PDU: declared so, or first octet 0x8C (X-Mms-Message-Type).
+    /// The body is an MMS PDU: declared so, or it looks like one (X-Mms-Message-Type 0x8C
+    /// first, see [`crate::mms::looks_like_mms`]).
     pub fn is_mms(&self, input: &[u8]) -> bool {
         !self.body.is_empty()
             && (self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
-                || input.get(self.body.start) == Some(&0x8c))
+                || crate::mms::looks_like_mms(&input[self.body.clone()]))
     }
 
     /// X-Wap-Application-Id of a push, e.g. "x-wap-application:mms.ua".
