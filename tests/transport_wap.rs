@@ -299,3 +299,57 @@ fn real_segments_shuffled_and_duplicated_still_reassemble_exactly() {
     assert_eq!(m.origin.first().unwrap().frame, 16);
     assert!(dec.finish().is_empty());
 }
+
+#[test]
+fn full_flow_sessions_pair_and_both_resent_replies_are_flagged() {
+    let (wsp, _) = decode("wap_mm1_full.pcapng");
+    let seq: Vec<(u64, String)> = wsp.iter().map(|m| (m.frame, m.method().unwrap())).collect();
+    let want = [
+        (1, "Connect"),
+        (2, "ConnectReply"),
+        (4, "Post"),
+        (10, "Reply"),
+        (11, "Reply"),
+        (13, "Disconnect"),
+        (21, "Push"),
+        (25, "Connect"),
+        (26, "ConnectReply"),
+        (28, "Get"),
+        (34, "Reply"),
+        (36, "Disconnect"),
+        (37, "Connect"),
+        (38, "ConnectReply"),
+        (40, "Post"),
+        (44, "Reply"),
+        (45, "Reply"),
+        (47, "Disconnect"),
+    ];
+    let want: Vec<(u64, String)> = want.iter().map(|(f, m)| (*f, m.to_string())).collect();
+    assert_eq!(seq, want);
+    let by_frame = |f: u64| wsp.iter().find(|m| m.frame == f).unwrap();
+    // Every ConnectReply/Reply answers the Invoke of its WTP transaction.
+    for (reply, request) in [
+        (2, 1),
+        (10, 4),
+        (11, 4),
+        (26, 25),
+        (34, 28),
+        (38, 37),
+        (44, 40),
+        (45, 40),
+    ] {
+        assert_eq!(
+            by_frame(reply).answers.as_ref().unwrap().frame,
+            request,
+            "reply in frame {reply}"
+        );
+        assert_eq!(by_frame(reply).exchange, by_frame(request).exchange);
+    }
+    // Disconnect re-uses the Post's TID 2 with RID=0: a new message, not a retransmission.
+    assert_eq!(by_frame(13).retransmission_of, None);
+    assert_eq!(by_frame(45).retransmission_of, Some(44));
+    assert!(
+        by_frame(44).body() == pdu("f_notifyresp_ind.mms").get(..0).unwrap_or_default()
+            || by_frame(44).body().is_empty()
+    );
+}
