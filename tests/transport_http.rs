@@ -139,6 +139,26 @@ fn mm1_basic_bodies_are_exact() {
     assert!(d.buffers[usize::from(body_id)].data[..] == pdu("h_send_req.mms")[..]);
     assert_eq!(d.buffers[usize::from(body_id)].frame_of(0), Some(4));
     assert_eq!(d.layers[0].buffer, 0);
+    assert_eq!(req.head_stream_range().start, 0);
+    assert_eq!(
+        req.body_stream_range().end - req.body_stream_range().start,
+        481
+    );
+    let conf = msgs
+        .iter()
+        .find(|m| {
+            m.answers
+                .as_ref()
+                .is_some_and(|a| a.exchange == req.exchange)
+        })
+        .unwrap();
+    let (cq, cr) = (req.carrier(3), conf.carrier(3));
+    assert_eq!(cq.exchange, cr.exchange);
+    assert_eq!(
+        (cr.method.as_deref(), cr.uri.as_deref(), cr.status),
+        (Some("POST"), Some("/mmsc"), Some(200))
+    );
+    assert!(cr.is_response && !cq.is_response);
 }
 
 #[test]

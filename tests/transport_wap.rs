@@ -348,6 +348,12 @@ fn full_flow_sessions_pair_and_both_resent_replies_are_flagged() {
     // Disconnect re-uses the Post's TID 2 with RID=0: a new message, not a retransmission.
     assert_eq!(by_frame(13).retransmission_of, None);
     assert_eq!(by_frame(45).retransmission_of, Some(44));
+    let c = by_frame(45).carrier(7);
+    assert!(c.is_response);
+    assert_eq!(c.status, Some(200));
+    assert_eq!(c.uri.as_deref(), Some("http://127.0.0.1/mmsc"));
+    assert_eq!(c.exchange, by_frame(40).carrier(7).exchange);
+    assert_eq!(by_frame(21).transport(), mmscope::model::Transport::WspPush);
     // The MMSC answers the m-notifyresp.ind with 200 and an empty body.
     assert!(by_frame(44).body().is_empty());
     assert_eq!(by_frame(44).pdu.as_ref().unwrap().http_status(), Some(200));

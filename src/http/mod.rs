@@ -173,6 +173,46 @@ impl HttpMessage {
                 || crate::mms::looks_like_mms(&self.body))
     }
 
+    /// Where the head lies in its direction's byte stream.
+    pub fn head_stream_range(&self) -> Range<u64> {
+        self.stream_offset..self.stream_offset + self.body_range.start as u64
+    }
+
+    /// Where the body (as on the wire, chunk framing included) lies in the stream.
+    pub fn body_stream_range(&self) -> Range<u64> {
+        self.stream_offset + self.body_range.start as u64
+            ..self.stream_offset + self.body_range.end as u64
+    }
+
+    /// The notes, as one line each, for `PduRecord::transport_notes`.
+    pub fn transport_notes(&self) -> Vec<String> {
+        self.notes.iter().map(|n| n.message.clone()).collect()
+    }
+
+    /// The carrier record of this message; `flow` identifies the TCP connection, so that
+    /// (flow, exchange) pairs a request with its response.
+    pub fn carrier(&self, flow: u64) -> crate::model::Carrier {
+        let mut summary = self.summary();
+        if let Some(a) = &self.answers {
+            summary.push_str(&format!(
+                " (answers {} {})",
+                escape_text(&a.method),
+                escape_text(&a.target)
+            ));
+        }
+        crate::model::Carrier {
+            method: self
+                .method()
+                .map(str::to_string)
+                .or_else(|| self.answers.as_ref().map(|a| a.method.clone())),
+            uri: self.uri().map(str::to_string),
+            status: self.status(),
+            summary,
+            exchange: Some((flow, self.exchange)),
+            is_response: !self.is_request(),
+        }
+    }
+
     /// The frame that completed the message.
     pub fn last_frame(&self) -> Option<u64> {
         self.origin.last().map(|s| s.frame)

@@ -123,6 +123,48 @@ impl WspMessage {
             .or_else(|| self.answers.as_ref().and_then(|a| a.uri.as_deref()))
     }
 
+    /// How this PDU travelled, for `PduRecord::transport`.
+    pub fn transport(&self) -> crate::model::Transport {
+        if self.is_push() {
+            crate::model::Transport::WspPush
+        } else {
+            crate::model::Transport::Wsp
+        }
+    }
+
+    /// The carrier record; `flow` identifies the peer pair, so that (flow, exchange) pairs a
+    /// request with its reply.
+    pub fn carrier(&self, flow: u64) -> crate::model::Carrier {
+        let pdu = self.pdu.as_ref();
+        let is_response = pdu.is_some_and(|p| {
+            matches!(
+                p.pdu_type,
+                WspPduType::Reply | WspPduType::ConnectReply | WspPduType::Redirect
+            )
+        });
+        let mut summary = pdu
+            .map(|p| p.summary())
+            .unwrap_or_else(|| "WSP (not decodable)".into());
+        if let Some(a) = &self.answers {
+            summary.push_str(&format!(
+                " (answers {} {})",
+                a.method,
+                crate::tree::escape_text(a.uri.as_deref().unwrap_or(""))
+            ));
+        }
+        if self.retransmission_of.is_some() {
+            summary.push_str(" [re-sent]");
+        }
+        crate::model::Carrier {
+            method: self.method(),
+            uri: self.uri().map(str::to_string),
+            status: pdu.and_then(|p| p.http_status()),
+            summary,
+            exchange: Some((flow, self.exchange)),
+            is_response,
+        }
+    }
+
     /// Range of the WSP data (the body) in `data`: the MMS dissector's input. Its tree must be
     /// shifted by `body_range().start` to sit on buffer 0 of [`WspMessage::dissection`].
     pub fn body_range(&self) -> std::ops::Range<usize> {
