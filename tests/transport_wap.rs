@@ -358,3 +358,28 @@ fn full_flow_sessions_pair_and_both_resent_replies_are_flagged() {
     assert!(by_frame(44).body().is_empty());
     assert_eq!(by_frame(44).pdu.as_ref().unwrap().http_status(), Some(200));
 }
+
+#[test]
+fn wtp_pdu_counts_match_tshark() {
+    // "Transport events counted by tshark" in captures/MANIFEST.md.
+    let count = |capture: &str| {
+        let (_, wtp) = decode(capture);
+        let n = |prefix: &str| {
+            wtp.iter()
+                .filter(|w| w.1.starts_with(&format!("{prefix} TID")))
+                .count()
+        };
+        let rid = wtp.iter().filter(|w| w.1.contains("RID")).count();
+        (
+            n("Ack"),
+            n("Invoke"),
+            n("Result"),
+            n("Segmented Result"),
+            n("Negative Ack"),
+            rid,
+        )
+    };
+    assert_eq!(count("wap_wsp_co_sar_get.pcapng"), (15, 6, 5, 34, 0, 1));
+    assert_eq!(count("net_wsp_co_sar_loss.pcapng"), (13, 3, 2, 34, 1, 1));
+    assert_eq!(count("wap_mm1_full.pcapng"), (6, 9, 8, 0, 0, 2));
+}
