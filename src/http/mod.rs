@@ -950,8 +950,34 @@ impl HttpConnection {
                                 direction, *head, framing, chunked, answers, exchange, notes, end,
                                 true,
                             );
+                            let tunnel = match (msg.status(), &msg.answers) {
+                                (Some(101), _) => true,
+                                (Some(s), Some(a)) => {
+                                    (200..300).contains(&s)
+                                        && a.method.eq_ignore_ascii_case("CONNECT")
+                                }
+                                _ => false,
+                            };
                             events.push(HttpEvent::Message(Box::new(msg)));
                             self.dirs[di].phase = Phase::Head;
+                            if tunnel {
+                                // 101 Switching Protocols or a CONNECT tunnel: what follows on
+                                // both directions is another protocol.
+                                for d in [Direction::ClientToServer, Direction::ServerToClient] {
+                                    let st = &mut self.dirs[d.index()];
+                                    if !matches!(st.phase, Phase::NotHttp) {
+                                        let off = st.buf_offset;
+                                        let n = st.buf.len();
+                                        st.take(n);
+                                        st.phase = Phase::NotHttp;
+                                        events.push(HttpEvent::NotHttp {
+                                            direction: d,
+                                            stream_offset: off,
+                                        });
+                                    }
+                                }
+                                return;
+                            }
                         }
                         None => {
                             let st = &mut self.dirs[di];
@@ -1121,7 +1147,7 @@ impl HttpConnection {
                 (None, ex)
             }
             StartLine::Response { status, .. } => {
-                if (100..200).contains(status) {
+                if (100..200).contains(status) && *status != 101 {
                     // Interim response: the request still waits for its final response.
                     let a = self.pending.front().cloned();
                     let ex = a.as_ref().map(|r| r.exchange).unwrap_or(self.next_exchange);
@@ -1309,7 +1335,9 @@ fn decide_framing(
 ) -> Framing {
     if let StartLine::Response { status, .. } = head.start {
         let head_req = answers.is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
-        if head_req || (100..200).contains(&status) || status == 204 || status == 304 {
+        let tunnel = answers.is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"))
+            && (200..300).contains(&status);
+        if head_req || tunnel || (100..200).contains(&status) || status == 204 || status == 304 {
             return Framing::None;
         }
     }

@@ -248,3 +248,30 @@ fn midstream_start_hunts_for_a_message_then_gives_up_on_non_http() {
     assert!(gave_up);
     assert!(c.is_not_http(C));
 }
+
+#[test]
+fn upgrade_and_connect_end_http_on_the_connection() {
+    let mut c = HttpConnection::default();
+    c.feed(
+        C,
+        b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        1,
+    );
+    let ev = c.feed(
+        S,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+        2,
+    );
+    assert_eq!(messages(ev.clone())[0].uri(), Some("/ws"));
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, HttpEvent::NotHttp { .. }))
+            .count(),
+        2
+    );
+    assert!(c.gave_up());
+    let mut c = HttpConnection::default();
+    c.feed(C, b"CONNECT mmsc:443 HTTP/1.1\r\n\r\n", 1);
+    c.feed(S, b"HTTP/1.1 200 Connection established\r\n\r\n", 2);
+    assert!(c.is_not_http(C) && c.is_not_http(S));
+}
