@@ -159,8 +159,10 @@ pub struct WspPdu {
     pub status: Option<u8>,
     pub uri: Option<String>,
     pub uri_range: Option<Range<usize>>,
-    /// Connect, ConnectReply, Resume: capabilities (not decoded further).
+    /// Connect, ConnectReply, Resume: where the capabilities lie.
     pub capabilities: Option<Range<usize>>,
+    /// The capabilities, decoded (WAP-230 section 8.3).
+    pub capability_list: Vec<Capability>,
     /// The content type (Reply, Push, Post).
     pub content_type: Option<ContentType>,
     /// Headers (after the content type where there is one).
@@ -341,6 +343,120 @@ impl WspPdu {
     }
 }
 
+/// One capability of a Connect/ConnectReply/Resume (WAP-230 section 8.3.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Capability {
+    /// "Client-SDU-Size", "Protocol Options", … or the token of an unknown capability.
+    pub name: String,
+    pub value: Value,
+    pub display: String,
+    /// The whole capability (length, identifier, value).
+    pub range: Range<usize>,
+}
+
+fn capability_name(id: u8) -> Option<&'static str> {
+    Some(match id {
+        0x00 => "Client-SDU-Size",
+        0x01 => "Server-SDU-Size",
+        0x02 => "Protocol Options",
+        0x03 => "Method-MOR",
+        0x04 => "Push-MOR",
+        0x05 => "Extended Methods",
+        0x06 => "Header Code Pages",
+        0x07 => "Aliases",
+        0x08 => "Client-Message-Size",
+        0x09 => "Server-Message-Size",
+        _ => return None,
+    })
+}
+
+/// Decode the capabilities in `range`: each is Length (uintvar), Identifier (short-integer or
+/// token text), value. Returns what was decoded and, if decoding stopped, why.
+pub fn parse_capabilities(
+    input: &[u8],
+    range: Range<usize>,
+) -> (Vec<Capability>, Option<WspError>) {
+    let win = &input[..range.end.min(input.len())];
+    let mut out = Vec::new();
+    let mut pos = range.start;
+    while pos < win.len() {
+        let (len, p) = match uintvar(win, pos) {
+            Ok(v) => v,
+            Err(e) => return (out, Some(e.into())),
+        };
+        let end = p + len as usize;
+        if end > win.len() || len == 0 {
+            return (
+                out,
+                Some(WspError {
+                    offset: pos,
+                    message: format!(
+                        "capability of {len} bytes does not fit the capabilities block"
+                    ),
+                }),
+            );
+        }
+        let (name, vstart) = if win[p] & 0x80 != 0 {
+            let id = win[p] & 0x7f;
+            (
+                capability_name(id)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("capability-0x{id:02X}")),
+                p + 1,
+            )
+        } else {
+            match win[p..end].iter().position(|&b| b == 0) {
+                Some(z) => (
+                    String::from_utf8_lossy(&win[p..p + z]).into_owned(),
+                    p + z + 1,
+                ),
+                None => (String::from_utf8_lossy(&win[p..end]).into_owned(), end),
+            }
+        };
+        let v = &win[vstart..end];
+        let (value, display) = match name.as_str() {
+            "Client-SDU-Size"
+            | "Server-SDU-Size"
+            | "Client-Message-Size"
+            | "Server-Message-Size" => match uintvar(&win[..end], vstart) {
+                Ok((n, _)) => (Value::UInt(u64::from(n)), format!("{n} bytes")),
+                Err(_) => (Value::Bytes, format!("{} bytes (bad uintvar)", v.len())),
+            },
+            "Method-MOR" | "Push-MOR" if v.len() == 1 => (
+                Value::UInt(u64::from(v[0])),
+                format!("{} outstanding requests", v[0]),
+            ),
+            "Protocol Options" if !v.is_empty() => {
+                let mut names = Vec::new();
+                for (bit, n) in [
+                    (0x80, "Confirmed Push"),
+                    (0x40, "Push"),
+                    (0x20, "Session Resume"),
+                    (0x10, "Acknowledgement Headers"),
+                    (0x08, "Large Data Transfer"),
+                ] {
+                    if v[0] & bit != 0 {
+                        names.push(n);
+                    }
+                }
+                (
+                    Value::UInt(u64::from(v[0])),
+                    format!("0x{:02X} ({})", v[0], names.join(", ")),
+                )
+            }
+            _ => (Value::Bytes, format!("{} bytes", v.len())),
+        };
+        out.push(Capability {
+            name,
+            value,
+            display,
+            range: pos..end,
+        });
+        pos = end;
+    }
+    (out, None)
+}
+
 fn need(input: &[u8], end: usize, at: usize, what: &str) -> Result<(), WspError> {
     if end > input.len() {
         Err(WspError {
@@ -392,6 +508,7 @@ pub fn parse_wsp(
         uri: None,
         uri_range: None,
         capabilities: None,
+        capability_list: Vec::new(),
         content_type: None,
         headers: HeaderBlock::default(),
         headers_range: None,
@@ -426,6 +543,16 @@ pub fn parse_wsp(
             let ce = pos + caps_len as usize;
             need(input, ce, pos, "capabilities")?;
             pdu.capabilities = Some(pos..ce);
+            let (caps, cerr) = parse_capabilities(input, pos..ce);
+            pdu.capability_list = caps;
+            if let Some(e) = cerr {
+                pdu.notes.push(Node::expert(
+                    Severity::Error,
+                    "malformed",
+                    e.to_string(),
+                    e.offset..ce,
+                ));
+            }
             pos = ce;
             let he = match headers_len {
                 Some(h) => pos + h,

@@ -50,6 +50,19 @@ fn connect_and_connect_reply() {
     assert_eq!(p.pdu_type, WspPduType::Connect);
     assert_eq!(p.version, Some((1, 0)));
     assert_eq!(p.capabilities, Some(4..14));
+    let caps: Vec<(&str, &Value)> = p
+        .capability_list
+        .iter()
+        .map(|c| (c.name.as_str(), &c.value))
+        .collect();
+    assert_eq!(
+        caps,
+        [
+            ("Client-SDU-Size", &Value::UInt(1_048_576)),
+            ("Server-SDU-Size", &Value::UInt(1_048_576))
+        ]
+    );
+    assert_eq!(p.headers.headers[1].name, "User-Agent");
     assert_eq!(p.headers_range, Some(14..25));
     let r = hex("02000a150480c080000481c08000456e636f64696e672d56657273696f6e00312e3200");
     let p = parse_wsp(&r, 0..r.len(), false).unwrap();
