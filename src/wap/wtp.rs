@@ -1219,9 +1219,16 @@ mod tests {
         if rid {
             b0 |= 1;
         }
-        let mut v = vec![b0, 0x80, 0x07];
-        if kind == 6 {
-            v.push(psn);
+        // Results come from the responder (TID direction bit set), Invokes from the initiator.
+        let mut v = if kind == 1 || kind == 5 {
+            vec![b0, 0x00, 0x07]
+        } else {
+            vec![b0, 0x80, 0x07]
+        };
+        match kind {
+            1 => v.push(0x12), // version 0, U/P, class 2
+            5 | 6 => v.push(psn),
+            _ => {}
         }
         v.extend_from_slice(data);
         v
@@ -1317,6 +1324,37 @@ mod tests {
             panic!()
         };
         assert_eq!(c.retransmission_of, None);
+    }
+
+    #[test]
+    fn segmented_invoke_reassembles_in_groups() {
+        let mut r = WtpReassembler::default();
+        let client = addr(5000);
+        let gw = addr(9201);
+        let mut push = |b: &[u8], frame| {
+            let p = parse_wtp(b).unwrap().remove(0);
+            r.push(client, gw, &p, b, frame)
+        };
+        // Group 1: PSN 0-1 (GTR on 1), group 2: PSN 2-3 (TTR on 3).
+        assert!(matches!(
+            push(&seg(1, false, false, false, 0, b"P0"), 1),
+            SarOutcome::Pending { .. }
+        ));
+        assert!(matches!(
+            push(&seg(5, true, false, false, 1, b"P1"), 2),
+            SarOutcome::Pending { .. }
+        ));
+        assert!(matches!(
+            push(&seg(5, false, false, false, 2, b"P2"), 3),
+            SarOutcome::Pending { .. }
+        ));
+        let SarOutcome::Complete(m) = push(&seg(5, false, true, false, 3, b"P3"), 4) else {
+            panic!()
+        };
+        assert_eq!(m.kind, WtpPduType::Invoke);
+        assert_eq!(m.data, b"P0P1P2P3");
+        assert_eq!(m.key.tid, 7);
+        assert_eq!(m.frames(), [1, 2, 3, 4]);
     }
 
     #[test]
