@@ -690,11 +690,10 @@ impl HttpConnection {
                     _ => None,
                 };
                 let raw_len = have;
-                let relative = raw_len;
                 notes.push(HttpNote {
                     severity: Severity::Error,
                     message: format!(
-                        "{len} bytes lost at stream offset {gap_offset} (message offset {relative}): body incomplete, {} body bytes received",
+                        "{len} bytes lost at stream offset {gap_offset} (message offset {raw_len}): body incomplete, {} body bytes received",
                         have.saturating_sub(head.len)
                     ),
                     range: raw_len..raw_len,
@@ -719,9 +718,10 @@ impl HttpConnection {
                 abandoned = Some(Box::new(msg));
                 next
             }
-            Phase::Head | Phase::Start | Phase::Resync | Phase::Skip(_) => {
+            Phase::Resync | Phase::Skip(_) => Phase::Resync,
+            Phase::Head | Phase::Start => {
                 let st = &mut self.dirs[di];
-                if !st.buf.is_empty() {
+                if st.buf.iter().any(|b| !b.is_ascii_whitespace()) {
                     let off = st.buf_offset;
                     let n = st.buf.len();
                     st.take(n);
