@@ -26,6 +26,7 @@ svg .arrow { stroke-width: 2; }
 svg .response .arrow { stroke-dasharray: 8 4; }
 svg .retransmission .arrow { stroke-dasharray: 2 3; }
 svg .time { fill: #555; }
+svg .label { paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }

@@ -49,7 +49,7 @@ pub fn write_mermaid(w: &mut dyn Write, t: &Timeline) -> io::Result<()> {
         let (a, b) = (&ids[&p.src.to_string()], &ids[&p.dst.to_string()]);
         let arrow = if p.carrier.is_response { "-->>" } else { "->>" };
         let mut label = format!(
-            "{} [f{} +{:.3}s #{}]",
+            "{} [f{} +{:.3}s tx {}]",
             pdu_label(p),
             p.frame,
             origin.seconds_until(p.time),

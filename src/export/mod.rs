@@ -181,7 +181,7 @@ pub(crate) fn pdu_label(p: &PduRecord) -> String {
     }
 }
 
-/// Short label of a transaction: "#0 send F-SEND-0001: Ok".
+/// Short label of a transaction: "tx 0 send F-SEND-0001: Ok".
 pub(crate) fn tx_label(tx: &Transaction) -> String {
     let id = tx
         .transaction_id
@@ -189,7 +189,13 @@ pub(crate) fn tx_label(tx: &Transaction) -> String {
         .or(tx.message_id.as_deref())
         .or(tx.content_location.as_deref())
         .unwrap_or("-");
-    format!("#{} {} {}: {}", tx.index, kind_name(tx.kind), id, tx.status)
+    format!(
+        "tx {} {} {}: {}",
+        tx.index,
+        kind_name(tx.kind),
+        id,
+        tx.status
+    )
 }
 
 #[cfg(test)]
