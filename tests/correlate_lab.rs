@@ -429,3 +429,54 @@ fn an_open_transaction_times_out_as_incomplete() {
     assert_eq!(rest.len(), 2);
     assert_eq!(rest[1].outcome, Outcome::Orphan);
 }
+
+#[test]
+fn thousands_of_concurrent_transactions_pair_correctly() {
+    use Transport::Http;
+    let mmsc = "10.0.0.9:80";
+    let n = 5000u64;
+    let mut v = Vec::new();
+    for k in 0..n {
+        let client = format!("10.1.{}.{}:{}", k / 250, k % 250, 1024 + k % 1000);
+        // Every client uses the same Transaction-Id: pairing must come from the carrier.
+        v.push(
+            pdu(
+                2 * k + 1,
+                k as f64 * 0.01,
+                &client,
+                mmsc,
+                Http,
+                "m-send-req",
+            )
+            .tid("SAME")
+            .subject(&format!("s{k}"))
+            .request("POST", "/mmsc", Some((k, 0))),
+        );
+    }
+    for k in (0..n).rev() {
+        let client = format!("10.1.{}.{}:{}", k / 250, k % 250, 1024 + k % 1000);
+        v.push(
+            pdu(
+                2 * n + (n - k),
+                60.0 + (n - k) as f64 * 0.001,
+                mmsc,
+                &client,
+                Http,
+                "m-send-conf",
+            )
+            .tid("SAME")
+            .msgid(&format!("M-{k}"))
+            .response_status("Ok")
+            .response(200, Some("/mmsc"), Some((k, 0))),
+        );
+    }
+    let pdus = indexed(v);
+    let start = std::time::Instant::now();
+    let txs = correlate::correlate(&pdus);
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    assert_eq!(txs.len(), n as usize);
+    for (k, t) in txs.iter().enumerate() {
+        assert_eq!(t.message_id.as_deref(), Some(format!("M-{k}").as_str()));
+        assert_eq!(t.outcome, Outcome::Ok);
+    }
+}

@@ -20,7 +20,7 @@
 pub mod types;
 
 use crate::model::{Outcome, PduRecord, Timestamp, Transaction, TransactionKind};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use types::{Role, display_type, pdu_type, role_of};
 
@@ -165,6 +165,8 @@ pub fn fingerprint(p: &PduRecord) -> u64 {
 
 #[derive(Debug)]
 struct Open {
+    /// Sequential id: the open transactions always hold a contiguous range of ids.
+    id: u64,
     kind: TransactionKind,
     family: &'static str,
     tid: Option<String>,
@@ -185,6 +187,7 @@ struct Open {
 impl Open {
     fn new(kind: TransactionKind, family: &'static str, seen: Seen) -> Open {
         Open {
+            id: 0,
             kind,
             family,
             tid: seen.rec.mms.transaction_id.clone(),
@@ -266,6 +269,88 @@ pub fn uri_path(uri: &str) -> &str {
     }
 }
 
+/// Open transactions by the keys a new PDU is matched on, so that matching looks at a few
+/// candidates and not at every open transaction. Ids are kept sorted: the most recent last.
+#[derive(Debug, Default)]
+struct Index {
+    tid: HashMap<String, BTreeSet<u64>>,
+    msgid: HashMap<String, BTreeSet<u64>>,
+    fp: HashMap<u64, BTreeSet<u64>>,
+    exchange: HashMap<(u64, u64), BTreeSet<u64>>,
+    pdu: HashMap<usize, u64>,
+}
+
+/// Which keys of a new PDU to look its candidates up by.
+#[derive(Debug, Clone, Copy)]
+enum By {
+    Tid,
+    Fingerprint,
+    Exchange,
+    MsgId,
+}
+
+impl Index {
+    fn add(&mut self, id: u64, s: &Seen) {
+        let m = &s.rec.mms;
+        if let Some(t) = &m.transaction_id {
+            self.tid.entry(t.clone()).or_default().insert(id);
+        }
+        if let Some(t) = &m.message_id {
+            self.msgid.entry(t.clone()).or_default().insert(id);
+        }
+        self.fp.entry(s.fp).or_default().insert(id);
+        if let Some(x) = s.rec.carrier.exchange {
+            self.exchange.entry(x).or_default().insert(id);
+        }
+        self.pdu.insert(s.rec.index, id);
+    }
+
+    fn remove(&mut self, id: u64, s: &Seen) {
+        fn drop_id<K: Hash + Eq>(map: &mut HashMap<K, BTreeSet<u64>>, k: &K, id: u64) {
+            if let Some(v) = map.get_mut(k) {
+                v.remove(&id);
+                if v.is_empty() {
+                    map.remove(k);
+                }
+            }
+        }
+        let m = &s.rec.mms;
+        if let Some(t) = &m.transaction_id {
+            drop_id(&mut self.tid, t, id);
+        }
+        if let Some(t) = &m.message_id {
+            drop_id(&mut self.msgid, t, id);
+        }
+        drop_id(&mut self.fp, &s.fp, id);
+        if let Some(x) = s.rec.carrier.exchange {
+            drop_id(&mut self.exchange, &x, id);
+        }
+        self.pdu.remove(&s.rec.index);
+    }
+
+    /// Ids of the open transactions sharing one of the `by` keys with `p`, most recent first.
+    fn candidates(&self, p: &PduRecord, fp: u64, by: &[By]) -> Vec<u64> {
+        let m = &p.mms;
+        let mut ids: Vec<u64> = Vec::new();
+        for b in by {
+            let set = match b {
+                By::Tid => m.transaction_id.as_ref().and_then(|t| self.tid.get(t)),
+                By::MsgId => m.message_id.as_ref().and_then(|t| self.msgid.get(t)),
+                By::Fingerprint => self.fp.get(&fp),
+                By::Exchange => p.carrier.exchange.and_then(|x| self.exchange.get(&x)),
+            };
+            if let Some(set) = set {
+                ids.extend(set.iter().rev());
+            }
+        }
+        if by.len() > 1 {
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids.dedup();
+        }
+        ids
+    }
+}
+
 /// Union-find over story keys, with story numbers given in order of first use.
 #[derive(Debug, Default)]
 struct StoryLinker {
@@ -339,6 +424,8 @@ impl StoryLinker {
 pub struct Correlator {
     config: Config,
     open: VecDeque<Open>,
+    index: Index,
+    next_id: u64,
     stories: StoryLinker,
     /// Content-Location path → Content-Location, from the notifications seen, so that a GET by
     /// path names the notification's full URI.
@@ -382,6 +469,9 @@ impl Correlator {
                 break;
             }
             let o = self.open.pop_front().expect("front exists");
+            for s in &o.pdus {
+                self.index.remove(o.id, s);
+            }
             done.push(self.finalize(o));
         }
         done
@@ -391,6 +481,9 @@ impl Correlator {
     pub fn finish(&mut self) -> Vec<Transaction> {
         let mut done = Vec::new();
         while let Some(o) = self.open.pop_front() {
+            for s in &o.pdus {
+                self.index.remove(o.id, s);
+            }
             done.push(self.finalize(o));
         }
         done
@@ -408,9 +501,18 @@ impl Correlator {
 
     /// Position of the best candidate (highest score, then most recent), among open transactions
     /// that may still receive `p`.
-    fn best(&self, p: &PduRecord, score: impl Fn(&Open) -> Option<i32>) -> Option<usize> {
+    fn best(
+        &self,
+        p: &PduRecord,
+        by: &[By],
+        score: impl Fn(&Open) -> Option<i32>,
+    ) -> Option<usize> {
         let mut best: Option<(i32, usize)> = None;
-        for (i, o) in self.open.iter().enumerate().rev() {
+        let front = self.open.front().map(|o| o.id)?;
+        for id in self.index.candidates(p, fingerprint(p), by) {
+            let i = (id - front) as usize;
+            let o = &self.open[i];
+            debug_assert_eq!(o.id, id);
             if !self.joinable(o, p.time) {
                 continue;
             }
@@ -424,6 +526,7 @@ impl Correlator {
     }
 
     fn join(&mut self, i: usize, seen: Seen) {
+        self.index.add(self.open[i].id, &seen);
         let o = &mut self.open[i];
         if seen.rec.time > o.last_time {
             o.last_time = seen.rec.time;
@@ -439,7 +542,12 @@ impl Correlator {
         self.stories.link(&keys);
     }
 
-    fn open_new(&mut self, o: Open) {
+    fn open_new(&mut self, mut o: Open) {
+        o.id = self.next_id;
+        self.next_id += 1;
+        for s in &o.pdus {
+            self.index.add(o.id, s);
+        }
         let keys = o.keys();
         self.stories.link(&keys);
         self.open.push_back(o);
@@ -454,11 +562,10 @@ impl Correlator {
 
         // A retransmission the pipeline recognised joins its original, whatever it is.
         if let Some(orig) = p.retransmission_of
-            && let Some(i) = self
-                .open
-                .iter()
-                .position(|o| o.pdus.iter().any(|s| s.rec.index == orig))
+            && let Some(&id) = self.index.pdu.get(&orig)
+            && let Some(front) = self.open.front().map(|o| o.id)
         {
+            let i = (id - front) as usize;
             self.join(i, seen);
             return;
         }
@@ -467,7 +574,7 @@ impl Correlator {
             Role::Request { kind, family } => {
                 // Another leg of the same request before its confirmation, or the same request
                 // re-sent on the same path.
-                let found = self.best(p, |o| {
+                let found = self.best(p, &[By::Fingerprint], |o| {
                     let copy = o.family == family && o.tid == tid;
                     let copy = copy
                         && o.has_copy_of(&ty, fp, p, window)
@@ -488,20 +595,18 @@ impl Correlator {
             }
             Role::Response { kind, family } => {
                 let exchange = p.carrier.exchange;
-                let found = self.best(p, |o| {
-                    if o.family != family {
-                        return None;
-                    }
-                    // The request/reply pairing of the carrier is the strongest evidence.
-                    if p.carrier.is_response
+                // The request/reply pairing of the carrier is the strongest evidence.
+                let by_exchange = |o: &Open| {
+                    let paired = o.family == family
+                        && p.carrier.is_response
                         && exchange.is_some()
                         && o.pdus.iter().any(|s| {
                             !s.rec.carrier.is_response && s.rec.carrier.exchange == exchange
-                        })
-                    {
-                        return Some(100);
-                    }
-                    if tid.is_none() || o.tid != tid {
+                        });
+                    paired.then_some(100)
+                };
+                let by_tid = |o: &Open| {
+                    if o.family != family || tid.is_none() || o.tid != tid {
                         return None;
                     }
                     if o.closed {
@@ -513,7 +618,10 @@ impl Correlator {
                         return None;
                     }
                     Some(10 + reply_score(o, p))
-                });
+                };
+                let found = self
+                    .best(p, &[By::Exchange], by_exchange)
+                    .or_else(|| self.best(p, &[By::Tid], by_tid));
                 match found {
                     Some(i) => {
                         self.join(i, seen);
@@ -531,7 +639,7 @@ impl Correlator {
                 }
             }
             Role::RetrieveConf => {
-                let found = self.best(p, |o| {
+                let found = self.best(p, &[By::Fingerprint], |o| {
                     let copy = o.family == "retrieve"
                         && o.has_copy_of(&ty, fp, p, window)
                             .is_some_and(|s| !o.has_type("acknowledge-ind") || s.same_path(p));
@@ -554,7 +662,7 @@ impl Correlator {
                 }
             }
             Role::Acknowledge => {
-                let found = self.best(p, |o| {
+                let found = self.best(p, &[By::Tid], |o| {
                     if o.family != "retrieve" || o.orphan || tid.is_none() || o.tid != tid {
                         return None;
                     }
@@ -586,7 +694,7 @@ impl Correlator {
             }
             Role::Single { kind, family } => {
                 let msgid = p.mms.message_id.clone();
-                let found = self.best(p, |o| {
+                let found = self.best(p, &[By::Fingerprint, By::MsgId], |o| {
                     if o.family != family {
                         return None;
                     }
