@@ -94,3 +94,101 @@ fn transaction_fields() {
         [17, 32]
     );
 }
+
+#[test]
+fn command_line_shortcuts_combine_with_and() {
+    use mmscope::cli::transactions::FilterArgs;
+    let p = wap_mm1_full(false);
+    let txs = correlate::correlate(&p);
+    let pick = |a: FilterArgs| -> Vec<u64> {
+        let f = a.build().unwrap();
+        txs.iter()
+            .filter(|t| f.matches_transaction(t, &p))
+            .map(|t| t.frames[0])
+            .collect()
+    };
+    let a = FilterArgs {
+        msg_type: Some("m-retrieve-conf".into()),
+        ..Default::default()
+    };
+    assert_eq!(pick(a), [32]);
+    let a = FilterArgs {
+        since: Some("2026-01-01T00:00:07Z".into()),
+        until: Some("2026-01-01T00:00:07.6Z".into()),
+        ..Default::default()
+    };
+    // The send's WTP retransmission (7.05 s) falls in the window too.
+    assert_eq!(pick(a), [4, 17]);
+    let a = FilterArgs {
+        msgid: Some("F-MSG-0001@mmsc.lab".into()),
+        filter: Some("kind == send".into()),
+        ..Default::default()
+    };
+    assert_eq!(pick(a), [4]);
+    let a = FilterArgs {
+        status: Some("ok".into()),
+        address: Some("+15551230001".into()),
+        ..Default::default()
+    };
+    assert_eq!(pick(a), [17, 32]);
+    let a = FilterArgs {
+        status: Some("Retrieved".into()),
+        ..Default::default()
+    };
+    assert_eq!(pick(a), [17]);
+    let a = FilterArgs {
+        tid: Some("F-NOTIF-0001\" or \"x".into()),
+        ..Default::default()
+    };
+    assert_eq!(pick(a), Vec::<u64>::new(), "values are quoted, not spliced");
+
+    let bad = FilterArgs {
+        filter: Some("kind == send and (".into()),
+        ..Default::default()
+    };
+    let e = bad.build().unwrap_err();
+    assert!(
+        e.starts_with("--filter does not parse at character 18: "),
+        "{e}"
+    );
+    let bad = FilterArgs {
+        since: Some("last tuesday".into()),
+        ..Default::default()
+    };
+    assert!(
+        bad.build()
+            .unwrap_err()
+            .starts_with("--since: expected a time")
+    );
+}
+
+#[test]
+fn the_transactions_table_lists_kind_ids_frames_types_start_duration_status() {
+    let p = http_mm1_basic();
+    let txs = correlate::correlate(&p);
+    let mut out = Vec::new();
+    mmscope::cli::transactions::write_table(&mut out, &txs).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[0].starts_with("#  kind "), "{text}");
+    let row = |i: usize| lines[i].split_whitespace().collect::<Vec<_>>();
+    assert_eq!(
+        row(1),
+        [
+            "0",
+            "send",
+            "tid=H-SEND-0001",
+            "msgid=H-MSG-0001@mmsc.lab",
+            "4,8",
+            "send-req,send-conf",
+            "2026-01-01T00:00:00.001000Z",
+            "0.003s",
+            "ok"
+        ]
+    );
+    assert_eq!(row(2)[1], "notification");
+    assert_eq!(row(2).last(), Some(&"orphan"));
+    assert_eq!(row(3)[5], "30,38");
+    assert_eq!(lines[4], "3 transactions");
+}
