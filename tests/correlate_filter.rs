@@ -192,3 +192,84 @@ fn the_transactions_table_lists_kind_ids_frames_types_start_duration_status() {
     assert_eq!(row(3)[5], "30,38");
     assert_eq!(lines[4], "3 transactions");
 }
+
+#[test]
+fn transactions_json_streams_and_holds_only_open_pdus() {
+    use mmscope::cli::transactions::stream_json;
+    use mmscope::model::Transport;
+    use mmscope::pipeline::Event;
+    // wap_mm1_full, then 200 sends 100 s apart (each done long before the next).
+    let mut v = wap_mm1_full(true);
+    for k in 0..200u64 {
+        let t = 100.0 + k as f64 * 100.0;
+        let client = format!("10.0.0.1:{}", 2000 + k);
+        v.push(
+            pdu(
+                100 + 2 * k,
+                t,
+                &client,
+                "10.0.0.9:80",
+                Transport::Http,
+                "m-send-req",
+            )
+            .tid(&format!("T{k}")),
+        );
+        v.push(
+            pdu(
+                101 + 2 * k,
+                t + 0.1,
+                "10.0.0.9:80",
+                &client,
+                Transport::Http,
+                "m-send-conf",
+            )
+            .tid(&format!("T{k}"))
+            .response_status(if k == 7 { "Error-service-denied" } else { "Ok" }),
+        );
+    }
+    let pdus = indexed(v);
+    let feed = |sink: &mut dyn FnMut(Event)| {
+        for p in &pdus {
+            sink(Event::Pdu(Box::new(p.clone())));
+        }
+        sink(Event::Note("frame 3: example note".into()));
+        Ok(())
+    };
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let filter = Filter::parse("").unwrap();
+    let held = stream_json(feed, &filter, &mut out, &mut |n| notes.push(n)).unwrap();
+    assert!(held <= 14, "held {held} records at once");
+    assert_eq!(notes, ["frame 3: example note"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 203);
+    let batch = correlate::correlate(&pdus);
+    for (line, tx) in lines.iter().zip(&batch) {
+        assert_eq!(line, &mmscope::export::transaction_json(tx, &pdus));
+    }
+    assert_eq!(lines[0]["frames"], serde_json::json!([4, 5, 8, 10, 11]));
+    assert_eq!(lines[0]["records"][4]["role"], "retransmission");
+
+    let mut out = Vec::new();
+    let filter = Filter::parse("outcome == failed").unwrap();
+    stream_json(
+        |sink: &mut dyn FnMut(Event)| {
+            for p in &pdus {
+                sink(Event::Pdu(Box::new(p.clone())));
+            }
+            Ok(())
+        },
+        &filter,
+        &mut out,
+        &mut |_| {},
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    assert!(text.contains("\"status\":\"Error-service-denied\""));
+    assert!(text.contains("\"transaction_id\":\"T7\""));
+}

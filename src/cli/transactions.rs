@@ -138,9 +138,36 @@ pub fn run(args: Args) -> CliResult {
 /// Stream: PDUs are held only while their transaction is open.
 fn run_json(path: &Path, filter: &Filter) -> CliResult {
     let mut out = BufWriter::new(io::stdout().lock());
+    let read = |sink: &mut dyn FnMut(Event)| {
+        pipeline::run_file(path, &Options::default(), sink)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let mut note = |n: String| eprintln!("mmscope: {}: {n}", path.display());
+    match stream_json(read, filter, &mut out, &mut note).and_then(|_| Ok(out.flush()?)) {
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// Correlate the PDUs that `read` reports and write one JSON line per transaction matching
+/// `filter`, as transactions complete (in order of their first PDU). PDU records are held only
+/// while their transaction is open. Returns the largest number of records held at once.
+pub fn stream_json(
+    read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<(), String>,
+    filter: &Filter,
+    out: &mut dyn Write,
+    note: &mut dyn FnMut(String),
+) -> Result<usize, Box<dyn std::error::Error>> {
     let mut corr = Correlator::new();
     let mut open_pdus: BTreeMap<usize, PduRecord> = BTreeMap::new();
     let mut write_err: Option<io::Error> = None;
+    let mut most_held = 0;
     let emit = |txs: Vec<Transaction>,
                 open_pdus: &mut BTreeMap<usize, PduRecord>,
                 out: &mut dyn Write,
@@ -158,26 +185,23 @@ fn run_json(path: &Path, filter: &Filter) -> CliResult {
             }
         }
     };
-    pipeline::run_file(path, &Options::default(), &mut |ev| match ev {
+    read(&mut |ev| match ev {
         Event::Pdu(p) => {
+            let p = *p;
             let done = corr.push(&p);
-            open_pdus.insert(p.index, *p);
-            emit(done, &mut open_pdus, &mut out, &mut write_err);
+            open_pdus.insert(p.index, p);
+            most_held = most_held.max(open_pdus.len());
+            emit(done, &mut open_pdus, &mut *out, &mut write_err);
         }
-        Event::Note(n) => eprintln!("mmscope: {}: {n}", path.display()),
+        Event::Note(n) => note(n),
         Event::Progress { .. } => {}
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     let rest = corr.finish();
-    emit(rest, &mut open_pdus, &mut out, &mut write_err);
-    if let Some(e) = write_err {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(());
-        }
-        return Err(e.into());
+    emit(rest, &mut open_pdus, &mut *out, &mut write_err);
+    match write_err {
+        Some(e) => Err(e.into()),
+        None => Ok(most_held),
     }
-    out.flush()?;
-    Ok(())
 }
 
 /// The text table: kind, ids, frames, types, start, duration, status.
