@@ -1,0 +1,141 @@
+//! The hex/ASCII pane: rows of a buffer with the selected node's bytes highlighted, and the
+//! frame each row's first byte came from.
+
+use super::theme::Theme;
+use crate::tree::Buffer;
+use ratatui::text::{Line, Span};
+use std::ops::Range;
+
+/// Hex digits of the offset column for a buffer of `len` bytes.
+pub fn offset_digits(len: usize) -> usize {
+    if len <= 0x1_0000 { 4 } else { 8 }
+}
+
+/// Width of one row of `bpr` bytes: offset, two spaces, "xx " per byte (and one extra space
+/// between groups of 8), a space, the ASCII column, and the frame column.
+fn row_width(bpr: usize, digits: usize, frame_col: usize) -> usize {
+    digits + 2 + bpr * 3 + (bpr / 8).saturating_sub(1) + 1 + bpr + frame_col
+}
+
+/// The most bytes a row can show in `width` columns (16, 8 or 4).
+pub fn bytes_per_row(width: usize, digits: usize) -> usize {
+    for bpr in [16, 8] {
+        if row_width(bpr, digits, 0) <= width {
+            return bpr;
+        }
+    }
+    4
+}
+
+/// Rows `first..first + count` of `buf`, with `highlight` shown in the selected style.
+pub fn hex_lines(
+    buf: &Buffer,
+    highlight: Range<usize>,
+    first: usize,
+    count: usize,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let data = &buf.data;
+    let digits = offset_digits(data.len());
+    let bpr = bytes_per_row(width, digits);
+    let show_frames = !buf.origin.is_empty() && row_width(bpr, digits, 7) <= width;
+    let hl = theme.hex_selected();
+    let dim = theme.dim();
+    let mut lines = Vec::new();
+    for row in first..first + count {
+        let start = row * bpr;
+        if start >= data.len() {
+            break;
+        }
+        let end = (start + bpr).min(data.len());
+        let mut spans = vec![Span::styled(format!("{start:0digits$x}  "), dim)];
+        for i in start..start + bpr {
+            let in_hl = highlight.contains(&i);
+            if i < end {
+                spans.push(Span::styled(format!("{:02x}", data[i]), if in_hl { hl } else { Default::default() }));
+            } else {
+                spans.push(Span::raw("  "));
+            }
+            let last_in_row = i + 1 == start + bpr;
+            let gap = if (i - start + 1) % 8 == 0 && !last_in_row { "  " } else { " " };
+            // the gap is highlighted when the selection continues past it
+            let gap_hl = in_hl && highlight.contains(&(i + 1)) && i + 1 < end && !last_in_row;
+            spans.push(Span::styled(gap, if gap_hl { hl } else { Default::default() }));
+        }
+        spans.push(Span::raw(" "));
+        for (i, b) in data[start..end].iter().enumerate() {
+            let c = if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' };
+            let style = if highlight.contains(&(start + i)) { hl } else { Default::default() };
+            spans.push(Span::styled(c.to_string(), style));
+        }
+        if show_frames && let Some(f) = buf.frame_of(start) {
+            spans.push(Span::raw(" ".repeat(bpr - (end - start) + 1)));
+            spans.push(Span::styled(format!("#{f}"), dim));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines
+}
+
+/// Distinct frames the bytes `range` of `buf` came from, in order.
+pub fn frames_of(buf: &Buffer, range: Range<usize>) -> Vec<u64> {
+    let mut out: Vec<u64> = Vec::new();
+    for s in &buf.origin {
+        let (a, b) = (s.offset, s.offset + s.len);
+        if a < range.end.max(range.start + 1) && range.start < b && !out.contains(&s.frame) {
+            out.push(s.frame);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::FrameSpan;
+
+    fn text(l: &Line) -> String {
+        l.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn a_row_shows_offset_hex_ascii_and_frame() {
+        let mut b = Buffer::new("t", b"POST /mmsc HTTP/1.1\r\n".to_vec());
+        b.origin = vec![FrameSpan { offset: 0, len: 21, frame: 4 }];
+        let lines = hex_lines(&b, 0..4, 0, 5, 80, &Theme::plain());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            text(&lines[0]),
+            "0000  50 4f 53 54 20 2f 6d 6d  73 63 20 48 54 54 50 2f  POST /mmsc HTTP/ #4"
+        );
+        assert!(text(&lines[1]).starts_with("0010  31 2e 31 0d 0a"));
+        // "50 4f 53 54" highlighted, spaces inside the selection too, not after it
+        let hl: String = lines[0]
+            .spans
+            .iter()
+            .filter(|s| s.style == Theme::plain().hex_selected())
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(hl, "50 4f 53 54POST");
+    }
+
+    #[test]
+    fn narrow_panes_get_fewer_bytes_a_row() {
+        assert_eq!(bytes_per_row(78, 4), 16);
+        assert_eq!(bytes_per_row(50, 4), 8);
+        assert_eq!(bytes_per_row(20, 4), 4);
+    }
+
+    #[test]
+    fn frames_of_a_range_across_segments() {
+        let mut b = Buffer::new("t", vec![0u8; 20]);
+        b.origin = vec![
+            FrameSpan { offset: 0, len: 10, frame: 6 },
+            FrameSpan { offset: 10, len: 10, frame: 8 },
+        ];
+        assert_eq!(frames_of(&b, 5..15), [6, 8]);
+        assert_eq!(frames_of(&b, 10..12), [8]);
+        assert_eq!(frames_of(&b, 3..3), [6]);
+    }
+}
