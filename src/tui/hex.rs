@@ -39,7 +39,9 @@ pub fn hex_lines(
     let data = &buf.data;
     let digits = offset_digits(data.len());
     let bpr = bytes_per_row(width, digits);
-    let show_frames = !buf.origin.is_empty() && row_width(bpr, digits, 7) <= width;
+    // " #<frame>" after the ASCII column, when there is room for the largest frame number
+    let frame_w = buf.origin.iter().map(|s| s.frame.to_string().len() + 2).max().unwrap_or(0);
+    let show_frames = frame_w > 0 && row_width(bpr, digits, frame_w) <= width;
     let hl = theme.hex_selected();
     let dim = theme.dim();
     let mut lines = Vec::new();

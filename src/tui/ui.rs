@@ -117,11 +117,16 @@ fn layout_panes(app: &mut App, main: Rect) {
     } else {
         match app.mode {
             ListMode::Transactions => {
+                // at least a header and two rows in each list, the tree gets what is left
+                let h = main.height;
+                let list = (h * 25 / 100).max(5);
+                let pdus = (h * 20 / 100).max(5);
+                let hex = (h * 25 / 100).max(4);
                 [a.list, a.pdus, a.tree, a.hex] = Layout::vertical([
-                    Constraint::Percentage(25),
-                    Constraint::Percentage(20),
-                    Constraint::Percentage(30),
-                    Constraint::Percentage(25),
+                    Constraint::Length(list),
+                    Constraint::Length(pdus),
+                    Constraint::Fill(1),
+                    Constraint::Length(hex),
                 ])
                 .areas(main);
             }
@@ -473,13 +478,13 @@ fn draw_hex(f: &mut Frame, app: &mut App, area: Rect) {
         ),
     };
     let title = format!(
-        "Bytes: {} · {} bytes · selected {}..{} ({} bytes){}",
-        escape_text(&buf.name),
-        buf.data.len(),
+        "Bytes {}..{} ({}){} · {} ({} bytes)",
         range.start,
         range.end,
         range.len(),
-        from
+        from,
+        escape_text(&buf.name),
+        buf.data.len(),
     );
     let lines = hex::hex_lines(&buf, range, app.hex.scroll, inner_h, width, &app.theme);
     draw_rows(f, pane_block(app, Pane::Hex, title), area, None, lines);
@@ -561,7 +566,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     };
     let errors = app.error_count();
     let mut text = format!(
-        " {} │ {} packets │ {} PDUs │ {} transactions │ {} errors │ {} ",
+        " {} │ {} pkts │ {} PDUs │ {} tx │ {} errors │ {} ",
         escape_text(&name),
         app.load.packets.max(app.analysis.stats.packets),
         app.analysis.pdus.len(),
