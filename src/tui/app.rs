@@ -1029,9 +1029,18 @@ impl App {
         let texts: Vec<String> = all
             .iter()
             .map(|r| {
-                treeview::node_at(d, &r.path)
-                    .map(|n| format!("{} {}", n.name, n.display))
-                    .unwrap_or_default()
+                let Some(n) = treeview::node_at(d, &r.path) else {
+                    return String::new();
+                };
+                let mut t = format!("{} {}", n.name, n.display);
+                // a bytes field (a body part's data) is searched as text too, up to 64 KiB
+                if n.value == crate::tree::Value::Bytes
+                    && let Some(b) = super::parts::payload_bytes(d, n)
+                {
+                    t.push(' ');
+                    t.push_str(&String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]));
+                }
+                t
             })
             .collect();
         let current = self
