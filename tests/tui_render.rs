@@ -80,7 +80,9 @@ fn pdu_pane_lists_the_transactions_pdus_with_direction() {
     press(&mut a, "jj");
     let text = render_to_string(&mut a, 120, 40);
     assert!(text.contains("PDUs of transaction 3 (retrieve, H-RETR-0001)"), "{text}");
-    assert!(text.contains("← m-acknowledge-ind") || text.contains("→ m-acknowledge-ind"));
+    // handset on the left: the retrieved message comes in, the acknowledgement goes out
+    assert!(text.contains("← m-retrieve-conf"), "{text}");
+    assert!(text.contains("→ m-acknowledge-ind"), "{text}");
     assert!(text.contains("30     ") && text.contains("38     "));
 }
 
@@ -270,4 +272,56 @@ fn zoom_gives_the_focused_pane_the_screen() {
     assert!(text.contains("Decode: frame 4 m-send-req"));
     assert!(!text.contains("Transactions (3)"));
     assert!(text.contains("Body: multipart, 2 parts"));
+}
+
+/// The screens shown in docs/TUI.md, drawn from the fixture.
+fn docs_screens() -> Vec<(&'static str, String)> {
+    let mut a = App::with_analysis(fixture::http_mm1_basic());
+    a.theme = Theme::plain();
+    press(&mut a, "G");
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    a.tree.selected_key = Some("MMS#0/Body#0".into());
+    press(&mut a, "ljjj");
+    let main = render_to_string(&mut a, 100, 36);
+    press(&mut a, "d");
+    press(&mut a, "s");
+    let ladder = render_to_string(&mut a, 100, 20);
+    vec![("main", main), ("ladder", ladder)]
+}
+
+fn docs_block(name: &str, screen: &str) -> String {
+    let body: String = screen.lines().map(|l| format!("{l}\n")).collect();
+    format!("<!-- screen:{name} -->\n```text\n{body}```\n<!-- /screen:{name} -->")
+}
+
+/// docs/TUI.md shows the screen as it is drawn today. Set MMSCOPE_UPDATE_DOCS=1 to rewrite the
+/// screenshots in place after changing the UI.
+#[test]
+fn docs_screenshots_are_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/TUI.md");
+    let mut doc = std::fs::read_to_string(path).expect("docs/TUI.md");
+    let update = std::env::var_os("MMSCOPE_UPDATE_DOCS").is_some();
+    for (name, screen) in docs_screens() {
+        let want = docs_block(name, &screen);
+        let start = doc.find(&format!("<!-- screen:{name} -->")).expect("screen marker");
+        let end_marker = format!("<!-- /screen:{name} -->");
+        let end = doc.find(&end_marker).expect("end marker") + end_marker.len();
+        if update {
+            doc.replace_range(start..end, &want);
+        } else {
+            assert_eq!(&doc[start..end], want, "docs/TUI.md is out of date: MMSCOPE_UPDATE_DOCS=1 cargo test --test tui_render");
+        }
+    }
+    if update {
+        std::fs::write(path, doc).unwrap();
+    }
+}
+
+#[test]
+fn docs_list_every_key() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/TUI.md")).unwrap();
+    for (keys, what) in App::key_help() {
+        assert!(doc.contains(&format!("| `{keys}` | {what} |")), "docs/TUI.md lacks {keys}");
+    }
 }

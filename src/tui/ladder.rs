@@ -120,19 +120,18 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// The lane (column) of host `i` of `n` in a drawing area `width` wide (after the time column).
-fn lane_x(i: usize, n: usize, width: usize) -> usize {
-    let colw = (width / n.max(1)).max(1);
-    TIME_W + colw * i + colw / 2
-}
-
 /// Draw the diagram in `width` columns: two header lines (hosts) then two lines a PDU.
 pub fn render(l: &Ladder, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let n = l.hosts.len().max(1);
     let area = width.saturating_sub(TIME_W).max(n * 4);
     let total = TIME_W + area;
     let colw = area / n;
-    let lanes: Vec<usize> = (0..n).map(|i| lane_x(i, n, area)).collect();
+    // lanes spread evenly, the outer ones far enough from the edges for half a host name
+    let half = (l.hosts.iter().map(|h| h.chars().count()).max().unwrap_or(0).min(colw.saturating_sub(1)) / 2) + 1;
+    let (left, right) = (TIME_W + half, total.saturating_sub(half + 1).max(TIME_W + half));
+    let lanes: Vec<usize> = (0..n)
+        .map(|i| if n == 1 { left } else { left + i * (right - left) / (n - 1) })
+        .collect();
     let blank = || {
         let mut g = vec![' '; total];
         for &x in &lanes {

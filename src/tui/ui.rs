@@ -303,6 +303,17 @@ fn pdu_info(p: &PduRecord) -> String {
     escape_text(&parts.join("  "))
 }
 
+/// MM1 seen with the handset on the left: `→` handset to network (requests the handset sends),
+/// `←` network to handset (responses, WAP pushes, PAP push submissions).
+pub fn direction_arrow(p: &PduRecord) -> &'static str {
+    use crate::model::Transport;
+    if p.carrier.is_response || matches!(p.transport, Transport::WspPush | Transport::Pap) {
+        "←"
+    } else {
+        "→"
+    }
+}
+
 fn pdu_line(app: &App, p: &PduRecord, arrow: &str, selected: bool, width: usize) -> Line<'static> {
     let problem = pdu_problem(p);
     let time = app.base_time.map_or(0.0, |b| b.seconds_until(p.time));
@@ -336,11 +347,10 @@ fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
         return;
     };
     app.txpdu_sel.scroll_into_view(inner_h, t.pdus.len());
-    let initiator = t.pdus.first().and_then(|&i| app.analysis.pdus.get(i)).map(|p| p.src);
     let mut rows = Vec::new();
     for k in app.txpdu_sel.offset..(app.txpdu_sel.offset + inner_h).min(t.pdus.len()) {
         let Some(p) = app.analysis.pdus.get(t.pdus[k]) else { continue };
-        let arrow = if Some(p.src) == initiator { "→" } else { "←" };
+        let arrow = direction_arrow(p);
         let sel = k == app.txpdu_sel.index;
         rows.push(select_style(app, Pane::Pdus, sel, pdu_line(app, p, arrow, sel, width)));
     }
@@ -362,7 +372,7 @@ fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
     let mut rows = Vec::new();
     for k in app.flat_sel.offset..(app.flat_sel.offset + inner_h).min(n) {
         let p = &app.analysis.pdus[app.shown_pdus[k]];
-        let arrow = if p.carrier.is_response { "←" } else { "→" };
+        let arrow = direction_arrow(p);
         let sel = k == app.flat_sel.index;
         rows.push(select_style(app, Pane::List, sel, pdu_line(app, p, arrow, sel, width)));
     }
