@@ -58,17 +58,25 @@ fn transaction_list_at_80x24_shows_ids_outcomes_and_the_selection() {
     assert!(row(&b, y2).contains("orphan"));
     assert!(!b[(3, y2)].modifier.contains(Modifier::REVERSED));
     // outcome coloured and said in words
-    let ox = (0..80).find(|&x| b[(x, y2)].symbol() == "o" && b[(x + 1, y2)].symbol() == "r").unwrap();
+    let ox = (0..80)
+        .find(|&x| b[(x, y2)].symbol() == "o" && b[(x + 1, y2)].symbol() == "r")
+        .unwrap();
     assert_eq!(b[(ox, y2)].fg, Color::Magenta);
     // status line
-    assert!(text.contains("http_mm1_basic.pcapng │ 44 pkts │ 5 PDUs │ 3 tx │ 0 errors │ done"), "{text}");
+    assert!(
+        text.contains("http_mm1_basic.pcapng │ 44 pkts │ 5 PDUs │ 3 tx │ 0 errors │ done"),
+        "{text}"
+    );
 }
 
 #[test]
 fn pdu_pane_lists_the_transactions_pdus_with_direction() {
     let mut a = app();
     let text = render_to_string(&mut a, 120, 40);
-    assert!(text.contains("PDUs of transaction 1 (send, H-SEND-0001)"), "{text}");
+    assert!(
+        text.contains("PDUs of transaction 1 (send, H-SEND-0001)"),
+        "{text}"
+    );
     let req = text.lines().find(|l| l.contains("m-send-req ")).unwrap();
     assert!(req.contains("4 ") && req.contains("→ m-send-req"), "{req}");
     assert!(req.contains("127.0.0.1:57388 → 127.0.0.1:80"));
@@ -79,7 +87,10 @@ fn pdu_pane_lists_the_transactions_pdus_with_direction() {
     // the third transaction: m-retrieve-conf then m-acknowledge-ind
     press(&mut a, "jj");
     let text = render_to_string(&mut a, 120, 40);
-    assert!(text.contains("PDUs of transaction 3 (retrieve, H-RETR-0001)"), "{text}");
+    assert!(
+        text.contains("PDUs of transaction 3 (retrieve, H-RETR-0001)"),
+        "{text}"
+    );
     // handset on the left: the retrieved message comes in, the acknowledgement goes out
     assert!(text.contains("← m-retrieve-conf"), "{text}");
     assert!(text.contains("→ m-acknowledge-ind"), "{text}");
@@ -101,7 +112,10 @@ fn tree_pane_shows_all_layers_and_the_mms_fields() {
     key(&mut a, KeyCode::Enter);
     let text = render_to_string(&mut a, 120, 40);
     assert!(text.contains("▾ Hypertext Transfer Protocol"));
-    assert!(text.contains("User-Agent: MMSLab-Handset/1.0 (curl)"), "{text}");
+    assert!(
+        text.contains("User-Agent: MMSLab-Handset/1.0 (curl)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -122,7 +136,9 @@ fn hex_pane_highlights_the_bytes_of_the_selected_field() {
         reversed_text(&b, y, 0..80),
         "98 48 2d 53 45 4e 44  2d 30 30 30 31 00.H-SEND-0001."
     );
-    let x = (0..80).find(|&x| b[(x, y)].modifier.contains(Modifier::REVERSED)).unwrap();
+    let x = (0..80)
+        .find(|&x| b[(x, y)].modifier.contains(Modifier::REVERSED))
+        .unwrap();
     assert_eq!(b[(x, y)].fg, Color::Yellow);
     assert!(!row(&b, y - 1).is_empty() && reversed_text(&b, y - 1, 0..80).is_empty());
 }
@@ -135,7 +151,11 @@ fn help_lists_every_key() {
     let text = render_to_string(&mut a, 120, 60);
     assert!(text.contains("Keys (Esc or ? closes)"));
     for (keys, what) in App::key_help() {
-        let entry = format!("  {}{}", mmscope::tui::ui::fit(keys, 16), &what[..20.min(what.len())]);
+        let entry = format!(
+            "  {}{}",
+            mmscope::tui::ui::fit(keys, 16),
+            &what[..20.min(what.len())]
+        );
         assert!(text.contains(&entry), "{entry} missing:\n{text}");
     }
     // at 80×24 it scrolls: the last key comes into view at the end
@@ -165,7 +185,10 @@ fn filter_bar_shows_the_parse_error_under_its_offset() {
         let line = row(&b, 1);
         let caret = line.find('^').expect("caret line");
         assert_eq!(caret, "Filter: ".len() + err.offset.min(expr.len()));
-        assert!(line.contains(&format!("error at {}: {}", err.offset, err.message)), "{line}");
+        assert!(
+            line.contains(&format!("error at {}: {}", err.offset, err.message)),
+            "{line}"
+        );
         // the error is styled as one, not only by colour
         let x = caret as u16;
         assert!(b[(x, 1)].modifier.contains(Modifier::BOLD));
@@ -185,7 +208,10 @@ fn ladder_draws_hosts_and_arrows() {
         let mut a = app();
         press(&mut a, "d");
         let text = render_to_string(&mut a, w, h);
-        assert!(text.contains("Ladder: transaction 1 (send, H-SEND-0001)"), "{text}");
+        assert!(
+            text.contains("Ladder: transaction 1 (send, H-SEND-0001)"),
+            "{text}"
+        );
         assert!(text.contains("127.0.0.1:80"));
         let req = text.lines().find(|l| l.contains("m-send-req")).unwrap();
         assert!(req.contains("+0.000000") && req.contains("▶│"), "{req}");
@@ -195,7 +221,12 @@ fn ladder_draws_hosts_and_arrows() {
         press(&mut a, "s");
         let text = render_to_string(&mut a, w, h);
         assert!(text.contains("Ladder: story of 2 transactions"), "{text}");
-        for t in ["m-send-req", "m-send-conf", "m-retrieve-conf", "m-acknowledge-ind"] {
+        for t in [
+            "m-send-req",
+            "m-send-conf",
+            "m-retrieve-conf",
+            "m-acknowledge-ind",
+        ] {
             assert!(text.contains(t), "{t}\n{text}");
         }
         assert!(!text.contains("m-notifyresp-ind"));
@@ -208,10 +239,19 @@ fn flat_pdu_list_shows_every_pdu_in_capture_order() {
     press(&mut a, "p");
     let text = render_to_string(&mut a, 120, 40);
     assert!(text.contains("All PDUs (5)"), "{text}");
-    let order: Vec<&str> = ["m-send-req", "m-send-conf", "m-notifyresp-ind", "m-retrieve-conf", "m-acknowledge-ind"]
-        .into_iter()
+    let order: Vec<&str> = [
+        "m-send-req",
+        "m-send-conf",
+        "m-notifyresp-ind",
+        "m-retrieve-conf",
+        "m-acknowledge-ind",
+    ]
+    .into_iter()
+    .collect();
+    let pos: Vec<usize> = order
+        .iter()
+        .map(|t| text.find(&format!("{t} ")).unwrap())
         .collect();
-    let pos: Vec<usize> = order.iter().map(|t| text.find(&format!("{t} ")).unwrap()).collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{text}");
 }
 
@@ -241,13 +281,21 @@ fn problems_are_marked_in_lists_and_tree_and_text_is_escaped() {
         p.mms.message_id = Some("evil\x1b[2J".into());
         let mms = &mut p.dissection.layers[1];
         let r = mms.range.clone();
-        mms.push(Node::expert(Severity::Error, "malformed", "truncated \x1b]0;pwned\x07 header", r.end - 1..r.end));
+        mms.push(Node::expert(
+            Severity::Error,
+            "malformed",
+            "truncated \x1b]0;pwned\x07 header",
+            r.end - 1..r.end,
+        ));
         mms.children[4].display = "H-MSG-0001\x1b[31m@mmsc.lab".into();
     }
     let mut a = App::with_analysis(analysis);
     let text = render_to_string(&mut a, 120, 40);
     assert!(!text.contains('\x1b') && !text.contains('\x07'));
-    let send = text.lines().find(|l| l.contains("H-SEND-0001    ")).unwrap();
+    let send = text
+        .lines()
+        .find(|l| l.contains("H-SEND-0001    "))
+        .unwrap();
     assert!(send.contains("▶ E"), "{send}");
     assert!(text.contains("1 errors"));
     key(&mut a, KeyCode::Tab);
@@ -255,12 +303,21 @@ fn problems_are_marked_in_lists_and_tree_and_text_is_escaped() {
     let text = render_to_string(&mut a, 120, 40);
     let conf = text.lines().find(|l| l.contains("m-send-conf ")).unwrap();
     assert!(conf.contains("E 8"), "{conf}");
-    assert!(text.contains("[error] malformed: truncated \\u{1b}]0;pwned\\u{7} header"), "{text}");
-    assert!(text.contains("Message-ID: H-MSG-0001\\u{1b}[31m@mmsc.lab"), "{text}");
+    assert!(
+        text.contains("[error] malformed: truncated \\u{1b}]0;pwned\\u{7} header"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Message-ID: H-MSG-0001\\u{1b}[31m@mmsc.lab"),
+        "{text}"
+    );
     // the problems popup lists it too
     press(&mut a, "!");
     let text = render_to_string(&mut a, 120, 40);
-    assert!(text.contains("frame 8: [error] malformed: truncated"), "{text}");
+    assert!(
+        text.contains("frame 8: [error] malformed: truncated"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -304,13 +361,19 @@ fn docs_screenshots_are_current() {
     let update = std::env::var_os("MMSCOPE_UPDATE_DOCS").is_some();
     for (name, screen) in docs_screens() {
         let want = docs_block(name, &screen);
-        let start = doc.find(&format!("<!-- screen:{name} -->")).expect("screen marker");
+        let start = doc
+            .find(&format!("<!-- screen:{name} -->"))
+            .expect("screen marker");
         let end_marker = format!("<!-- /screen:{name} -->");
         let end = doc.find(&end_marker).expect("end marker") + end_marker.len();
         if update {
             doc.replace_range(start..end, &want);
         } else {
-            assert_eq!(&doc[start..end], want, "docs/TUI.md is out of date: MMSCOPE_UPDATE_DOCS=1 cargo test --test tui_render");
+            assert_eq!(
+                &doc[start..end],
+                want,
+                "docs/TUI.md is out of date: MMSCOPE_UPDATE_DOCS=1 cargo test --test tui_render"
+            );
         }
     }
     if update {
@@ -322,6 +385,9 @@ fn docs_screenshots_are_current() {
 fn docs_list_every_key() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/TUI.md")).unwrap();
     for (keys, what) in App::key_help() {
-        assert!(doc.contains(&format!("| `{keys}` | {what} |")), "docs/TUI.md lacks {keys}");
+        assert!(
+            doc.contains(&format!("| `{keys}` | {what} |")),
+            "docs/TUI.md lacks {keys}"
+        );
     }
 }

@@ -29,7 +29,12 @@ fn ctrl(app: &mut App, c: char) {
 }
 
 fn selected_type(app: &App) -> String {
-    app.selected_pdu().unwrap().mms.message_type.clone().unwrap()
+    app.selected_pdu()
+        .unwrap()
+        .mms
+        .message_type
+        .clone()
+        .unwrap()
 }
 
 fn selected_tid(app: &App) -> String {
@@ -104,8 +109,15 @@ fn tree_expands_collapses_and_keeps_expansion_across_pdus() {
     // * opens the whole subtree: both parts and their fields
     press(&mut a, "*");
     let rows = a.tree_rows();
-    assert!(rows.iter().filter(|r| r.path[0] == 1).all(|r| !r.has_children || r.expanded));
-    assert!(!rows[0].expanded, "the HTTP layer is not under the MMS layer");
+    assert!(
+        rows.iter()
+            .filter(|r| r.path[0] == 1)
+            .all(|r| !r.has_children || r.expanded)
+    );
+    assert!(
+        !rows[0].expanded,
+        "the HTTP layer is not under the MMS layer"
+    );
     assert!(rows.iter().any(|r| r.key == "MMS#0/Body#0/Part 2#0/Data#0"));
     // select Part 1's Content-Type; the same field stays selected on the m-retrieve-conf
     a.tree.selected_key = Some("MMS#0/Body#0/Part 1#0/Content-Type#0".into());
@@ -167,10 +179,20 @@ fn incremental_search_with_next_and_previous() {
     assert!(String::from_utf8_lossy(bytes).contains("Hello Bob"));
     // next: the SMIL data of part 1 (inside the MMS layer, opened to show it), then part 2
     press(&mut a, "n");
-    assert_eq!(a.tree.selected_key.as_deref(), Some("MMS#0/Body#0/Part 1#0/Data#0"));
-    assert!(a.tree_rows().iter().any(|r| r.key == "MMS#0/Body#0/Part 1#0/Data#0"));
+    assert_eq!(
+        a.tree.selected_key.as_deref(),
+        Some("MMS#0/Body#0/Part 1#0/Data#0")
+    );
+    assert!(
+        a.tree_rows()
+            .iter()
+            .any(|r| r.key == "MMS#0/Body#0/Part 1#0/Data#0")
+    );
     press(&mut a, "n");
-    assert_eq!(a.tree.selected_key.as_deref(), Some("MMS#0/Body#0/Part 2#0/Data#0"));
+    assert_eq!(
+        a.tree.selected_key.as_deref(),
+        Some("MMS#0/Body#0/Part 2#0/Data#0")
+    );
 }
 
 #[test]
@@ -187,14 +209,24 @@ fn jump_to_frame() {
     press(&mut a, "6");
     key(&mut a, KeyCode::Enter);
     assert_eq!(selected_type(&a), "m-send-conf");
-    assert!(a.message.as_deref().unwrap().contains("completed in frame 8"));
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap()
+            .contains("completed in frame 8")
+    );
     // no PDU in frame 20: the next one (frame 30)
     press(&mut a, ":20");
     key(&mut a, KeyCode::Enter);
     assert_eq!(selected_type(&a), "m-retrieve-conf");
     press(&mut a, ":999");
     key(&mut a, KeyCode::Enter);
-    assert!(a.message.as_deref().unwrap().contains("no PDU at or after frame 999"));
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap()
+            .contains("no PDU at or after frame 999")
+    );
     press(&mut a, ":x");
     key(&mut a, KeyCode::Enter);
     assert!(a.message.as_deref().unwrap().contains("not a frame number"));
@@ -231,12 +263,18 @@ fn filter_bar_validates_as_you_type() {
     assert_eq!(input.kind, InputKind::Filter);
     assert_eq!(input.error, None, "an empty filter is valid (no filter)");
     press(&mut a, "mms.type ==");
-    assert_eq!(a.input.as_ref().unwrap().error, Filter::parse("mms.type ==").err());
+    assert_eq!(
+        a.input.as_ref().unwrap().error,
+        Filter::parse("mms.type ==").err()
+    );
     key(&mut a, KeyCode::Backspace);
     key(&mut a, KeyCode::Backspace);
     key(&mut a, KeyCode::Backspace);
     assert_eq!(a.input.as_ref().unwrap().text, "mms.type");
-    assert_eq!(a.input.as_ref().unwrap().error, Filter::parse("mms.type").err());
+    assert_eq!(
+        a.input.as_ref().unwrap().error,
+        Filter::parse("mms.type").err()
+    );
     // Ctrl-U clears; Enter on an empty filter clears the applied filter
     ctrl(&mut a, 'u');
     assert_eq!(a.input.as_ref().unwrap().text, "");
@@ -258,7 +296,11 @@ fn filter_bar_validates_as_you_type() {
 fn a_filter_that_parses_filters_both_lists() {
     // Only meaningful once the filter language exists: try a few spellings of "type is
     // m-send-req"; each that parses must keep exactly what it matches.
-    for expr in ["mms.message_type == \"m-send-req\"", "type == m-send-req", "m-send-req"] {
+    for expr in [
+        "mms.message_type == \"m-send-req\"",
+        "type == m-send-req",
+        "m-send-req",
+    ] {
         let Ok(f) = Filter::parse(expr) else { continue };
         let mut a = app();
         press(&mut a, "/");
@@ -268,7 +310,9 @@ fn a_filter_that_parses_filters_both_lists() {
         let want_tx: Vec<usize> = (0..3)
             .filter(|&i| f.matches_transaction(&a.analysis.transactions[i], &a.analysis.pdus))
             .collect();
-        let want_pdus: Vec<usize> = (0..5).filter(|&i| f.matches_pdu(&a.analysis.pdus[i])).collect();
+        let want_pdus: Vec<usize> = (0..5)
+            .filter(|&i| f.matches_pdu(&a.analysis.pdus[i]))
+            .collect();
         assert_eq!(a.shown_tx, want_tx);
         assert_eq!(a.shown_pdus, want_pdus);
         assert_eq!(a.filter_text, expr);
@@ -327,7 +371,10 @@ fn view_and_save_a_body_part() {
     press(&mut a, dir.to_str().unwrap());
     key(&mut a, KeyCode::Enter);
     let saved = dir.join("frame4-Part_2.txt");
-    assert_eq!(std::fs::read(&saved).unwrap(), b"Hello Bob, this is MMS over HTTP.");
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        b"Hello Bob, this is MMS over HTTP."
+    );
     assert!(a.message.as_deref().unwrap().contains("saved 33 bytes"));
     // Part 1, the SMIL, as text
     press(&mut a, "k");
@@ -351,21 +398,33 @@ fn view_and_save_a_body_part() {
 #[test]
 fn export_writes_the_shown_transactions_as_json_lines() {
     let mut a = app();
-    let path = std::env::temp_dir().join(format!("mmscope-tui-export-{}.jsonl", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("mmscope-tui-export-{}.jsonl", std::process::id()));
     press(&mut a, "e");
     assert_eq!(a.input.as_ref().unwrap().kind, InputKind::ExportPath);
     ctrl(&mut a, 'u');
     press(&mut a, path.to_str().unwrap());
     key(&mut a, KeyCode::Enter);
     let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["transaction_id"], "H-SEND-0001");
     assert_eq!(lines[0]["kind"], "send");
     assert_eq!(lines[0]["frames"], serde_json::json!([4, 8]));
     assert_eq!(lines[1]["outcome"], "orphan");
-    assert_eq!(lines[2]["message_types"], serde_json::json!(["m-retrieve-conf", "m-acknowledge-ind"]));
-    assert!(a.message.as_deref().unwrap().starts_with("exported 3 transactions"));
+    assert_eq!(
+        lines[2]["message_types"],
+        serde_json::json!(["m-retrieve-conf", "m-acknowledge-ind"])
+    );
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap()
+            .starts_with("exported 3 transactions")
+    );
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -414,7 +473,10 @@ fn pdus_stream_in_and_progress_is_shown() {
         ..Default::default()
     });
     let text = render_to_string(&mut a, 80, 24);
-    assert!(text.contains("reading the capture… no transactions yet"), "{text}");
+    assert!(
+        text.contains("reading the capture… no transactions yet"),
+        "{text}"
+    );
     a.on_pipeline_event(Event::Progress {
         packets: 20,
         bytes: 3684,
@@ -445,6 +507,9 @@ fn pdus_stream_in_and_progress_is_shown() {
     );
     a.on_load_done(Err("truncated record at offset 7000".into()));
     let text = render_to_string(&mut a, 120, 40);
-    assert!(text.contains("FAILED: truncated record at offset 7000"), "{text}");
+    assert!(
+        text.contains("FAILED: truncated record at offset 7000"),
+        "{text}"
+    );
     assert_eq!(a.analysis.pdus.len(), 3, "what was read stays");
 }

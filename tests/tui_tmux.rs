@@ -24,12 +24,17 @@ impl Session {
 
     /// Send text literally (no key-name lookup).
     fn type_text(&self, text: &str) {
-        assert!(self.tmux(&["send-keys", "-t", &self.0, "-l", text]).status.success());
+        assert!(
+            self.tmux(&["send-keys", "-t", &self.0, "-l", text])
+                .status
+                .success()
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 
     fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.0]).stdout).into_owned()
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.0]).stdout)
+            .into_owned()
     }
 
     /// Wait until the screen satisfies `pred`, returning it (or panicking with the last screen).
@@ -78,12 +83,29 @@ fn browse_http_mm1_basic_in_tmux() {
     let bin = env!("CARGO_BIN_EXE_mmscope");
     let s = Session(format!("mmscope-tui-e2e-{}", std::process::id()));
     let cmd = format!("cd {root} && exec {bin} captures/http_mm1_basic.pcapng");
-    let out = s.tmux(&["new-session", "-d", "-s", &s.0, "-x", "120", "-y", "40", &cmd]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = s.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &s.0,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // open: the capture is read, five PDUs in three transactions
     let screen = s.wait_for("the capture to be read", |t| t.contains("│ done"));
-    assert!(screen.contains("http_mm1_basic.pcapng │ 44 pkts │ 5 PDUs │ 3 tx │ 0 errors │ done"), "{screen}");
+    assert!(
+        screen.contains("http_mm1_basic.pcapng │ 44 pkts │ 5 PDUs │ 3 tx │ 0 errors │ done"),
+        "{screen}"
+    );
     for tid in ["H-SEND-0001", "H-NOTIF-0001", "H-RETR-0001"] {
         assert!(screen.contains(tid), "{tid}:\n{screen}");
     }
@@ -95,7 +117,10 @@ fn browse_http_mm1_basic_in_tmux() {
     s.type_text("NOTIF");
     s.keys(&["Enter"]);
     let screen = s.screen();
-    assert!(line_with(&screen, "H-NOTIF-0001 ").contains("▶"), "{screen}");
+    assert!(
+        line_with(&screen, "H-NOTIF-0001 ").contains("▶"),
+        "{screen}"
+    );
     assert!(screen.contains("m-notifyresp-ind"));
 
     // select the retrieve transaction: its two PDUs
@@ -146,10 +171,27 @@ fn starts_reports_and_quits_in_tmux() {
     let bin = env!("CARGO_BIN_EXE_mmscope");
     let s = Session(format!("mmscope-tui-start-{}", std::process::id()));
     // after mmscope exits, the shell prints a marker so that we can see the terminal is usable
-    let cmd = format!("cd {root} && {bin} captures/http_mm1_basic.pcapng; echo EXITED=$?; sleep 30");
-    let out = s.tmux(&["new-session", "-d", "-s", &s.0, "-x", "80", "-y", "24", &cmd]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let screen = s.wait_for("the status line", |t| t.contains("│ done") || t.contains("FAILED"));
+    let cmd =
+        format!("cd {root} && {bin} captures/http_mm1_basic.pcapng; echo EXITED=$?; sleep 30");
+    let out = s.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &s.0,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &cmd,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let screen = s.wait_for("the status line", |t| {
+        t.contains("│ done") || t.contains("FAILED")
+    });
     assert!(screen.contains("http_mm1_basic.pcapng"), "{screen}");
     assert!(screen.starts_with("Filter: none"), "{screen}");
     s.keys(&["q"]);

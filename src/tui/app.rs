@@ -106,11 +106,20 @@ pub struct Input {
 /// A window over the panes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     /// The ladder diagram of the selected transaction, or of its whole story.
-    Ladder { story: bool, scroll: usize },
+    Ladder {
+        story: bool,
+        scroll: usize,
+    },
     /// Text to read (a body part, the notes).
-    Text { title: String, lines: Vec<String>, scroll: usize },
+    Text {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
 }
 
 /// Reading progress of the capture.
@@ -420,11 +429,19 @@ impl App {
             })
             .collect();
         self.shown_pdus = (0..a.pdus.len())
-            .filter(|&i| self.filter.as_ref().is_none_or(|f| f.matches_pdu(&a.pdus[i])))
+            .filter(|&i| {
+                self.filter
+                    .as_ref()
+                    .is_none_or(|f| f.matches_pdu(&a.pdus[i]))
+            })
             .collect();
         if let Some(first) = keep_tx {
             let txs = &self.analysis.transactions;
-            if let Some(pos) = self.shown_tx.iter().position(|&t| txs[t].pdus.first().copied() == first) {
+            if let Some(pos) = self
+                .shown_tx
+                .iter()
+                .position(|&t| txs[t].pdus.first().copied() == first)
+            {
                 self.tx_sel.index = pos;
             }
         }
@@ -493,13 +510,21 @@ impl App {
             // flat view: the transaction the selected PDU belongs to
             return self
                 .selected_pdu_index()
-                .and_then(|p| self.analysis.transactions.iter().position(|t| t.pdus.contains(&p)))
+                .and_then(|p| {
+                    self.analysis
+                        .transactions
+                        .iter()
+                        .position(|t| t.pdus.contains(&p))
+                })
                 .into_iter()
                 .collect();
         };
         let sel = if self.mode == ListMode::Pdus {
             match self.selected_pdu_index().and_then(|p| {
-                self.analysis.transactions.iter().position(|t| t.pdus.contains(&p))
+                self.analysis
+                    .transactions
+                    .iter()
+                    .position(|t| t.pdus.contains(&p))
             }) {
                 Some(t) => t,
                 None => return Vec::new(),
@@ -509,7 +534,9 @@ impl App {
         };
         let txs = &self.analysis.transactions;
         match (story, txs[sel].story) {
-            (true, Some(s)) => (0..txs.len()).filter(|&i| txs[i].story == Some(s)).collect(),
+            (true, Some(s)) => (0..txs.len())
+                .filter(|&i| txs[i].story == Some(s))
+                .collect(),
             _ => vec![sel],
         }
     }
@@ -671,7 +698,11 @@ impl App {
                 let layers = self.selected_pdu().map_or(0, |p| p.dissection.layers.len());
                 if let Some(last) = layers.checked_sub(1) {
                     let rows = self.tree_rows();
-                    if let Some(r) = rows.iter().find(|r| r.depth == 0 && r.path[0] == last).cloned() {
+                    if let Some(r) = rows
+                        .iter()
+                        .find(|r| r.depth == 0 && r.path[0] == last)
+                        .cloned()
+                    {
                         self.tree.expansion.set(&r, layers, false);
                     }
                 }
@@ -716,10 +747,13 @@ impl App {
                     let dir = self.save_dir.display().to_string();
                     self.open_input(InputKind::SaveDir, dir);
                 } else {
-                    self.message = Some("select a body part or a bytes field in the tree to save it".into());
+                    self.message =
+                        Some("select a body part or a bytes field in the tree to save it".into());
                 }
             }
-            Action::Export => self.open_input(InputKind::ExportPath, "mmscope-transactions.jsonl".into()),
+            Action::Export => {
+                self.open_input(InputKind::ExportPath, "mmscope-transactions.jsonl".into())
+            }
             Action::Close => {}
             Action::StoryToggle => {}
         }
@@ -728,9 +762,13 @@ impl App {
     fn apply_in_popup(&mut self, action: Action) {
         let page = self.page.max(1);
         let is_help = matches!(self.popup, Some(Popup::Help { .. }));
-        let Some(popup) = self.popup.as_mut() else { return };
+        let Some(popup) = self.popup.as_mut() else {
+            return;
+        };
         let scroll = match popup {
-            Popup::Help { scroll } | Popup::Ladder { scroll, .. } | Popup::Text { scroll, .. } => scroll,
+            Popup::Help { scroll } | Popup::Ladder { scroll, .. } | Popup::Text { scroll, .. } => {
+                scroll
+            }
         };
         match action {
             Action::Close | Action::Quit => self.popup = None,
@@ -768,7 +806,9 @@ impl App {
 
     fn on_input_key(&mut self, key: ratatui::crossterm::event::KeyEvent) {
         use ratatui::crossterm::event::{KeyCode, KeyModifiers};
-        let Some(input) = self.input.as_mut() else { return };
+        let Some(input) = self.input.as_mut() else {
+            return;
+        };
         let byte_at = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
         let mut changed = false;
         match key.code {
@@ -830,7 +870,9 @@ impl App {
     }
 
     fn commit_input(&mut self) {
-        let Some(input) = self.input.take() else { return };
+        let Some(input) = self.input.take() else {
+            return;
+        };
         let text = input.text.trim().to_string();
         match input.kind {
             InputKind::Filter => {
@@ -869,10 +911,16 @@ impl App {
             }
             InputKind::GotoFrame => match text.trim_start_matches('#').parse::<u64>() {
                 Ok(n) => self.goto_frame(n),
-                Err(_) => self.message = Some(format!("not a frame number: {}", escape_text(&text))),
+                Err(_) => {
+                    self.message = Some(format!("not a frame number: {}", escape_text(&text)))
+                }
             },
             InputKind::SaveDir => {
-                let dir = if text.is_empty() { PathBuf::from(".") } else { PathBuf::from(&text) };
+                let dir = if text.is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    PathBuf::from(&text)
+                };
                 self.save_dir = dir.clone();
                 self.save_part_into(&dir);
             }
@@ -881,8 +929,11 @@ impl App {
                     self.message = Some("export cancelled: no file name".into());
                     return;
                 }
-                let txs: Vec<&Transaction> =
-                    self.shown_tx.iter().map(|&i| &self.analysis.transactions[i]).collect();
+                let txs: Vec<&Transaction> = self
+                    .shown_tx
+                    .iter()
+                    .map(|&i| &self.analysis.transactions[i])
+                    .collect();
                 self.message = Some(
                     match super::export::export_transactions(std::path::Path::new(&text), &txs) {
                         Ok(n) => format!("exported {n} transactions to {}", escape_text(&text)),
@@ -926,7 +977,9 @@ impl App {
     /// Select the PDU carried by frame `n`, or the first one after it.
     pub fn goto_frame(&mut self, n: u64) {
         let pdus = &self.analysis.pdus;
-        let exact = pdus.iter().position(|p| p.frame == n || p.frames.contains(&n));
+        let exact = pdus
+            .iter()
+            .position(|p| p.frame == n || p.frames.contains(&n));
         let target = exact.or_else(|| pdus.iter().position(|p| p.frame >= n));
         match target {
             None => self.message = Some(format!("no PDU at or after frame {n}")),
@@ -942,7 +995,8 @@ impl App {
                         format!("no PDU in frame {n}; next is in frame {frame}")
                     });
                 } else {
-                    self.message = Some(format!("the PDU of frame {frame} is hidden by the filter"));
+                    self.message =
+                        Some(format!("the PDU of frame {frame} is hidden by the filter"));
                 }
             }
         }
@@ -1002,7 +1056,12 @@ impl App {
             Pane::Pdus => {
                 texts = self
                     .selected_tx()
-                    .map(|t| t.pdus.iter().map(|&i| pdu_search_text(&self.analysis.pdus[i])).collect())
+                    .map(|t| {
+                        t.pdus
+                            .iter()
+                            .map(|&i| pdu_search_text(&self.analysis.pdus[i]))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 current = self.txpdu_sel.index;
             }
@@ -1011,7 +1070,9 @@ impl App {
                 return;
             }
         }
-        match find_wrapping(&texts, current, forward, inclusive, |t| contains_ci(t, &needle)) {
+        match find_wrapping(&texts, current, forward, inclusive, |t| {
+            contains_ci(t, &needle)
+        }) {
             Some(i) => {
                 self.move_in(self.focus, i as isize - current as isize);
                 if self.focus == Pane::List && self.mode == ListMode::Transactions {
@@ -1049,8 +1110,13 @@ impl App {
             .as_ref()
             .and_then(|k| all.iter().position(|r| &r.key == k))
             .unwrap_or(0);
-        let Some(i) = find_wrapping(&texts, current, forward, inclusive, |t| contains_ci(t, needle)) else {
-            self.message = Some(format!("not found in this PDU: {}", escape_text(&self.search_text)));
+        let Some(i) = find_wrapping(&texts, current, forward, inclusive, |t| {
+            contains_ci(t, needle)
+        }) else {
+            self.message = Some(format!(
+                "not found in this PDU: {}",
+                escape_text(&self.search_text)
+            ));
             return;
         };
         // open every ancestor so the match is visible
@@ -1076,16 +1142,22 @@ impl App {
     }
 
     fn view_part(&mut self) {
-        let Some(pdu) = self.selected_pdu() else { return };
+        let Some(pdu) = self.selected_pdu() else {
+            return;
+        };
         let Some(part) = self.selected_part() else {
-            self.message = Some("select a body part or a bytes field in the tree to view it".into());
+            self.message =
+                Some("select a body part or a bytes field in the tree to view it".into());
             return;
         };
         let Some(bytes) = super::parts::payload_bytes(&pdu.dissection, part.payload) else {
             self.message = Some("the part's byte range is outside its buffer".into());
             return;
         };
-        let ct = part.content_type.clone().unwrap_or_else(|| "unknown type".into());
+        let ct = part
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "unknown type".into());
         let title = format!("{} ({}, {} bytes)", part.title, ct, bytes.len());
         let lines = if super::parts::is_text(part.content_type.as_deref(), bytes) {
             super::parts::text_lines(bytes)
@@ -1104,16 +1176,27 @@ impl App {
     }
 
     fn save_part_into(&mut self, dir: &std::path::Path) {
-        let Some(pdu) = self.selected_pdu() else { return };
-        let Some(part) = self.selected_part() else { return };
+        let Some(pdu) = self.selected_pdu() else {
+            return;
+        };
+        let Some(part) = self.selected_part() else {
+            return;
+        };
         let Some(bytes) = super::parts::payload_bytes(&pdu.dissection, part.payload) else {
             self.message = Some("the part's byte range is outside its buffer".into());
             return;
         };
         let name = part.file_name(pdu.frame);
         self.message = Some(match super::parts::save_bytes(dir, &name, bytes) {
-            Ok(path) => format!("saved {} bytes to {}", bytes.len(), escape_text(&path.display().to_string())),
-            Err(e) => format!("could not save into {}: {e}", escape_text(&dir.display().to_string())),
+            Ok(path) => format!(
+                "saved {} bytes to {}",
+                bytes.len(),
+                escape_text(&path.display().to_string())
+            ),
+            Err(e) => format!(
+                "could not save into {}: {e}",
+                escape_text(&dir.display().to_string())
+            ),
         });
     }
 
@@ -1162,7 +1245,11 @@ impl App {
         let pane = self.pane_at(x, y);
         match ev.kind {
             MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
-                let delta = if ev.kind == MouseEventKind::ScrollDown { 3 } else { -3 };
+                let delta = if ev.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                };
                 if self.popup.is_some() {
                     self.apply(if delta > 0 { Action::Down } else { Action::Up });
                     self.apply(if delta > 0 { Action::Down } else { Action::Up });
@@ -1279,12 +1366,13 @@ fn find_wrapping<T>(
         return None;
     }
     let start = if inclusive { 0 } else { 1 };
-    (start..n + start).map(|k| {
-        if forward {
-            (current + k) % n
-        } else {
-            (current + n * 2 - k) % n
-        }
-    })
-    .find(|&i| pred(&items[i]))
+    (start..n + start)
+        .map(|k| {
+            if forward {
+                (current + k) % n
+            } else {
+                (current + n * 2 - k) % n
+            }
+        })
+        .find(|&i| pred(&items[i]))
 }

@@ -136,13 +136,19 @@ fn message_type(code: u64, name: &str) -> (&'static str, String, Value, usize) {
 /// part (347 bytes) and a text/plain part (33 bytes), starting at `at` (the nEntries octet).
 fn two_part_body(at: usize) -> Node {
     let p1 = at + 1;
-    let part1 = Node::group("Part 1", "application/smil, 347 bytes", p1..p1 + 385).with_children(vec![
-        Node::new("Headers length", "35", Value::UInt(35), p1..p1 + 1),
-        Node::new("Data length", "347", Value::UInt(347), p1 + 1..p1 + 3),
-        Node::new("Content-Type", "application/smil", text("application/smil"), p1 + 3..p1 + 20),
-        Node::new("Content-ID", "<0000>", text("<0000>"), p1 + 20..p1 + 38),
-        Node::new("Data", "347 bytes", Value::Bytes, p1 + 38..p1 + 385),
-    ]);
+    let part1 =
+        Node::group("Part 1", "application/smil, 347 bytes", p1..p1 + 385).with_children(vec![
+            Node::new("Headers length", "35", Value::UInt(35), p1..p1 + 1),
+            Node::new("Data length", "347", Value::UInt(347), p1 + 1..p1 + 3),
+            Node::new(
+                "Content-Type",
+                "application/smil",
+                text("application/smil"),
+                p1 + 3..p1 + 20,
+            ),
+            Node::new("Content-ID", "<0000>", text("<0000>"), p1 + 20..p1 + 38),
+            Node::new("Data", "347 bytes", Value::Bytes, p1 + 38..p1 + 385),
+        ]);
     let p2 = p1 + 385;
     let part2 = Node::group("Part 2", "text/plain, 33 bytes", p2..p2 + 36).with_children(vec![
         Node::new("Headers length", "1", Value::UInt(1), p2..p2 + 1),
@@ -185,9 +191,8 @@ fn parts_summary() -> Vec<PartSummary> {
 }
 
 fn mms_layer(type_name: &str, body: &[u8], mut children: Vec<Node>, shift: usize) -> Node {
-    let mut n = Node::group("MMS", format!("MMS {type_name}"), 0..body.len()).with_children(
-        std::mem::take(&mut children),
-    );
+    let mut n = Node::group("MMS", format!("MMS {type_name}"), 0..body.len())
+        .with_children(std::mem::take(&mut children));
     n.shift(shift);
     n
 }
@@ -263,7 +268,14 @@ fn dissect(
     d
 }
 
-fn carrier(method: Option<&str>, uri: Option<&str>, status: Option<u16>, summary: &str, flow: u64, resp: bool) -> Carrier {
+fn carrier(
+    method: Option<&str>,
+    uri: Option<&str>,
+    status: Option<u16>,
+    summary: &str,
+    flow: u64,
+    resp: bool,
+) -> Carrier {
     Carrier {
         method: method.map(Into::into),
         uri: uri.map(Into::into),
@@ -279,7 +291,10 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
     let v10 = || ("X-Mms-MMS-Version", "1.0".to_string(), text("1.0"), 2usize);
     let own = |t: (&'static str, String, Value, usize)| t;
     let spec = |v: Vec<(&'static str, String, Value, usize)>, start: usize| {
-        let specs = v.iter().map(|(n, d, val, l)| (*n, d.as_str(), val.clone(), *l)).collect();
+        let specs = v
+            .iter()
+            .map(|(n, d, val, l)| (*n, d.as_str(), val.clone(), *l))
+            .collect();
         fields(start, specs).0
     };
 
@@ -287,10 +302,25 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
     let mut c = spec(
         vec![
             own(message_type(0x80, "m-send-req")),
-            ("X-Mms-Transaction-Id", "H-SEND-0001".into(), text("H-SEND-0001"), 13),
+            (
+                "X-Mms-Transaction-Id",
+                "H-SEND-0001".into(),
+                text("H-SEND-0001"),
+                13,
+            ),
             v10(),
-            ("From", "<insert-address-token>".into(), text("<insert-address-token>"), 3),
-            ("To", "+15551230002/TYPE=PLMN".into(), text("+15551230002/TYPE=PLMN"), 24),
+            (
+                "From",
+                "<insert-address-token>".into(),
+                text("<insert-address-token>"),
+                3,
+            ),
+            (
+                "To",
+                "+15551230002/TYPE=PLMN".into(),
+                text("+15551230002/TYPE=PLMN"),
+                24,
+            ),
             ("Subject", "Lab H basic".into(), text("Lab H basic"), 13),
             (
                 "Content-Type",
@@ -337,7 +367,12 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
     let c = spec(
         vec![
             own(message_type(0x81, "m-send-conf")),
-            ("X-Mms-Transaction-Id", "H-SEND-0001".into(), text("H-SEND-0001"), 13),
+            (
+                "X-Mms-Transaction-Id",
+                "H-SEND-0001".into(),
+                text("H-SEND-0001"),
+                13,
+            ),
             v10(),
             (
                 "X-Mms-Response-Status",
@@ -348,7 +383,12 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
                 },
                 2,
             ),
-            ("Message-ID", "H-MSG-0001@mmsc.lab".into(), text("H-MSG-0001@mmsc.lab"), 21),
+            (
+                "Message-ID",
+                "H-MSG-0001@mmsc.lab".into(),
+                text("H-MSG-0001@mmsc.lab"),
+                21,
+            ),
         ],
         0,
     );
@@ -384,7 +424,12 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
     let c = spec(
         vec![
             own(message_type(0x83, "m-notifyresp-ind")),
-            ("X-Mms-Transaction-Id", "H-NOTIF-0001".into(), text("H-NOTIF-0001"), 14),
+            (
+                "X-Mms-Transaction-Id",
+                "H-NOTIF-0001".into(),
+                text("H-NOTIF-0001"),
+                14,
+            ),
             v10(),
             (
                 "X-Mms-Status",
@@ -429,12 +474,37 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
     let mut c = spec(
         vec![
             own(message_type(0x84, "m-retrieve-conf")),
-            ("X-Mms-Transaction-Id", "H-RETR-0001".into(), text("H-RETR-0001"), 13),
+            (
+                "X-Mms-Transaction-Id",
+                "H-RETR-0001".into(),
+                text("H-RETR-0001"),
+                13,
+            ),
             v10(),
-            ("Message-ID", "H-MSG-0001@mmsc.lab".into(), text("H-MSG-0001@mmsc.lab"), 21),
-            ("From", "+15551230001/TYPE=PLMN".into(), text("+15551230001/TYPE=PLMN"), 26),
-            ("To", "+15551230002/TYPE=PLMN".into(), text("+15551230002/TYPE=PLMN"), 24),
-            ("Date", "2026-01-01 00:00:00 UTC".into(), Value::Time(1767225600), 6),
+            (
+                "Message-ID",
+                "H-MSG-0001@mmsc.lab".into(),
+                text("H-MSG-0001@mmsc.lab"),
+                21,
+            ),
+            (
+                "From",
+                "+15551230001/TYPE=PLMN".into(),
+                text("+15551230001/TYPE=PLMN"),
+                26,
+            ),
+            (
+                "To",
+                "+15551230002/TYPE=PLMN".into(),
+                text("+15551230002/TYPE=PLMN"),
+                24,
+            ),
+            (
+                "Date",
+                "2026-01-01 00:00:00 UTC".into(),
+                Value::Time(1767225600),
+                6,
+            ),
             ("Subject", "Lab H basic".into(), text("Lab H basic"), 13),
             (
                 "Content-Type",
@@ -490,7 +560,12 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
     let c = spec(
         vec![
             own(message_type(0x85, "m-acknowledge-ind")),
-            ("X-Mms-Transaction-Id", "H-RETR-0001".into(), text("H-RETR-0001"), 13),
+            (
+                "X-Mms-Transaction-Id",
+                "H-RETR-0001".into(),
+                text("H-RETR-0001"),
+                13,
+            ),
             v10(),
         ],
         0,
@@ -567,11 +642,35 @@ fn transaction(
 /// The transactions the MANIFEST names for http_mm1_basic: S (send), N (notification response
 /// whose notification is not in the file) and R (retrieve + acknowledge), S and R being one story.
 pub fn http_mm1_basic_transactions(pdus: &[PduRecord]) -> Vec<Transaction> {
-    let mut r = transaction(2, TransactionKind::Retrieve, pdus, &[3, 4], Outcome::Ok, "Ok", Some(0));
+    let mut r = transaction(
+        2,
+        TransactionKind::Retrieve,
+        pdus,
+        &[3, 4],
+        Outcome::Ok,
+        "Ok",
+        Some(0),
+    );
     r.content_location = Some("http://127.0.0.1/mms/H-MSG-0001".into());
     vec![
-        transaction(0, TransactionKind::Send, pdus, &[0, 1], Outcome::Ok, "Ok", Some(0)),
-        transaction(1, TransactionKind::Notification, pdus, &[2], Outcome::Orphan, "orphan", None),
+        transaction(
+            0,
+            TransactionKind::Send,
+            pdus,
+            &[0, 1],
+            Outcome::Ok,
+            "Ok",
+            Some(0),
+        ),
+        transaction(
+            1,
+            TransactionKind::Notification,
+            pdus,
+            &[2],
+            Outcome::Orphan,
+            "orphan",
+            None,
+        ),
         r,
     ]
 }
@@ -642,7 +741,11 @@ mod tests {
             let d = &p.dissection;
             for layer in &d.layers {
                 for n in layer.walk() {
-                    assert!(n.range.end <= d.buffers[n.buffer as usize].data.len(), "{}", n.name);
+                    assert!(
+                        n.range.end <= d.buffers[n.buffer as usize].data.len(),
+                        "{}",
+                        n.name
+                    );
                 }
             }
             let ack_or_last = d.layers[1].children.last().unwrap();

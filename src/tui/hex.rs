@@ -40,7 +40,12 @@ pub fn hex_lines(
     let digits = offset_digits(data.len());
     let bpr = bytes_per_row(width, digits);
     // " #<frame>" after the ASCII column, when there is room for the largest frame number
-    let frame_w = buf.origin.iter().map(|s| s.frame.to_string().len() + 2).max().unwrap_or(0);
+    let frame_w = buf
+        .origin
+        .iter()
+        .map(|s| s.frame.to_string().len() + 2)
+        .max()
+        .unwrap_or(0);
     let show_frames = frame_w > 0 && row_width(bpr, digits, frame_w) <= width;
     let hl = theme.hex_selected();
     let dim = theme.dim();
@@ -55,20 +60,38 @@ pub fn hex_lines(
         for i in start..start + bpr {
             let in_hl = highlight.contains(&i);
             if i < end {
-                spans.push(Span::styled(format!("{:02x}", data[i]), if in_hl { hl } else { Default::default() }));
+                spans.push(Span::styled(
+                    format!("{:02x}", data[i]),
+                    if in_hl { hl } else { Default::default() },
+                ));
             } else {
                 spans.push(Span::raw("  "));
             }
             let last_in_row = i + 1 == start + bpr;
-            let gap = if (i - start + 1) % 8 == 0 && !last_in_row { "  " } else { " " };
+            let gap = if (i - start + 1).is_multiple_of(8) && !last_in_row {
+                "  "
+            } else {
+                " "
+            };
             // the gap is highlighted when the selection continues past it
             let gap_hl = in_hl && highlight.contains(&(i + 1)) && i + 1 < end && !last_in_row;
-            spans.push(Span::styled(gap, if gap_hl { hl } else { Default::default() }));
+            spans.push(Span::styled(
+                gap,
+                if gap_hl { hl } else { Default::default() },
+            ));
         }
         spans.push(Span::raw(" "));
         for (i, b) in data[start..end].iter().enumerate() {
-            let c = if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' };
-            let style = if highlight.contains(&(start + i)) { hl } else { Default::default() };
+            let c = if b.is_ascii_graphic() || *b == b' ' {
+                *b as char
+            } else {
+                '.'
+            };
+            let style = if highlight.contains(&(start + i)) {
+                hl
+            } else {
+                Default::default()
+            };
             spans.push(Span::styled(c.to_string(), style));
         }
         if show_frames && let Some(f) = buf.frame_of(start) {
@@ -104,7 +127,11 @@ mod tests {
     #[test]
     fn a_row_shows_offset_hex_ascii_and_frame() {
         let mut b = Buffer::new("t", b"POST /mmsc HTTP/1.1\r\n".to_vec());
-        b.origin = vec![FrameSpan { offset: 0, len: 21, frame: 4 }];
+        b.origin = vec![FrameSpan {
+            offset: 0,
+            len: 21,
+            frame: 4,
+        }];
         let lines = hex_lines(&b, 0..4, 0, 5, 80, &Theme::plain());
         assert_eq!(lines.len(), 2);
         assert_eq!(
@@ -133,8 +160,16 @@ mod tests {
     fn frames_of_a_range_across_segments() {
         let mut b = Buffer::new("t", vec![0u8; 20]);
         b.origin = vec![
-            FrameSpan { offset: 0, len: 10, frame: 6 },
-            FrameSpan { offset: 10, len: 10, frame: 8 },
+            FrameSpan {
+                offset: 0,
+                len: 10,
+                frame: 6,
+            },
+            FrameSpan {
+                offset: 10,
+                len: 10,
+                frame: 8,
+            },
         ];
         assert_eq!(frames_of(&b, 5..15), [6, 8]);
         assert_eq!(frames_of(&b, 10..12), [8]);

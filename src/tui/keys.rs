@@ -43,29 +43,65 @@ pub enum Action {
 
 /// Every key, as the help screen lists it: (keys, what they do).
 pub const KEYS: &[(&str, &str)] = &[
-    ("↑ ↓  k j", "move the selection up / down (scroll in the bytes pane)"),
+    (
+        "↑ ↓  k j",
+        "move the selection up / down (scroll in the bytes pane)",
+    ),
     ("PgUp PgDn", "move a page up / down"),
     ("Home End  g G", "go to the first / last row"),
     ("Tab  Shift-Tab", "next / previous pane"),
-    ("← →  h l", "tree: collapse / expand (or go to parent / child); elsewhere: previous / next pane"),
-    ("Enter  Space", "tree: expand / collapse the node; lists: go to the next pane"),
-    ("*", "tree: expand the selected node and everything under it"),
+    (
+        "← →  h l",
+        "tree: collapse / expand (or go to parent / child); elsewhere: previous / next pane",
+    ),
+    (
+        "Enter  Space",
+        "tree: expand / collapse the node; lists: go to the next pane",
+    ),
+    (
+        "*",
+        "tree: expand the selected node and everything under it",
+    ),
     ("c", "tree: collapse everything"),
-    ("p", "switch between the transaction view and the flat list of all PDUs"),
-    ("z", "zoom: the focused pane fills the screen (again to restore)"),
-    ("d", "ladder diagram of the selected transaction (s inside: its whole story)"),
-    ("/", "edit the display filter (checked as you type; Enter applies, empty Enter clears)"),
-    ("s  Ctrl-F", "search text in the focused pane, incremental (Enter keeps it)"),
+    (
+        "p",
+        "switch between the transaction view and the flat list of all PDUs",
+    ),
+    (
+        "z",
+        "zoom: the focused pane fills the screen (again to restore)",
+    ),
+    (
+        "d",
+        "ladder diagram of the selected transaction (s inside: its whole story)",
+    ),
+    (
+        "/",
+        "edit the display filter (checked as you type; Enter applies, empty Enter clears)",
+    ),
+    (
+        "s  Ctrl-F",
+        "search text in the focused pane, incremental (Enter keeps it)",
+    ),
     ("n  N", "next / previous search match"),
     (":  Ctrl-G", "go to a frame number"),
     ("v", "view the selected body part (text, SMIL) as text"),
-    ("w", "write the selected body part (or bytes field) to a file"),
+    (
+        "w",
+        "write the selected body part (or bytes field) to a file",
+    ),
     ("e", "export the shown transactions as JSON Lines"),
-    ("!", "list the problems: expert notes, transport and capture notes"),
+    (
+        "!",
+        "list the problems: expert notes, transport and capture notes",
+    ),
     ("?", "this help"),
     ("Esc", "close a popup or cancel the line being edited"),
     ("q  Ctrl-C", "quit (closes a popup first)"),
-    ("mouse", "click selects and focuses, click a selected tree node toggles it, wheel scrolls"),
+    (
+        "mouse",
+        "click selects and focuses, click a selected tree node toggles it, wheel scrolls",
+    ),
 ];
 
 /// The action for a key outside line editing.

@@ -127,10 +127,27 @@ pub fn render(l: &Ladder, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let total = TIME_W + area;
     let colw = area / n;
     // lanes spread evenly, the outer ones far enough from the edges for half a host name
-    let half = (l.hosts.iter().map(|h| h.chars().count()).max().unwrap_or(0).min(colw.saturating_sub(1)) / 2) + 1;
-    let (left, right) = (TIME_W + half, total.saturating_sub(half + 1).max(TIME_W + half));
+    let half = (l
+        .hosts
+        .iter()
+        .map(|h| h.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(colw.saturating_sub(1))
+        / 2)
+        + 1;
+    let (left, right) = (
+        TIME_W + half,
+        total.saturating_sub(half + 1).max(TIME_W + half),
+    );
     let lanes: Vec<usize> = (0..n)
-        .map(|i| if n == 1 { left } else { left + i * (right - left) / (n - 1) })
+        .map(|i| {
+            if n == 1 {
+                left
+            } else {
+                left + i * (right - left) / (n - 1)
+            }
+        })
         .collect();
     let blank = || {
         let mut g = vec![' '; total];
@@ -148,15 +165,25 @@ pub fn render(l: &Ladder, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         let x = lanes[i].saturating_sub(w / 2).max(TIME_W);
         put(&mut names, x, &h);
     }
-    out.push(Line::styled(names.iter().collect::<String>(), theme.header()));
+    out.push(Line::styled(
+        names.iter().collect::<String>(),
+        theme.header(),
+    ));
     out.push(Line::raw(blank().iter().collect::<String>()));
     for r in &l.rows {
-        let style = r.problem.filter(|s| *s >= Severity::Warning).map_or(Style::new(), |s| theme.severity(s));
+        let style = r
+            .problem
+            .filter(|s| *s >= Severity::Warning)
+            .map_or(Style::new(), |s| theme.severity(s));
         let mut g = blank();
         let (a, b) = (lanes[r.from], lanes[r.to]);
         let marker = problem_marker(r.problem);
         if a == b {
-            put(&mut g, a + 1, &format!("─↺ {}", truncate(&r.label, total.saturating_sub(a + 4))));
+            put(
+                &mut g,
+                a + 1,
+                &format!("─↺ {}", truncate(&r.label, total.saturating_sub(a + 4))),
+            );
         } else {
             let (lo, hi) = (a.min(b), a.max(b));
             for c in g.iter_mut().take(hi).skip(lo + 1) {
@@ -181,7 +208,11 @@ pub fn render(l: &Ladder, width: usize, theme: &Theme) -> Vec<Line<'static>> {
         ]));
         let mut d = blank();
         let (lo, hi) = (a.min(b), a.max(b));
-        let room = if hi > lo { hi - lo - 2 } else { total.saturating_sub(lo + 2) };
+        let room = if hi > lo {
+            hi - lo - 2
+        } else {
+            total.saturating_sub(lo + 2)
+        };
         put(&mut d, lo + 2, &truncate(&r.detail, room));
         out.push(Line::styled(d.iter().collect::<String>(), theme.dim()));
     }

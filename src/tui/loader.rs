@@ -36,7 +36,9 @@ pub fn spawn(path: PathBuf) -> Receiver<LoadMsg> {
                 // a closed channel means the UI has quit: nothing left to do with the event
                 let _ = tx.send(LoadMsg::Event(ev));
             };
-            let opts = Options { keep_dissection: true };
+            let opts = Options {
+                keep_dissection: true,
+            };
             // a panic in the pipeline must not take the UI down: report it as a failure
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 pipeline::run_file(&path, &opts, &mut sink)
@@ -44,7 +46,9 @@ pub fn spawn(path: PathBuf) -> Receiver<LoadMsg> {
             let done = match result {
                 Ok(Ok(stats)) => Ok(stats),
                 Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("the pipeline panicked (a bug: please report it with the capture)".into()),
+                Err(_) => {
+                    Err("the pipeline panicked (a bug: please report it with the capture)".into())
+                }
             };
             let _ = tx.send(LoadMsg::Done(done));
         })

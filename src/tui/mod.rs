@@ -155,7 +155,11 @@ where
             dirty = false;
         }
         // 4. input
-        let wait = if loading || dirty { Duration::from_millis(20) } else { Duration::from_millis(250) };
+        let wait = if loading || dirty {
+            Duration::from_millis(20)
+        } else {
+            Duration::from_millis(250)
+        };
         if event::poll(wait)? {
             loop {
                 match event::read()? {

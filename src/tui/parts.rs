@@ -57,7 +57,12 @@ pub fn part_info(node: &Node) -> Option<PartInfo<'_>> {
         if content_type.is_none() && is_header(n, &["Content-Type"]) {
             content_type = Some(media_type(&n.display));
         }
-        if name.is_none() && is_header(n, &["Content-Location", "Name", "Filename", "name", "filename"]) {
+        if name.is_none()
+            && is_header(
+                n,
+                &["Content-Location", "Name", "Filename", "name", "filename"],
+            )
+        {
             name = Some(n.display.clone());
         }
     }
@@ -126,17 +131,29 @@ pub fn sanitize_file_name(raw: &str) -> String {
 /// "name-1", "name-2"… Returns the path written.
 pub fn save_bytes(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let clean = sanitize_file_name(name);
-    let clean = if clean.is_empty() { "part.bin".to_string() } else { clean };
+    let clean = if clean.is_empty() {
+        "part.bin".to_string()
+    } else {
+        clean
+    };
     let (stem, ext) = match clean.rfind('.') {
         Some(i) if i > 0 => (&clean[..i], &clean[i..]),
         _ => (clean.as_str(), ""),
     };
     for n in 0..1000 {
-        let file = if n == 0 { clean.clone() } else { format!("{stem}-{n}{ext}") };
+        let file = if n == 0 {
+            clean.clone()
+        } else {
+            format!("{stem}-{n}{ext}")
+        };
         let path = dir.join(&file);
         // the name is a single normal component, so the path stays in `dir`
         debug_assert_eq!(path.parent(), Some(dir));
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(mut f) => {
                 std::io::Write::write_all(&mut f, bytes)?;
                 return Ok(path);
@@ -150,13 +167,23 @@ pub fn save_bytes(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathB
 
 /// The bytes of `node` in its buffer, if its range fits.
 pub fn payload_bytes<'a>(d: &'a Dissection, node: &Node) -> Option<&'a [u8]> {
-    d.buffers.get(node.buffer as usize)?.data.get(node.range.clone())
+    d.buffers
+        .get(node.buffer as usize)?
+        .data
+        .get(node.range.clone())
 }
 
 /// Whether to show a part as text: a textual media type, or (no type) valid UTF-8 without NULs.
 pub fn is_text(content_type: Option<&str>, bytes: &[u8]) -> bool {
     match content_type {
-        Some(ct) if ct.starts_with("text/") || ct.contains("smil") || ct.ends_with("xml") || ct.ends_with("+xml") => true,
+        Some(ct)
+            if ct.starts_with("text/")
+                || ct.contains("smil")
+                || ct.ends_with("xml")
+                || ct.ends_with("+xml") =>
+        {
+            true
+        }
         Some(ct) if !ct.is_empty() && ct != "application/octet-stream" => false,
         _ => std::str::from_utf8(bytes).is_ok_and(|s| !s.contains('\0')),
     }

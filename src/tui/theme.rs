@@ -22,13 +22,21 @@ impl Theme {
     }
 
     fn fg(&self, c: Color) -> Style {
-        if self.color { Style::new().fg(c) } else { Style::new() }
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
     }
 
     /// The selected row: reversed, in every theme.
     pub fn selected(&self, focused: bool) -> Style {
         let s = Style::new().add_modifier(Modifier::REVERSED);
-        if focused { s.add_modifier(Modifier::BOLD) } else { s }
+        if focused {
+            s.add_modifier(Modifier::BOLD)
+        } else {
+            s
+        }
     }
 
     pub fn border(&self, focused: bool) -> Style {

@@ -79,48 +79,55 @@ fn child_keys(parent_key: &str, nodes: &[Node]) -> Vec<String> {
         .collect()
 }
 
-/// Visit every node in pre-order with its row (expanded as given), descending only into
-/// expanded nodes unless `all`.
-fn visit(
-    nodes: &[Node],
-    parent_key: &str,
-    path: &mut Vec<usize>,
-    depth: usize,
+/// A pre-order walk over the layer trees, collecting rows.
+struct Walk<'e> {
     layers: usize,
-    exp: &Expansion,
+    exp: &'e Expansion,
+    /// Descend into closed nodes too (search), not only into open ones (display).
     all: bool,
-    out: &mut Vec<TreeRow>,
-) {
-    let keys = child_keys(parent_key, nodes);
-    for (i, (n, key)) in nodes.iter().zip(keys).enumerate() {
-        path.push(i);
-        let expanded = exp.is_expanded(&key, depth, path, layers);
-        out.push(TreeRow {
-            depth,
-            path: path.clone(),
-            key: key.clone(),
-            has_children: !n.children.is_empty(),
-            expanded,
-        });
-        if (expanded || all) && !n.children.is_empty() {
-            visit(&n.children, &key, path, depth + 1, layers, exp, all, out);
+    out: Vec<TreeRow>,
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, nodes: &[Node], parent_key: &str, path: &mut Vec<usize>, depth: usize) {
+        let keys = child_keys(parent_key, nodes);
+        for (i, (n, key)) in nodes.iter().zip(keys).enumerate() {
+            path.push(i);
+            let expanded = self.exp.is_expanded(&key, depth, path, self.layers);
+            self.out.push(TreeRow {
+                depth,
+                path: path.clone(),
+                key: key.clone(),
+                has_children: !n.children.is_empty(),
+                expanded,
+            });
+            if (expanded || self.all) && !n.children.is_empty() {
+                self.visit(&n.children, &key, path, depth + 1);
+            }
+            path.pop();
         }
-        path.pop();
     }
+}
+
+fn walk(d: &Dissection, exp: &Expansion, all: bool) -> Vec<TreeRow> {
+    let mut w = Walk {
+        layers: d.layers.len(),
+        exp,
+        all,
+        out: Vec::new(),
+    };
+    w.visit(&d.layers, "", &mut Vec::new(), 0);
+    w.out
 }
 
 /// The rows shown for `d` with expansion `exp`.
 pub fn visible_rows(d: &Dissection, exp: &Expansion) -> Vec<TreeRow> {
-    let mut out = Vec::new();
-    visit(&d.layers, "", &mut Vec::new(), 0, d.layers.len(), exp, false, &mut out);
-    out
+    walk(d, exp, false)
 }
 
 /// Every node of `d` in pre-order (for search), whether visible or not.
 pub fn all_rows(d: &Dissection, exp: &Expansion) -> Vec<TreeRow> {
-    let mut out = Vec::new();
-    visit(&d.layers, "", &mut Vec::new(), 0, d.layers.len(), exp, true, &mut out);
-    out
+    walk(d, exp, true)
 }
 
 #[cfg(test)]
@@ -140,14 +147,22 @@ mod tests {
         assert!(rows[1].expanded);
         // HTTP, MMS, 7 header fields and Body
         assert_eq!(rows.len(), 2 + 8);
-        let body = rows.iter().find(|r| r.key == "MMS#0/Body#0").unwrap().clone();
+        let body = rows
+            .iter()
+            .find(|r| r.key == "MMS#0/Body#0")
+            .unwrap()
+            .clone();
         exp.set(&body, d.layers.len(), true);
         let rows = visible_rows(d, &exp);
         assert_eq!(rows.len(), 2 + 8 + 3);
         assert!(rows.iter().any(|r| r.key == "MMS#0/Body#0/Part 2#0"));
         // the same key opens the body of the m-retrieve-conf too
         let d3 = &pdus[3].dissection;
-        assert!(visible_rows(d3, &exp).iter().any(|r| r.key == "MMS#0/Body#0/Part 1#0"));
+        assert!(
+            visible_rows(d3, &exp)
+                .iter()
+                .any(|r| r.key == "MMS#0/Body#0/Part 1#0")
+        );
     }
 
     #[test]
@@ -163,5 +178,4 @@ mod tests {
         assert_eq!(rows[1].key, "L#0/To#0");
         assert_eq!(rows[2].key, "L#0/To#1");
     }
-
 }

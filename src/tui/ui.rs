@@ -42,18 +42,27 @@ fn pane_block<'a>(app: &App, pane: Pane, title: String) -> Block<'a> {
     let mark = if focused { "▶ " } else { "" };
     Block::new()
         .borders(Borders::ALL)
-        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
         .border_style(app.theme.border(focused))
         .title(Span::styled(
             format!(" {mark}{title} "),
-            if focused { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() },
+            if focused {
+                Style::new().add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            },
         ))
 }
 
 /// The whole screen.
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    let filter_error = matches!(&app.input, Some(i) if i.kind == InputKind::Filter && i.error.is_some());
+    let filter_error =
+        matches!(&app.input, Some(i) if i.kind == InputKind::Filter && i.error.is_some());
     let [filter_bar, filter_err, main, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(if filter_error { 1 } else { 0 }),
@@ -108,7 +117,8 @@ fn layout_panes(app: &mut App, main: Rect) {
         match app.mode {
             ListMode::Transactions => {
                 [a.list, a.pdus] =
-                    Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
+                    Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
+                        .areas(left);
             }
             ListMode::Pdus => a.list = left,
         }
@@ -168,7 +178,11 @@ fn mark(selected: bool) -> &'static str {
 }
 
 fn duration_text(s: f64) -> String {
-    if s < 1.0 { format!("{:.1} ms", s * 1000.0) } else { format!("{s:.3} s") }
+    if s < 1.0 {
+        format!("{:.1} ms", s * 1000.0)
+    } else {
+        format!("{s:.3} s")
+    }
 }
 
 fn tx_line(app: &App, t: &Transaction, selected: bool, width: usize) -> Line<'static> {
@@ -186,9 +200,18 @@ fn tx_line(app: &App, t: &Transaction, selected: bool, width: usize) -> Line<'st
         ),
         Span::raw(format!("{:>3} ", t.index + 1)),
         Span::raw(fit(kind_name(t.kind), 13)),
-        Span::styled(fit(outcome_text(&t.outcome), 11), app.theme.outcome(&t.outcome)),
-        Span::raw(fit(&escape_text(t.transaction_id.as_deref().unwrap_or("-")), 15)),
-        Span::raw(fit(&escape_text(t.message_id.as_deref().unwrap_or("-")), 21)),
+        Span::styled(
+            fit(outcome_text(&t.outcome), 11),
+            app.theme.outcome(&t.outcome),
+        ),
+        Span::raw(fit(
+            &escape_text(t.transaction_id.as_deref().unwrap_or("-")),
+            15,
+        )),
+        Span::raw(fit(
+            &escape_text(t.message_id.as_deref().unwrap_or("-")),
+            21,
+        )),
         Span::raw(format!("{:>4} ", t.pdus.len())),
         Span::raw(format!("{:>9} ", duration_text(t.duration))),
         Span::raw(fit(&escape_text(&t.status), 13)),
@@ -245,13 +268,27 @@ fn draw_tx_list(f: &mut Frame, app: &mut App, area: Rect) {
     for k in app.tx_sel.offset..(app.tx_sel.offset + inner_h).min(n) {
         let t = &app.analysis.transactions[app.shown_tx[k]];
         let sel = k == app.tx_sel.index;
-        rows.push(select_style(app, Pane::List, sel, tx_line(app, t, sel, width)));
+        rows.push(select_style(
+            app,
+            Pane::List,
+            sel,
+            tx_line(app, t, sel, width),
+        ));
     }
     if n == 0 {
-        rows.push(Line::styled(empty_list_text(app, "transactions"), app.theme.dim()));
+        rows.push(Line::styled(
+            empty_list_text(app, "transactions"),
+            app.theme.dim(),
+        ));
     }
     let header = tx_header(width).style(app.theme.header());
-    draw_rows(f, pane_block(app, Pane::List, title), area, Some(header), rows);
+    draw_rows(
+        f,
+        pane_block(app, Pane::List, title),
+        area,
+        Some(header),
+        rows,
+    );
 }
 
 fn empty_list_text(app: &App, what: &str) -> String {
@@ -327,7 +364,10 @@ fn pdu_line(app: &App, p: &PduRecord, arrow: &str, selected: bool, width: usize)
         Span::raw(fit(&format!("{time:.6}"), 11)),
         Span::raw(format!("{arrow} ")),
         Span::styled(
-            fit(&escape_text(p.mms.message_type.as_deref().unwrap_or("?")), 19),
+            fit(
+                &escape_text(p.mms.message_type.as_deref().unwrap_or("?")),
+                19,
+            ),
             Style::new().add_modifier(Modifier::BOLD),
         ),
         Span::raw(fit(&format!("{} → {}", p.src, p.dst), 34)),
@@ -343,16 +383,29 @@ fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let Some(t) = app.selected_tx().cloned() else {
         let rows = vec![Line::styled("  no transaction selected", app.theme.dim())];
-        draw_rows(f, pane_block(app, Pane::Pdus, "PDUs".into()), area, None, rows);
+        draw_rows(
+            f,
+            pane_block(app, Pane::Pdus, "PDUs".into()),
+            area,
+            None,
+            rows,
+        );
         return;
     };
     app.txpdu_sel.scroll_into_view(inner_h, t.pdus.len());
     let mut rows = Vec::new();
     for k in app.txpdu_sel.offset..(app.txpdu_sel.offset + inner_h).min(t.pdus.len()) {
-        let Some(p) = app.analysis.pdus.get(t.pdus[k]) else { continue };
+        let Some(p) = app.analysis.pdus.get(t.pdus[k]) else {
+            continue;
+        };
         let arrow = direction_arrow(p);
         let sel = k == app.txpdu_sel.index;
-        rows.push(select_style(app, Pane::Pdus, sel, pdu_line(app, p, arrow, sel, width)));
+        rows.push(select_style(
+            app,
+            Pane::Pdus,
+            sel,
+            pdu_line(app, p, arrow, sel, width),
+        ));
     }
     let title = format!(
         "PDUs of transaction {} ({}, {})",
@@ -361,7 +414,13 @@ fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
         escape_text(t.transaction_id.as_deref().unwrap_or("no id"))
     );
     let header = pdu_header(width).style(app.theme.header());
-    draw_rows(f, pane_block(app, Pane::Pdus, title), area, Some(header), rows);
+    draw_rows(
+        f,
+        pane_block(app, Pane::Pdus, title),
+        area,
+        Some(header),
+        rows,
+    );
 }
 
 fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
@@ -374,7 +433,12 @@ fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
         let p = &app.analysis.pdus[app.shown_pdus[k]];
         let arrow = direction_arrow(p);
         let sel = k == app.flat_sel.index;
-        rows.push(select_style(app, Pane::List, sel, pdu_line(app, p, arrow, sel, width)));
+        rows.push(select_style(
+            app,
+            Pane::List,
+            sel,
+            pdu_line(app, p, arrow, sel, width),
+        ));
     }
     if n == 0 {
         rows.push(Line::styled(empty_list_text(app, "PDUs"), app.theme.dim()));
@@ -386,7 +450,13 @@ fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
         format!("All PDUs ({total})")
     };
     let header = pdu_header(width).style(app.theme.header());
-    draw_rows(f, pane_block(app, Pane::List, title), area, Some(header), rows);
+    draw_rows(
+        f,
+        pane_block(app, Pane::List, title),
+        area,
+        Some(header),
+        rows,
+    );
 }
 
 fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
@@ -394,7 +464,13 @@ fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let Some(p) = app.selected_pdu() else {
         let rows = vec![Line::styled("  no PDU selected", app.theme.dim())];
-        draw_rows(f, pane_block(app, Pane::Tree, "Decode".into()), area, None, rows);
+        draw_rows(
+            f,
+            pane_block(app, Pane::Tree, "Decode".into()),
+            area,
+            None,
+            rows,
+        );
         return;
     };
     let d = &p.dissection;
@@ -405,23 +481,41 @@ fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
     );
     let rows = treeview::visible_rows(d, &app.tree.expansion);
     let sel = app.tree_index(&rows);
-    let mut s = super::app::Sel { index: sel, offset: app.tree.offset };
+    let mut s = super::app::Sel {
+        index: sel,
+        offset: app.tree.offset,
+    };
     s.scroll_into_view(inner_h, rows.len());
     let mut lines = Vec::new();
     if rows.is_empty() {
-        lines.push(Line::styled("  this PDU was not kept with its decode", app.theme.dim()));
+        lines.push(Line::styled(
+            "  this PDU was not kept with its decode",
+            app.theme.dim(),
+        ));
     }
     for (k, r) in rows.iter().enumerate().skip(s.offset).take(inner_h) {
-        let Some(n) = treeview::node_at(d, &r.path) else { continue };
+        let Some(n) = treeview::node_at(d, &r.path) else {
+            continue;
+        };
         let twisty = match (r.has_children, r.expanded) {
             (false, _) => "  ",
             (true, true) => "▾ ",
             (true, false) => "▸ ",
         };
-        let mut spans = vec![Span::raw(format!("{}{}{}", mark(k == sel), "  ".repeat(r.depth), twisty))];
+        let mut spans = vec![Span::raw(format!(
+            "{}{}{}",
+            mark(k == sel),
+            "  ".repeat(r.depth),
+            twisty
+        ))];
         if let Some(sev) = n.expert {
             spans.push(Span::styled(
-                format!("[{}] {}: {}", severity_word(sev), escape_text(&n.name), escape_text(&n.display)),
+                format!(
+                    "[{}] {}: {}",
+                    severity_word(sev),
+                    escape_text(&n.name),
+                    escape_text(&n.display)
+                ),
                 app.theme.severity(sev),
             ));
         } else {
@@ -432,10 +526,20 @@ fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
             } else {
                 format!("{}: {}", escape_text(&n.name), escape_text(&n.display))
             };
-            let style = if r.depth == 0 { Style::new().add_modifier(Modifier::BOLD) } else { Style::new() };
+            let style = if r.depth == 0 {
+                Style::new().add_modifier(Modifier::BOLD)
+            } else {
+                Style::new()
+            };
             spans.push(Span::styled(text, style));
-            if r.has_children && !r.expanded && let Some(w) = n.worst() {
-                spans.push(Span::styled(format!("  [{} inside]", severity_word(w)), app.theme.severity(w)));
+            if r.has_children
+                && !r.expanded
+                && let Some(w) = n.worst()
+            {
+                spans.push(Span::styled(
+                    format!("  [{} inside]", severity_word(w)),
+                    app.theme.severity(w),
+                ));
             }
         }
         let mut line = Line::from(spans);
@@ -453,15 +557,30 @@ fn draw_hex(f: &mut Frame, app: &mut App, area: Rect) {
     let pdu = app.selected_pdu();
     let (Some(node), Some(pdu)) = (node, pdu) else {
         let rows = vec![Line::styled("  no field selected", app.theme.dim())];
-        draw_rows(f, pane_block(app, Pane::Hex, "Bytes".into()), area, None, rows);
+        draw_rows(
+            f,
+            pane_block(app, Pane::Hex, "Bytes".into()),
+            area,
+            None,
+            rows,
+        );
         return;
     };
     let Some(buf) = pdu.dissection.buffers.get(node.buffer as usize) else {
         let rows = vec![Line::styled(
-            format!("  the field refers to buffer {}, which this decode does not have", node.buffer),
+            format!(
+                "  the field refers to buffer {}, which this decode does not have",
+                node.buffer
+            ),
             app.theme.error_text(),
         )];
-        draw_rows(f, pane_block(app, Pane::Hex, "Bytes".into()), area, None, rows);
+        draw_rows(
+            f,
+            pane_block(app, Pane::Hex, "Bytes".into()),
+            area,
+            None,
+            rows,
+        );
         return;
     };
     let buf = buf.clone();
@@ -474,7 +593,11 @@ fn draw_hex(f: &mut Frame, app: &mut App, area: Rect) {
         let first = range.start / bpr;
         let last = range.end.saturating_sub(1).max(range.start) / bpr;
         if first < app.hex.scroll || last >= app.hex.scroll + inner_h {
-            app.hex.scroll = if last - first < inner_h { first.saturating_sub((inner_h - (last - first + 1)) / 2) } else { first };
+            app.hex.scroll = if last - first < inner_h {
+                first.saturating_sub((inner_h - (last - first + 1)) / 2)
+            } else {
+                first
+            };
         }
     }
     app.hex.scroll = app.hex.scroll.min(max_scroll);
@@ -484,7 +607,11 @@ fn draw_hex(f: &mut Frame, app: &mut App, area: Rect) {
         1 => format!(" · frame {}", frames[0]),
         _ => format!(
             " · frames {}",
-            frames.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ")
+            frames
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let title = format!(
@@ -505,7 +632,9 @@ fn draw_filter_bar(f: &mut Frame, app: &App, bar: Rect, err_line: Rect) {
     match &app.input {
         Some(i) if i.kind == InputKind::Filter => {
             let (verdict, style) = match &i.error {
-                None if i.text.trim().is_empty() => ("  (empty: Enter clears the filter)", app.theme.dim()),
+                None if i.text.trim().is_empty() => {
+                    ("  (empty: Enter clears the filter)", app.theme.dim())
+                }
                 None => ("  ✓ valid, Enter applies", app.theme.ok_text()),
                 Some(_) => ("  ✗ invalid", app.theme.error_text()),
             };
@@ -594,29 +723,45 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     } else {
         app.theme.status()
     };
-    f.render_widget(Paragraph::new(Line::styled(fit(&text, area.width as usize), style)), area);
+    f.render_widget(
+        Paragraph::new(Line::styled(fit(&text, area.width as usize), style)),
+        area,
+    );
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 fn draw_popup(f: &mut Frame, app: &mut App, main: Rect) {
-    let Some(popup) = app.popup.clone() else { return };
+    let Some(popup) = app.popup.clone() else {
+        return;
+    };
     let (title, lines, wide): (String, Vec<Line<'static>>, bool) = match &popup {
         Popup::Help { .. } => ("Keys (Esc or ? closes)".into(), help_lines(app), false),
         Popup::Ladder { story, .. } => {
             let txs = app.ladder_transactions(*story);
-            let what = match (txs.first().and_then(|&t| app.analysis.transactions.get(t)), story) {
+            let what = match (
+                txs.first().and_then(|&t| app.analysis.transactions.get(t)),
+                story,
+            ) {
                 (Some(t), false) => format!(
                     "Ladder: transaction {} ({}, {}) · s: whole story",
                     t.index + 1,
                     kind_name(t.kind),
                     escape_text(t.transaction_id.as_deref().unwrap_or("no id"))
                 ),
-                (Some(_), true) => format!("Ladder: story of {} transactions · s: one transaction", txs.len()),
+                (Some(_), true) => format!(
+                    "Ladder: story of {} transactions · s: one transaction",
+                    txs.len()
+                ),
                 (None, _) => "Ladder".into(),
             };
             let width = main.width.saturating_sub(4) as usize;
@@ -629,18 +774,27 @@ fn draw_popup(f: &mut Frame, app: &mut App, main: Rect) {
             true,
         ),
     };
-    let w = if wide { main.width.saturating_sub(2) } else { main.width.saturating_sub(2).min(100) };
+    let w = if wide {
+        main.width.saturating_sub(2)
+    } else {
+        main.width.saturating_sub(2).min(100)
+    };
     let area = centered(main, w, main.height);
     app.areas.popup = Some(area);
     let block = Block::bordered()
         .border_type(BorderType::Double)
-        .title(Span::styled(format!(" {title} "), Style::new().add_modifier(Modifier::BOLD)))
+        .title(Span::styled(
+            format!(" {title} "),
+            Style::new().add_modifier(Modifier::BOLD),
+        ))
         .title_bottom(" j/k PgUp/PgDn scroll · Esc close ");
     let inner = block.inner(area);
     let h = inner.height as usize;
     let max_scroll = lines.len().saturating_sub(h);
     let scroll = match app.popup.as_mut() {
-        Some(Popup::Help { scroll }) | Some(Popup::Ladder { scroll, .. }) | Some(Popup::Text { scroll, .. }) => {
+        Some(Popup::Help { scroll })
+        | Some(Popup::Ladder { scroll, .. })
+        | Some(Popup::Text { scroll, .. }) => {
             *scroll = (*scroll).min(max_scroll);
             *scroll
         }
@@ -655,21 +809,34 @@ fn draw_popup(f: &mut Frame, app: &mut App, main: Rect) {
 fn help_lines(app: &App) -> Vec<Line<'static>> {
     let mut out = vec![
         Line::styled("Panes", app.theme.header()),
-        Line::raw("  Transactions → PDUs of the selected transaction → decode tree of the selected"),
-        Line::raw("  PDU → bytes of the selected field (highlighted), with the frame each row came from."),
-        Line::raw("  Markers: E error, W warning in a PDU; outcome in words (ok, FAILED, INCOMPLETE, orphan)."),
+        Line::raw(
+            "  Transactions → PDUs of the selected transaction → decode tree of the selected",
+        ),
+        Line::raw(
+            "  PDU → bytes of the selected field (highlighted), with the frame each row came from.",
+        ),
+        Line::raw(
+            "  Markers: E error, W warning in a PDU; outcome in words (ok, FAILED, INCOMPLETE, orphan).",
+        ),
         Line::raw(""),
         Line::styled("Keys", app.theme.header()),
     ];
     for (k, d) in App::key_help() {
         out.push(Line::from(vec![
-            Span::styled(format!("  {}", fit(k, 16)), Style::new().add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("  {}", fit(k, 16)),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
             Span::raw(*d),
         ]));
     }
     out.push(Line::raw(""));
     out.push(Line::styled("Filter bar", app.theme.header()));
-    out.push(Line::raw("  The expression is checked as you type; an error is shown with a ^ under"));
-    out.push(Line::raw("  the character where it was found. Enter applies it to both lists."));
+    out.push(Line::raw(
+        "  The expression is checked as you type; an error is shown with a ^ under",
+    ));
+    out.push(Line::raw(
+        "  the character where it was found. Enter applies it to both lists.",
+    ));
     out
 }
