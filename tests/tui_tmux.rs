@@ -11,6 +11,23 @@ use std::time::{Duration, Instant};
 struct Session(String);
 
 impl Session {
+    /// Start `cmd` in a new detached session of `w`×`h`. Retried: when the last session of a
+    /// tmux server ends, the server exits, and a session started at that moment can fail.
+    fn start(name: String, w: u16, h: u16, cmd: &str) -> Session {
+        let s = Session(name);
+        let (w, h) = (w.to_string(), h.to_string());
+        let mut last = String::new();
+        for _ in 0..5 {
+            let out = s.tmux(&["new-session", "-d", "-s", &s.0, "-x", &w, "-y", &h, cmd]);
+            if out.status.success() {
+                return s;
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("tmux new-session failed: {last}");
+    }
+
     fn tmux(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux").args(args).output().expect("run tmux")
     }
@@ -81,23 +98,12 @@ fn browse_http_mm1_basic_in_tmux() {
     }
     let root = env!("CARGO_MANIFEST_DIR");
     let bin = env!("CARGO_BIN_EXE_mmscope");
-    let s = Session(format!("mmscope-tui-e2e-{}", std::process::id()));
     let cmd = format!("cd {root} && exec {bin} captures/http_mm1_basic.pcapng");
-    let out = s.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &s.0,
-        "-x",
-        "120",
-        "-y",
-        "40",
+    let s = Session::start(
+        format!("mmscope-tui-e2e-{}", std::process::id()),
+        120,
+        40,
         &cmd,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
 
     // open: the capture is read, five PDUs in three transactions
@@ -169,25 +175,14 @@ fn starts_reports_and_quits_in_tmux() {
     }
     let root = env!("CARGO_MANIFEST_DIR");
     let bin = env!("CARGO_BIN_EXE_mmscope");
-    let s = Session(format!("mmscope-tui-start-{}", std::process::id()));
     // after mmscope exits, the shell prints a marker so that we can see the terminal is usable
     let cmd =
         format!("cd {root} && {bin} captures/http_mm1_basic.pcapng; echo EXITED=$?; sleep 30");
-    let out = s.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &s.0,
-        "-x",
-        "80",
-        "-y",
-        "24",
+    let s = Session::start(
+        format!("mmscope-tui-start-{}", std::process::id()),
+        80,
+        24,
         &cmd,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let screen = s.wait_for("the status line", |t| {
         t.contains("│ done") || t.contains("FAILED")
@@ -199,4 +194,51 @@ fn starts_reports_and_quits_in_tmux() {
     assert!(screen.contains("EXITED=0"), "{screen}");
     // the alternate screen is gone: the UI's frame is not on the restored screen
     assert!(!screen.contains("Transactions ("), "{screen}");
+}
+
+/// With NO_COLOR set, the screen has no colour escapes, only reverse video and bold.
+#[test]
+fn no_color_is_respected_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bin = env!("CARGO_BIN_EXE_mmscope");
+    for (no_color, name) in [(true, "nocolor"), (false, "color")] {
+        let env = if no_color { "NO_COLOR=1" } else { "NO_COLOR=" };
+        let cmd = format!(
+            "cd {root} && TERM=xterm-256color {env} exec {bin} captures/http_mm1_basic.pcapng"
+        );
+        let s = Session::start(
+            format!("mmscope-tui-{name}-{}", std::process::id()),
+            80,
+            24,
+            &cmd,
+        );
+        s.wait_for("the status line", |t| {
+            t.contains("│ done") || t.contains("FAILED")
+        });
+        let styled =
+            String::from_utf8_lossy(&s.tmux(&["capture-pane", "-p", "-e", "-t", &s.0]).stdout)
+                .into_owned();
+        // SGR foreground/background colour parameters: 30–37, 40–47, 90–97, 38;…, 48;…
+        let has_colour = styled.split("\x1b[").skip(1).any(|seq| {
+            let params = seq.split('m').next().unwrap_or("");
+            params.split(';').any(|p| {
+                matches!(
+                    p.parse::<u16>(),
+                    Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+                )
+            })
+        });
+        assert_eq!(has_colour, !no_color, "{styled:?}");
+        if no_color {
+            // the status line is in reverse video instead of white on blue
+            let reversed =
+                styled.contains("\x1b[7m") || styled.contains(";7m") || styled.contains("[7;");
+            assert!(reversed, "{styled:?}");
+        }
+        s.keys(&["q"]);
+    }
 }

@@ -208,6 +208,9 @@ pub struct App {
     pub base_time: Option<crate::model::Timestamp>,
     /// Default folder offered by "save part".
     pub save_dir: PathBuf,
+    /// Number of PDUs with a problem of severity warning or worse (kept as PDUs arrive, so that
+    /// the status line does not walk every tree on every frame).
+    problem_pdus: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -334,7 +337,14 @@ impl App {
             page: 10,
             base_time: None,
             save_dir: PathBuf::from("."),
+            problem_pdus: 0,
         };
+        app.problem_pdus = app
+            .analysis
+            .pdus
+            .iter()
+            .filter(|p| pdu_problem(p) >= Some(Severity::Warning))
+            .count();
         app.base_time = app.analysis.pdus.first().map(|p| p.time);
         app.refresh_shown();
         app
@@ -360,6 +370,9 @@ impl App {
                 }
                 let idx = rec.index;
                 let passes = self.filter.as_ref().is_none_or(|f| f.matches_pdu(&rec));
+                if pdu_problem(&rec) >= Some(Severity::Warning) {
+                    self.problem_pdus += 1;
+                }
                 self.analysis.pdus.push(*rec);
                 if passes {
                     self.shown_pdus.push(idx);
@@ -406,12 +419,7 @@ impl App {
 
     /// PDUs with a problem, plus notes about the capture itself.
     pub fn error_count(&self) -> usize {
-        self.analysis
-            .pdus
-            .iter()
-            .filter(|p| pdu_problem(p) >= Some(Severity::Warning))
-            .count()
-            + self.analysis.capture_notes.len()
+        self.problem_pdus + self.analysis.capture_notes.len()
     }
 
     // ----- what is shown and selected -------------------------------------------------------

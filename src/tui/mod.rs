@@ -89,7 +89,7 @@ pub fn run_file(path: &Path) -> crate::cli::CliResult {
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
-    run_loop(&mut terminal, &mut app, &rx)?;
+    run_loop(&mut terminal, &mut app, &rx, &mut CrosstermInput)?;
     drop(terminal);
     Ok(())
 }
@@ -99,16 +99,40 @@ const INGEST_BUDGET: Duration = Duration::from_millis(30);
 /// At most this many redraws a second while data streams in.
 const FRAME: Duration = Duration::from_millis(50);
 
-fn run_loop<B: ratatui::backend::Backend>(
+/// Where terminal events come from: crossterm in the program, a script in tests.
+pub trait TermInput {
+    /// The next event, waiting at most `timeout`.
+    fn next(&mut self, timeout: Duration) -> std::io::Result<Option<TermEvent>>;
+}
+
+/// The real terminal.
+pub struct CrosstermInput;
+
+impl TermInput for CrosstermInput {
+    fn next(&mut self, timeout: Duration) -> std::io::Result<Option<TermEvent>> {
+        if event::poll(timeout)? {
+            event::read().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// The UI loop: take in what the loader sends (for a bounded time), re-correlate now and then,
+/// redraw at a bounded rate, answer input at once. Returns when the user quits.
+pub fn run_loop<B: ratatui::backend::Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<LoadMsg>,
+    input: &mut dyn TermInput,
 ) -> Result<(), Box<dyn std::error::Error>>
 where
     B::Error: 'static,
 {
     let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME;
+    let mut last_draw = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
     let mut last_correlate = Instant::now();
     let mut correlate_cost = Duration::ZERO;
     let mut loading = true;
@@ -160,17 +184,20 @@ where
         } else {
             Duration::from_millis(250)
         };
-        if event::poll(wait)? {
-            loop {
-                match event::read()? {
+        if let Some(first) = input.next(wait)? {
+            let mut ev = Some(first);
+            while let Some(e) = ev {
+                match e {
                     TermEvent::Key(k) => app.on_key(k),
                     TermEvent::Mouse(m) => app.on_mouse(m),
+                    // the next draw takes the new size
                     TermEvent::Resize(..) => {}
                     _ => {}
                 }
-                if !event::poll(Duration::ZERO)? {
+                if app.quit {
                     break;
                 }
+                ev = input.next(Duration::ZERO)?;
             }
             // input is answered at once, not at the next frame tick
             terminal.draw(|f| ui::draw(f, app))?;
