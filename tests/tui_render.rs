@@ -391,3 +391,36 @@ fn docs_list_every_key() {
         );
     }
 }
+
+#[test]
+fn time_column_cycles_since_first_delta_and_time_of_day() {
+    let mut a = app();
+    press(&mut a, "p");
+    let text = render_to_string(&mut a, 120, 40);
+    assert!(line_of(&text, "m-retrieve-conf ").contains("0.019817"));
+    press(&mut a, "t");
+    let text = render_to_string(&mut a, 120, 40);
+    assert!(text.contains("Δ prev"), "{text}");
+    // frame 30 came 10.207 ms after frame 16
+    assert!(
+        line_of(&text, "m-retrieve-conf ").contains("+0.010207"),
+        "{text}"
+    );
+    press(&mut a, "t");
+    let text = render_to_string(&mut a, 120, 40);
+    assert!(text.contains("Time (UTC)"));
+    // tshark: frame 4 at 1795554883.984848616 = 2026-11-24 21:14:43.984848 UTC
+    assert!(
+        line_of(&text, "m-send-req ").contains("21:14:43.984848"),
+        "{text}"
+    );
+    press(&mut a, "t");
+    let text = render_to_string(&mut a, 120, 40);
+    assert!(line_of(&text, "m-send-req ").contains("0.000000"));
+}
+
+fn line_of<'a>(text: &'a str, needle: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle}: {text}"))
+}

@@ -513,3 +513,39 @@ fn pdus_stream_in_and_progress_is_shown() {
     );
     assert_eq!(a.analysis.pdus.len(), 3, "what was read stays");
 }
+
+#[test]
+fn clicking_a_byte_selects_the_field_it_belongs_to() {
+    let mut a = app();
+    let click = |x, y| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: x,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    };
+    render_to_string(&mut a, 120, 40);
+    // byte 0 is in the HTTP request line: the HTTP layer opens down to it
+    let g = a.hex.geometry;
+    assert_eq!((g.first, g.bpr), (0, 16));
+    a.on_mouse(click(g.x + 6, g.y));
+    assert_eq!(a.focus, Pane::Hex);
+    assert_eq!(a.selected_node().unwrap().name, "Request line");
+    assert!(a.tree_rows()[0].expanded);
+    // select the MMS layer (bytes 239..720), then click byte 241 in the ASCII column: the
+    // Transaction-Id field (241..254)
+    a.tree.selected_key = Some("MMS#0".into());
+    a.hex.manual = false;
+    render_to_string(&mut a, 120, 40);
+    let g = a.hex.geometry;
+    let row = 241 / 16;
+    assert!(row >= g.first && row < g.first + g.rows, "{g:?}");
+    let y = g.y + (row - g.first) as u16;
+    a.on_mouse(click(g.x + 6 + 49 + 1 + (241 % 16) as u16, y));
+    assert_eq!(a.selected_node().unwrap().name, "X-Mms-Transaction-Id");
+    // the view did not jump
+    render_to_string(&mut a, 120, 40);
+    assert_eq!(a.hex.geometry.first, g.first);
+    // a click on the gap between bytes selects nothing new
+    a.on_mouse(click(g.x + 6 + 2, y));
+    assert_eq!(a.selected_node().unwrap().name, "X-Mms-Transaction-Id");
+}

@@ -30,6 +30,17 @@ pub enum ListMode {
     Pdus,
 }
 
+/// How the PDU lists show time (Wireshark's View › Time Display Format, reduced to three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// Seconds since the first PDU of the capture.
+    SinceFirst,
+    /// Seconds since the previous PDU of the list.
+    Delta,
+    /// Time of day, UTC.
+    Absolute,
+}
+
 /// A selection in a list, and the first row shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sel {
@@ -166,6 +177,8 @@ pub struct TreeState {
 pub struct HexState {
     /// First row shown.
     pub scroll: usize,
+    /// Where the rows were drawn last (for clicks on bytes).
+    pub geometry: super::hex::Geometry,
     /// Follow the selected node (scroll so its first byte is visible); scrolling by hand stops it.
     pub manual: bool,
 }
@@ -200,6 +213,7 @@ pub struct App {
     /// One line of feedback in the status bar, until the next key.
     pub message: Option<String>,
     pub theme: Theme,
+    pub time_format: TimeFormat,
     pub quit: bool,
     pub areas: Areas,
     /// Rows of content each pane showed at the last render (page size for PgUp/PgDn).
@@ -332,6 +346,7 @@ impl App {
             popup: None,
             message: None,
             theme: Theme::from_env(),
+            time_format: TimeFormat::SinceFirst,
             quit: false,
             areas: Areas::default(),
             page: 10,
@@ -729,6 +744,21 @@ impl App {
                 }
             }
             Action::Zoom => self.zoom = !self.zoom,
+            Action::TimeFormat => {
+                self.time_format = match self.time_format {
+                    TimeFormat::SinceFirst => TimeFormat::Delta,
+                    TimeFormat::Delta => TimeFormat::Absolute,
+                    TimeFormat::Absolute => TimeFormat::SinceFirst,
+                };
+                self.message = Some(
+                    match self.time_format {
+                        TimeFormat::SinceFirst => "time: seconds since the first PDU",
+                        TimeFormat::Delta => "time: seconds since the previous PDU of the list",
+                        TimeFormat::Absolute => "time: time of day, UTC",
+                    }
+                    .into(),
+                );
+            }
             Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
             Action::Ladder => {
                 if self.ladder_transactions(false).is_empty() {
@@ -1127,19 +1157,46 @@ impl App {
             ));
             return;
         };
-        // open every ancestor so the match is visible
-        let layers = d.layers.len();
         let target = all[i].clone();
-        let ancestors: Vec<TreeRow> = all
+        self.reveal(&all, target, d.layers.len());
+        self.selection_changed();
+    }
+
+    /// Open every ancestor of `target` (a row of `all`) and select it.
+    fn reveal(&mut self, all: &[TreeRow], target: TreeRow, layers: usize) {
+        for a in all
             .iter()
             .filter(|r| r.path.len() < target.path.len() && target.path.starts_with(&r.path))
-            .cloned()
-            .collect();
-        for a in &ancestors {
+        {
             self.tree.expansion.set(a, layers, true);
         }
         self.tree.selected_key = Some(target.key);
-        self.selection_changed();
+    }
+
+    /// Select the most specific field that covers byte `offset` of the buffer shown in the hex
+    /// pane (a click on a byte, as in Wireshark), opening the tree down to it.
+    pub fn select_byte(&mut self, offset: usize) {
+        let Some(buffer) = self.selected_node().map(|n| n.buffer) else {
+            return;
+        };
+        let Some(p) = self.selected_pdu() else { return };
+        let d = &p.dissection;
+        let all = treeview::all_rows(d, &self.tree.expansion);
+        let best = all
+            .iter()
+            .filter_map(|r| {
+                let n = treeview::node_at(d, &r.path)?;
+                (n.buffer == buffer && n.range.contains(&offset)).then_some((r, n.range.len()))
+            })
+            // deepest first, then narrowest
+            .max_by_key(|(r, len)| (r.depth, std::cmp::Reverse(*len)))
+            .map(|(r, _)| r.clone());
+        if let Some(target) = best {
+            let layers = d.layers.len();
+            self.reveal(&all, target, layers);
+            // keep the bytes where they are: the user is looking at them
+            self.hex.manual = true;
+        }
     }
 
     // ----- body parts -----------------------------------------------------------------------
@@ -1277,8 +1334,14 @@ impl App {
                 self.focus = p;
                 let area = self.rect_of(p);
                 // lists have a border and a header row; the tree only a border
+                if p == Pane::Hex {
+                    if let Some(offset) = self.hex.geometry.byte_at(x, y) {
+                        self.select_byte(offset);
+                    }
+                    return;
+                }
                 let first = area.y + if p == Pane::Tree { 1 } else { 2 };
-                if y < first || p == Pane::Hex {
+                if y < first {
                     return;
                 }
                 let row = (y - first) as usize;

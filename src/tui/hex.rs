@@ -94,13 +94,58 @@ pub fn hex_lines(
             };
             spans.push(Span::styled(c.to_string(), style));
         }
-        if show_frames && let Some(f) = buf.frame_of(start) {
+        // the frame(s) the row's bytes came from: "#6", or "#6+8" across a segment boundary
+        let frames = frames_of(buf, start..end);
+        if show_frames && !frames.is_empty() {
+            let list: Vec<String> = frames.iter().map(|f| f.to_string()).collect();
             spans.push(Span::raw(" ".repeat(bpr - (end - start) + 1)));
-            spans.push(Span::styled(format!("#{f}"), dim));
+            spans.push(Span::styled(format!("#{}", list.join("+")), dim));
         }
         lines.push(Line::from(spans));
     }
     lines
+}
+
+/// Where the rows of a hex pane are, for mapping a click to a byte.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Geometry {
+    /// Screen column and row of the first character of the first row shown.
+    pub x: u16,
+    pub y: u16,
+    /// Rows shown, first row index, bytes a row, offset digits, buffer length.
+    pub rows: usize,
+    pub first: usize,
+    pub bpr: usize,
+    pub digits: usize,
+    pub len: usize,
+}
+
+impl Geometry {
+    /// The byte offset under screen cell (`x`, `y`): a hex pair or an ASCII character.
+    pub fn byte_at(&self, x: u16, y: u16) -> Option<usize> {
+        if x < self.x || y < self.y || (y - self.y) as usize >= self.rows {
+            return None;
+        }
+        let row = self.first + (y - self.y) as usize;
+        let col = (x - self.x) as usize;
+        let hex_start = self.digits + 2;
+        let hex_width = self.bpr * 3 + (self.bpr / 8).saturating_sub(1);
+        let ascii_start = hex_start + hex_width + 1;
+        let k = if col >= hex_start && col < hex_start + hex_width {
+            let c = col - hex_start;
+            // byte k starts at k*3 + (one extra space per finished group of 8)
+            (0..self.bpr).find(|&k| {
+                let s = k * 3 + k / 8;
+                c >= s && c < s + 2
+            })?
+        } else if col >= ascii_start && col < ascii_start + self.bpr {
+            col - ascii_start
+        } else {
+            return None;
+        };
+        let offset = row * self.bpr + k;
+        (offset < self.len).then_some(offset)
+    }
 }
 
 /// Distinct frames the bytes `range` of `buf` came from, in order.
@@ -147,6 +192,51 @@ mod tests {
             .map(|s| s.content.as_ref())
             .collect();
         assert_eq!(hl, "50 4f 53 54POST");
+    }
+
+    #[test]
+    fn a_row_across_two_segments_names_both_frames() {
+        let mut b = Buffer::new("t", vec![0x41u8; 20]);
+        b.origin = vec![
+            FrameSpan {
+                offset: 0,
+                len: 10,
+                frame: 6,
+            },
+            FrameSpan {
+                offset: 10,
+                len: 10,
+                frame: 8,
+            },
+        ];
+        let lines = hex_lines(&b, 0..0, 0, 2, 80, &Theme::plain());
+        assert!(text(&lines[0]).ends_with(" #6+8"), "{}", text(&lines[0]));
+        assert!(text(&lines[1]).ends_with(" #8"), "{}", text(&lines[1]));
+    }
+
+    #[test]
+    fn clicks_map_to_bytes() {
+        let g = Geometry {
+            x: 10,
+            y: 5,
+            rows: 3,
+            first: 2,
+            bpr: 16,
+            digits: 4,
+            len: 60,
+        };
+        // row 2 starts at byte 32; "0020  xx xx …": the first pair at column 6
+        assert_eq!(g.byte_at(10 + 6, 5), Some(32));
+        assert_eq!(g.byte_at(10 + 7, 5), Some(32));
+        assert_eq!(g.byte_at(10 + 8, 5), None); // the space after it
+        // byte 8 of the row, after the double space
+        assert_eq!(g.byte_at(10 + 6 + 8 * 3 + 1, 5), Some(40));
+        // ASCII column: 6 + 49 (16 pairs, their gaps, one double gap) + 1 = 56
+        assert_eq!(g.byte_at(10 + 56, 6), Some(48));
+        assert_eq!(g.byte_at(10 + 56 + 11, 6), Some(59));
+        assert_eq!(g.byte_at(10 + 56 + 12, 6), None); // past the end of the buffer
+        assert_eq!(g.byte_at(10 + 6, 7), None); // the row after the last byte
+        assert_eq!(g.byte_at(10 + 6, 8), None); // below the rows shown
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum Action {
     /// Transaction view ↔ flat PDU list.
     ToggleMode,
     Zoom,
+    /// Cycle the time column: since first PDU, delta, time of day.
+    TimeFormat,
     Help,
     Ladder,
     /// In the ladder: the transaction ↔ its whole story.
@@ -72,6 +74,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "zoom: the focused pane fills the screen (again to restore)",
     ),
     (
+        "t",
+        "time column: seconds since the first PDU, since the previous PDU, time of day (UTC)",
+    ),
+    (
         "d",
         "ladder diagram of the selected transaction (s inside: its whole story)",
     ),
@@ -100,7 +106,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit (closes a popup first)"),
     (
         "mouse",
-        "click selects and focuses, click a selected tree node toggles it, wheel scrolls",
+        "click selects and focuses, click a selected tree node toggles it, click a byte selects its field, wheel scrolls",
     ),
 ];
 
@@ -131,6 +137,7 @@ pub fn action_for(key: KeyEvent, popup: Option<&Popup>) -> Option<Action> {
         KeyCode::Char('c') => Action::CollapseAll,
         KeyCode::Char('p') => Action::ToggleMode,
         KeyCode::Char('z') => Action::Zoom,
+        KeyCode::Char('t') => Action::TimeFormat,
         KeyCode::Char('d') => Action::Ladder,
         KeyCode::Char('s') if matches!(popup, Some(Popup::Ladder { .. })) => Action::StoryToggle,
         KeyCode::Char('s') => Action::Search,

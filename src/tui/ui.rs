@@ -2,7 +2,8 @@
 //! decides: scroll offsets that keep selections visible, pane areas (for the mouse), page size.
 
 use super::app::{
-    App, InputKind, ListMode, Pane, Popup, kind_name, outcome_text, pdu_problem, problem_marker,
+    App, InputKind, ListMode, Pane, Popup, TimeFormat, kind_name, outcome_text, pdu_problem,
+    problem_marker,
 };
 use super::{hex, ladder, treeview};
 use crate::model::{PduRecord, Transaction};
@@ -303,11 +304,48 @@ fn empty_list_text(app: &App, what: &str) -> String {
     }
 }
 
-fn pdu_header(width: usize) -> Line<'static> {
+/// Seconds since the epoch as "HH:MM:SS.ffffff" UTC (the date is the capture's, in the title).
+pub fn time_of_day(t: crate::model::Timestamp) -> String {
+    let secs = t.secs.rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}.{:06}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        t.nanos / 1000
+    )
+}
+
+fn time_text(app: &App, p: &PduRecord, prev: Option<&PduRecord>) -> String {
+    match app.time_format {
+        TimeFormat::SinceFirst => {
+            format!(
+                "{:.6}",
+                app.base_time.map_or(0.0, |b| b.seconds_until(p.time))
+            )
+        }
+        TimeFormat::Delta => format!("{:+.6}", prev.map_or(0.0, |q| q.time.seconds_until(p.time))),
+        TimeFormat::Absolute => time_of_day(p.time),
+    }
+}
+
+fn time_width(app: &App) -> usize {
+    match app.time_format {
+        TimeFormat::Absolute => 16,
+        _ => 11,
+    }
+}
+
+fn pdu_header(app: &App, width: usize) -> Line<'static> {
+    let time = match app.time_format {
+        TimeFormat::SinceFirst => "Time",
+        TimeFormat::Delta => "Δ prev",
+        TimeFormat::Absolute => "Time (UTC)",
+    };
     let mut l = Line::raw(format!(
         "  ! {}{}  {}{}{}{}",
         fit("Frame", 7),
-        fit("Time", 11),
+        fit(time, time_width(app)),
         fit("Message type", 19),
         fit("Source → Destination", 34),
         fit("Carrier", 9),
@@ -351,9 +389,15 @@ pub fn direction_arrow(p: &PduRecord) -> &'static str {
     }
 }
 
-fn pdu_line(app: &App, p: &PduRecord, arrow: &str, selected: bool, width: usize) -> Line<'static> {
+fn pdu_line(
+    app: &App,
+    p: &PduRecord,
+    prev: Option<&PduRecord>,
+    arrow: &str,
+    selected: bool,
+    width: usize,
+) -> Line<'static> {
     let problem = pdu_problem(p);
-    let time = app.base_time.map_or(0.0, |b| b.seconds_until(p.time));
     let mut line = Line::from(vec![
         Span::raw(mark(selected)),
         Span::styled(
@@ -361,7 +405,7 @@ fn pdu_line(app: &App, p: &PduRecord, arrow: &str, selected: bool, width: usize)
             problem.map_or(Style::new(), |s| app.theme.severity(s)),
         ),
         Span::raw(fit(&p.frame.to_string(), 7)),
-        Span::raw(fit(&format!("{time:.6}"), 11)),
+        Span::raw(fit(&time_text(app, p, prev), time_width(app))),
         Span::raw(format!("{arrow} ")),
         Span::styled(
             fit(
@@ -398,13 +442,16 @@ fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
         let Some(p) = app.analysis.pdus.get(t.pdus[k]) else {
             continue;
         };
+        let prev = k
+            .checked_sub(1)
+            .and_then(|j| app.analysis.pdus.get(t.pdus[j]));
         let arrow = direction_arrow(p);
         let sel = k == app.txpdu_sel.index;
         rows.push(select_style(
             app,
             Pane::Pdus,
             sel,
-            pdu_line(app, p, arrow, sel, width),
+            pdu_line(app, p, prev, arrow, sel, width),
         ));
     }
     let title = format!(
@@ -413,7 +460,7 @@ fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
         kind_name(t.kind),
         escape_text(t.transaction_id.as_deref().unwrap_or("no id"))
     );
-    let header = pdu_header(width).style(app.theme.header());
+    let header = pdu_header(app, width).style(app.theme.header());
     draw_rows(
         f,
         pane_block(app, Pane::Pdus, title),
@@ -431,13 +478,16 @@ fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
     let mut rows = Vec::new();
     for k in app.flat_sel.offset..(app.flat_sel.offset + inner_h).min(n) {
         let p = &app.analysis.pdus[app.shown_pdus[k]];
+        let prev = k
+            .checked_sub(1)
+            .map(|j| &app.analysis.pdus[app.shown_pdus[j]]);
         let arrow = direction_arrow(p);
         let sel = k == app.flat_sel.index;
         rows.push(select_style(
             app,
             Pane::List,
             sel,
-            pdu_line(app, p, arrow, sel, width),
+            pdu_line(app, p, prev, arrow, sel, width),
         ));
     }
     if n == 0 {
@@ -449,7 +499,7 @@ fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
     } else {
         format!("All PDUs ({total})")
     };
-    let header = pdu_header(width).style(app.theme.header());
+    let header = pdu_header(app, width).style(app.theme.header());
     draw_rows(
         f,
         pane_block(app, Pane::List, title),
@@ -624,6 +674,15 @@ fn draw_hex(f: &mut Frame, app: &mut App, area: Rect) {
         buf.data.len(),
     );
     let lines = hex::hex_lines(&buf, range, app.hex.scroll, inner_h, width, &app.theme);
+    app.hex.geometry = hex::Geometry {
+        x: area.x + 1,
+        y: area.y + 1,
+        rows: lines.len(),
+        first: app.hex.scroll,
+        bpr,
+        digits,
+        len: buf.data.len(),
+    };
     draw_rows(f, pane_block(app, Pane::Hex, title), area, None, lines);
 }
 
