@@ -550,7 +550,10 @@ mod tests {
         let kept: Vec<PathBuf> = w.files().map(|p| p.to_path_buf()).collect();
         w.finish().unwrap();
         // 7 packets, 2 a file: files 1..4; the ring keeps 3 and 4.
-        assert_eq!(kept, vec![dir.join("cap_00003.pcap"), dir.join("cap_00004.pcap")]);
+        assert_eq!(
+            kept,
+            vec![dir.join("cap_00003.pcap"), dir.join("cap_00004.pcap")]
+        );
         assert!(!dir.join("cap_00001.pcap").exists());
         assert_eq!(
             std::fs::metadata(dir.join("cap_00003.pcap")).unwrap().len(),
