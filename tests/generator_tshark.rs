@@ -1,6 +1,6 @@
 //! Cross-check of generated captures with an independent decoder: tshark must decode them
 //! without a Malformed packet or an expert warning, and find exactly the MMS PDUs the
-//! generator says it wrote (same types, transaction ids and message ids, in the same order).
+//! generator says it wrote (same types, transaction ids and message ids, in the same frames).
 //! Skipped, saying why, when tshark is not installed.
 
 use mmscope::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, linktype};
@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn tshark_available() -> bool {
-    Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn tshark(path: &Path, filter: &str, fields: &[&str]) -> String {
@@ -61,7 +64,12 @@ fn check(path: &Path, truth: &generator::Truth, log: &str) {
     let rows = tshark(
         path,
         "mmse",
-        &["mmse.message_type", "mmse.transaction_id", "mmse.message_id"],
+        &[
+            "mmse.message_type",
+            "mmse.transaction_id",
+            "mmse.message_id",
+            "frame.number",
+        ],
     );
     let seen: Vec<String> = rows
         .lines()
@@ -73,10 +81,11 @@ fn check(path: &Path, truth: &generator::Truth, log: &str) {
                 _ => "-".to_string(),
             };
             format!(
-                "{}\t{}\t{}",
+                "{}\t{}\t{}\t{}",
                 message_type::name(code),
                 dash(f.get(1)),
-                dash(f.get(2))
+                dash(f.get(2)),
+                f[3]
             )
         })
         .collect();
@@ -90,7 +99,10 @@ fn check(path: &Path, truth: &generator::Truth, log: &str) {
     assert_eq!(seen, expected, "PDUs in capture order, tshark vs truth");
     // And per type, as the truth summary gives them.
     for (t, n) in &truth.pdus_by_type {
-        let count = seen.iter().filter(|r| r.starts_with(&format!("{t}\t"))).count() as u64;
+        let count = seen
+            .iter()
+            .filter(|r| r.starts_with(&format!("{t}\t")))
+            .count() as u64;
         assert_eq!(count, *n, "{t}");
     }
 }

@@ -57,6 +57,9 @@ struct Args {
     /// Scenarios in progress at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Share of the bytes that MMS makes up in mixed mode.
+    #[arg(long, default_value_t = 0.02)]
+    mms_share: f64,
     /// Do not write OUT.truth.tsv (the per-PDU list).
     #[arg(long)]
     no_tsv: bool,
@@ -78,10 +81,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         },
         seed: args.seed,
         concurrency: args.concurrency,
+        mms_share: args.mms_share,
         ..Config::default()
     };
-    let file = File::create(&args.output)
-        .map_err(|e| format!("{}: {e}", args.output.display()))?;
+    let file = File::create(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
     let mut writer = AnyWriter::new(file, format, linktype::ETHERNET, DEFAULT_SNAPLEN)?;
     let side = |ext: &str| {
         let mut p = args.output.clone().into_os_string();
@@ -94,11 +97,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(BufWriter::new(File::create(side(".truth.tsv"))?))
     };
     let started = Instant::now();
-    let truth = generator::generate(
-        &cfg,
-        &mut writer,
-        tsv.as_mut().map(|w| w as &mut dyn Write),
-    )?;
+    let truth = generator::generate(&cfg, &mut writer, tsv.as_mut().map(|w| w as &mut dyn Write))?;
     writer.flush()?;
     if let Some(mut t) = tsv {
         t.flush()?;

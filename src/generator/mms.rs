@@ -331,7 +331,7 @@ mod tests {
         put_value_length(&mut b, 31);
         assert_eq!(b, [30, 31, 31]);
         b.clear();
-        put_long_integer(&mut b, 0x0151_80);
+        put_long_integer(&mut b, 86_400);
         put_long_integer(&mut b, 0);
         assert_eq!(b, [3, 0x01, 0x51, 0x80, 1, 0]);
     }

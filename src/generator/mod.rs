@@ -201,19 +201,21 @@ impl Truth {
     }
 }
 
-/// One row of the per-PDU truth file (same layout as `captures/*.truth.tsv`):
-/// message type, transaction id, message id, tab-separated, "-" when absent.
-pub fn truth_tsv_row(p: &PduTruth) -> String {
+/// One row of the per-PDU truth file (the layout of `captures/*.truth.tsv` plus a fourth
+/// column): message type, transaction id, message id ("-" when absent), and the number
+/// (1-based) of the frame that completes the PDU, tab-separated.
+pub fn truth_tsv_row(p: &PduTruth, frame: u64) -> String {
     format!(
-        "{}\t{}\t{}\n",
+        "{}\t{}\t{}\t{}\n",
         mms::message_type::name(p.message_type),
         p.transaction_id.as_deref().unwrap_or("-"),
-        p.message_id.as_deref().unwrap_or("-")
+        p.message_id.as_deref().unwrap_or("-"),
+        frame
     )
 }
 
 /// Header line of the per-PDU truth file.
-pub const TRUTH_TSV_HEADER: &str = "# message_type\ttransaction_id\tmessage_id (ground truth, one row per PDU on the wire, in capture order)\n";
+pub const TRUTH_TSV_HEADER: &str = "# message_type\ttransaction_id\tmessage_id\tframe (ground truth, one row per PDU on the wire, in capture order; frame = the frame that completes the PDU)\n";
 
 struct Active {
     pkts: std::vec::IntoIter<Pkt>,
@@ -314,7 +316,7 @@ pub fn generate(
         for p in &pkt.pdus {
             truth.count(p);
             if let Some(log) = pdu_log.as_deref_mut() {
-                log.write_all(truth_tsv_row(p).as_bytes())?;
+                log.write_all(truth_tsv_row(p, truth.packets).as_bytes())?;
             }
         }
         match act.pkts.as_slice().first() {
@@ -347,7 +349,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let v: f64 = num
         .parse()
         .map_err(|_| format!("bad size {s:?}: expected a number with an optional K, M, G or T"))?;
-    if !(v >= 0.0) {
+    if v.is_nan() || v < 0.0 {
         return Err(format!("bad size {s:?}"));
     }
     Ok((v * mult as f64) as u64)
