@@ -623,6 +623,21 @@ pub fn parse_wsp(
             });
         }
     }
+    // A Content-Length header must agree with the data actually carried.
+    if let Some(h) = pdu.headers.get("Content-Length")
+        && let Value::UInt(n) = h.value
+        && n != pdu.body.len() as u64
+    {
+        pdu.notes.push(Node::expert(
+            Severity::Warning,
+            "length-mismatch",
+            format!(
+                "Content-Length says {n} bytes, the PDU carries {} bytes of data",
+                pdu.body.len()
+            ),
+            h.range.clone(),
+        ));
+    }
     Ok(pdu)
 }
 
