@@ -281,11 +281,28 @@ fn gap_inside_a_head_drops_it_and_finds_the_next_message() {
     let mut c = HttpConnection::default();
     c.feed(C, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /lost HT", 1);
     let ev = c.gap(C, 30);
-    assert!(matches!(&ev[0], HttpEvent::Note { stream_offset: 28, .. }));
-    assert!(matches!(&ev[1], HttpEvent::Gap { stream_offset: 40, len: 30, abandoned: None, .. }));
+    assert!(matches!(
+        &ev[0],
+        HttpEvent::Note {
+            stream_offset: 28,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &ev[1],
+        HttpEvent::Gap {
+            stream_offset: 40,
+            len: 30,
+            abandoned: None,
+            ..
+        }
+    ));
     let ev = c.feed(C, b"ost\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 3);
     let m = messages(ev);
     assert_eq!(m[0].uri(), Some("/b"));
-    assert_eq!(m[0].exchange, 1, "the lost request never got an exchange number");
+    assert_eq!(
+        m[0].exchange, 1,
+        "the lost request never got an exchange number"
+    );
     assert_eq!(m[0].stream_offset, 77);
 }
