@@ -480,3 +480,88 @@ fn thousands_of_concurrent_transactions_pair_correctly() {
         assert_eq!(t.outcome, Outcome::Ok);
     }
 }
+
+#[test]
+fn odd_input_never_panics_and_every_pdu_lands_in_one_transaction() {
+    use Transport::*;
+    let types = [
+        "m-send-req",
+        "m-send-conf",
+        "m-notification-ind",
+        "m-notifyresp-ind",
+        "m-retrieve-conf",
+        "m-acknowledge-ind",
+        "m-delivery-ind",
+        "m-read-rec-ind",
+        "m-read-orig-ind",
+        "m-mbox-store-req",
+        "m-mbox-view-conf",
+        "m-mbox-descr",
+        "unknown-0x7f",
+        "m-cancel-conf",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut v = Vec::new();
+    for k in 0..3000u64 {
+        let ty = types[next(types.len() as u64) as usize];
+        // Times wander backwards and forwards; ids collide on purpose.
+        let t = (k as f64) * 0.5 - next(40) as f64;
+        let a = format!("10.0.0.{}:{}", next(4), 1000 + next(3));
+        let b = format!("10.0.0.{}:{}", 10 + next(2), 80 + next(2));
+        let (src, dst) = if next(2) == 0 { (a, b) } else { (b, a) };
+        let tr = [Http, Wsp, WspPush, Pap, File][next(5) as usize];
+        let mut p = pdu(k + 1, t, &src, &dst, tr, ty);
+        if next(3) > 0 {
+            p = p.tid(&format!("T{}", next(20)));
+        }
+        if next(2) == 0 {
+            p = p.msgid(&format!("M{}", next(10)));
+        }
+        if next(4) == 0 {
+            p = p.response(
+                200,
+                Some(&format!("/m/M{}", next(10))),
+                Some((next(5), next(5))),
+            );
+        }
+        if next(5) == 0 {
+            p = p.cl(&format!("http://h/m/M{}", next(10)));
+        }
+        if next(10) == 0 {
+            p = p.retransmission_of(next(4000) as usize);
+        }
+        v.push(p);
+    }
+    let pdus = indexed(v);
+    let txs = correlate::correlate_with(
+        &pdus,
+        Config {
+            linger: 3.0,
+            idle_timeout: 20.0,
+            leg_window: 5.0,
+        },
+    );
+    let mut seen = vec![0u32; pdus.len()];
+    for t in &txs {
+        for &i in &t.pdus {
+            seen[i] += 1;
+        }
+        assert_eq!(t.frames.len(), t.pdus.len());
+        assert!(t.duration >= 0.0);
+    }
+    assert!(
+        seen.iter().all(|&n| n == 1),
+        "every PDU in exactly one transaction"
+    );
+    assert!(
+        txs.windows(2).all(|w| w[0].pdus[0] < w[1].pdus[0]),
+        "start order"
+    );
+    assert!(txs.iter().enumerate().all(|(i, t)| t.index == i));
+}

@@ -163,8 +163,13 @@ fn html_ladder_is_drawn_in_chromium() {
             || dom.contains("class=\"pdu response retransmission\"")
     );
     // The transaction table: header + 4 rows.
-    let table = &dom[dom.find("id=\"transactions\"").expect("table")..];
+    let table = &dom
+        [dom.find("id=\"transactions\"").expect("table")..dom.find("id=\"pdus\"").expect("pdus")];
     assert_eq!(table.matches("<tr>").count(), 5);
+    // The PDU table: header + 12 rows, the retransmission said so.
+    let pdu_table = &dom[dom.find("id=\"pdus\"").expect("pdu table")..];
+    assert_eq!(pdu_table.matches("<tr>").count(), 13);
+    assert!(pdu_table.contains("<td>retransmission of record 3</td>"));
     // Hostile strings stayed text: no script or img element was created.
     assert!(!dom.contains("<script"), "script element in the DOM");
     assert!(!dom.contains("<img"), "img element in the DOM");

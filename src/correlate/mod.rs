@@ -202,10 +202,6 @@ impl Open {
         }
     }
 
-    fn first_index(&self) -> usize {
-        self.pdus[0].rec.index
-    }
-
     /// A copy of `p` (same type and fields) is already here, close enough in time.
     fn has_copy_of(&self, ty: &str, fp: u64, p: &PduRecord, window: f64) -> Option<&Seen> {
         self.pdus
@@ -510,9 +506,10 @@ impl Correlator {
         let mut best: Option<(i32, usize)> = None;
         let front = self.open.front().map(|o| o.id)?;
         for id in self.index.candidates(p, fingerprint(p), by) {
-            let i = (id - front) as usize;
-            let o = &self.open[i];
-            debug_assert_eq!(o.id, id);
+            let i = id.saturating_sub(front) as usize;
+            let Some(o) = self.open.get(i).filter(|o| o.id == id) else {
+                continue;
+            };
             if !self.joinable(o, p.time) {
                 continue;
             }
@@ -564,8 +561,9 @@ impl Correlator {
         if let Some(orig) = p.retransmission_of
             && let Some(&id) = self.index.pdu.get(&orig)
             && let Some(front) = self.open.front().map(|o| o.id)
+            && let i = id.saturating_sub(front) as usize
+            && self.open.get(i).is_some_and(|o| o.id == id)
         {
-            let i = (id - front) as usize;
             self.join(i, seen);
             return;
         }
@@ -732,8 +730,6 @@ impl Correlator {
         let story = self.stories.story_of(&o.keys());
         let index = self.next_index;
         self.next_index += 1;
-        debug_assert!(o.pdus.windows(2).all(|w| w[0].rec.index <= w[1].rec.index));
-        let _ = o.first_index();
         Transaction {
             index,
             kind: o.kind,

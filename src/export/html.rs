@@ -186,6 +186,36 @@ pub fn write_html(w: &mut dyn Write, t: &Timeline) -> io::Result<()> {
             esc(&explain(tx)),
         )?;
     }
+    writeln!(w, "</table>")?;
+
+    writeln!(w, "<h2>PDUs</h2>\n<table id=\"pdus\">")?;
+    writeln!(
+        w,
+        "<tr><th>frame</th><th>time (UTC)</th><th>source</th><th>destination</th><th>transport</th><th>carrier</th><th>message type</th><th>transaction id</th><th>message id</th><th>transaction</th><th>role</th></tr>"
+    )?;
+    for (p, tx, role) in &rows {
+        let role = match role {
+            PduRole::First => "first".to_string(),
+            PduRole::Leg { of } => format!("leg of record {of}"),
+            PduRole::Retransmission { of } => format!("retransmission of record {of}"),
+        };
+        writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",
+            p.frame,
+            esc(&iso8601(p.time)),
+            esc(&p.src.to_string()),
+            esc(&p.dst.to_string()),
+            p.transport.as_str(),
+            esc(&p.carrier.summary),
+            esc(&crate::correlate::types::display_type(&p.mms)),
+            esc(p.mms.transaction_id.as_deref().unwrap_or("")),
+            esc(p.mms.message_id.as_deref().unwrap_or("")),
+            tx.index,
+            kind_name(tx.kind),
+            esc(&role),
+        )?;
+    }
     writeln!(w, "</table>\n</body>\n</html>")?;
     Ok(())
 }

@@ -611,6 +611,13 @@ mod tests {
             )
         );
         assert_eq!(Filter::parse("  ").unwrap().expr, Expr::True);
+        // No spaces needed around operators; symbols and words mean the same.
+        assert_eq!(
+            Filter::parse("frame>=10&&!(type=send-req)").unwrap().expr,
+            Filter::parse("frame >= 10 and not (type == m-send-req)")
+                .unwrap()
+                .expr
+        );
     }
 
     #[test]
