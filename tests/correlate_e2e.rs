@@ -132,14 +132,12 @@ fn check_http_flow(file: &str, f: [u64; 5]) {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn http_mm1_basic() {
     check_http_flow("http_mm1_basic.pcapng", [4, 8, 16, 30, 38]);
     check_http_flow("http_mm1_basic.pcap", [4, 8, 16, 30, 38]);
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn http_mm1_variants() {
     check_http_flow("http_mm1_keepalive.pcapng", [4, 8, 10, 15, 17]);
     check_http_flow("http_mm1_chunked.pcapng", [4, 10, 18, 42, 50]);
@@ -149,7 +147,6 @@ fn http_mm1_variants() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn http_mm1_large_send() {
     check(
         "http_mm1_large_send.pcapng",
@@ -166,7 +163,6 @@ fn http_mm1_large_send() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn wap_mm1_full() {
     let f_msg = Some("F-MSG-0001@mmsc.lab");
     let (pdus, txs) = check(
@@ -233,7 +229,6 @@ fn wap_mm1_full() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn wap_push_ppg() {
     let nt: &[&str] = &["m-notification-ind", "m-notification-ind"];
     check(
@@ -271,7 +266,6 @@ fn wap_push_ppg() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn wap_wsp_co_sar_get() {
     check(
         "wap_wsp_co_sar_get.pcapng",
@@ -293,7 +287,6 @@ fn wap_wsp_co_sar_get() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn wap_wsp_cl() {
     check(
         "wap_wsp_cl.pcapng",
@@ -321,7 +314,6 @@ fn wap_wsp_cl() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn net_http_reorder() {
     check(
         "net_http_reorder.pcapng",
@@ -349,7 +341,6 @@ fn net_http_reorder() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn net_wsp_co_sar_loss() {
     check(
         "net_wsp_co_sar_loss.pcapng",
@@ -374,7 +365,6 @@ fn mmscope(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn cli_transactions_json_lines() {
     let out = mmscope(&["transactions", "--json", "captures/wap_mm1_full.pcapng"]);
     assert!(
@@ -426,7 +416,6 @@ fn cli_transactions_json_lines() {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn cli_errors_and_exports() {
     let out = mmscope(&[
         "transactions",
