@@ -458,8 +458,23 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
                     date_field(buf, p)?
                 }
             }
+            0x40 => {
+                // Content-ID-value = Quoted-string (WAP-230 8.4.2.67); phones also send a plain
+                // Text-string: decoded, and said.
+                if buf.get(p) != Some(&0x22) {
+                    notes.push(Node::expert(
+                        Severity::Warning,
+                        "not-quoted",
+                        format!(
+                            "Content-ID value at byte {p} is a Text-string, not a Quoted-string (0x22 missing; WAP-230 8.4.2.67)"
+                        ),
+                        p..p + 1,
+                    ));
+                }
+                text_field(buf, p)?
+            }
             0x0A | 0x0E | 0x13 | 0x15 | 0x16 | 0x18 | 0x19 | 0x1C | 0x24 | 0x26 | 0x29 | 0x2B
-            | 0x30 | 0x31 | 0x35 | 0x40 | 0x42 => text_field(buf, p)?,
+            | 0x30 | 0x31 | 0x35 | 0x42 => text_field(buf, p)?,
             0x0F => {
                 let (len, start) = value_length(buf, p)?;
                 (
@@ -602,5 +617,15 @@ mod tests {
         let b = [0xAF, 0x84];
         let h = decode_headers(&b, 0..2);
         assert_eq!(h.headers[0].display, "x-wap-application:mms.ua");
+    }
+
+    #[test]
+    fn content_id_without_quote_is_decoded_and_said() {
+        let mut b = vec![0xC0];
+        b.extend(b"text/html\0");
+        let h = decode_headers(&b, 0..b.len());
+        let id = h.get("Content-ID").unwrap();
+        assert_eq!(id.text(), Some("text/html"));
+        assert_eq!(id.node.children[0].name, "not-quoted");
     }
 }
