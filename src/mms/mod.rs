@@ -422,6 +422,25 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         }
     }
 
+    // Message-Size against the real size, where the message is in this PDU (OMA-MMS-ENC 1.3
+    // 7.3.36: the size of the MM in octets). For m-notification-ind the message is elsewhere:
+    // correlation compares it with the m-retrieve-conf.
+    if has_body(t)
+        && let Some(f) = first(fields, 0x0E)
+        && let Some(declared) = f.number
+        && first(fields, 0x04).is_some()
+    {
+        let actual = (end - start) as u64;
+        if declared != actual {
+            out.push(Node::expert(
+                Severity::Note,
+                "message-size",
+                format!("X-Mms-Message-Size says {declared} octets, this PDU is {actual} octets"),
+                f.range.clone(),
+            ));
+        }
+    }
+
     // Error statuses.
     for (c, ok) in [(0x12u8, 0x80u8), (0x19, 0x80), (0x25, 0x80)] {
         if let Some(f) = first(fields, c)
