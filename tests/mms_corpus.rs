@@ -350,3 +350,21 @@ fn every_public_valid_pdu_has_sane_summary() {
         }
     }
 }
+
+#[test]
+fn address_types_are_shown_and_a_typo_is_noted() {
+    // The operator's m-delivery-ind says "/TYPE=PLNM" (PLMN misspelt).
+    let (d, s, _) = decode(Path::new(
+        "tests/data/public/test_delivery_ind__DeliveryOK__m-delivery.ind",
+    ));
+    assert!(s.to[0].ends_with("/TYPE=PLNM"), "{:?}", s.to);
+    let to = d.layers[0].child("To").unwrap();
+    assert_eq!(to.child("Address type").unwrap().display, "PLNM");
+    let note = to.child("address").unwrap();
+    assert_eq!(note.expert, Some(Severity::Note));
+    // Lab PDUs: PLMN, no note.
+    let (d, _, _) = decode(Path::new("tests/data/pdus/h_retrieve_conf.mms"));
+    let from = d.layers[0].child("From").unwrap();
+    assert_eq!(from.child("Address type").unwrap().display, "PLMN");
+    assert!(from.child("address").is_none());
+}
