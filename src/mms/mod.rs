@@ -441,6 +441,22 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         }
     }
 
+    // MMS 1.0 response codes 0x81–0x88 are obsolete from 1.1 on (OMA-MMS-ENC 1.3 7.3.48).
+    if let Some(f) = first(fields, 0x12)
+        && let Some(tok @ 0x81..=0x88) = f.token
+        && first(fields, 0x0D)
+            .and_then(|v| v.text.as_deref())
+            .and_then(parse_version)
+            .is_some_and(|v| v >= (1, 1))
+    {
+        out.push(Node::expert(
+            Severity::Note,
+            "obsolete-value",
+            format!("Response-Status 0x{tok:02X} is an MMS 1.0 code, obsolete from MMS 1.1 on"),
+            f.range.clone(),
+        ));
+    }
+
     // Error statuses.
     for (c, ok) in [(0x12u8, 0x80u8), (0x19, 0x80), (0x25, 0x80)] {
         if let Some(f) = first(fields, c)
