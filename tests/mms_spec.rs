@@ -88,6 +88,29 @@ fn m_delete_req_and_conf() {
     let cl = node(&d, "X-Mms-Content-Location");
     assert_eq!(cl.display, "[0] http://mmsc/m1");
     assert_eq!(cl.child("Status count").unwrap().value, Value::UInt(0));
+
+    // Two deleted messages: the indexed fields repeat, each with its Status-count; the second
+    // Response-Status uses the indexed form too (Value-length 2, index 1, 0xE3).
+    let mut loc2 = vec![0x81];
+    loc2.extend(t("http://mmsc/m2"));
+    let conf2 = cat(&[
+        &conf,
+        &[0x83, loc2.len() as u8],
+        &loc2,
+        &[0x92, 0x02, 0x81, 0xE3], // Response-Status [1] Error-permanent-sending-address-unresolved
+    ]);
+    let (d, _) = dissect(&conf2);
+    no_warnings(&d);
+    let statuses: Vec<_> = d.layers[0]
+        .children
+        .iter()
+        .filter(|n| n.name == "X-Mms-Response-Status")
+        .map(|n| n.display.clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["Ok", "[1] Error-permanent-sending-address-unresolved"]
+    );
 }
 
 #[test]

@@ -309,6 +309,10 @@ fn value(
             })
         }
         0x13 => encoded_string(ctx, buf, p, "X-Mms-Response-Text"),
+        0x12 if del_conf && buf.get(p).is_some_and(|&b| b <= 31) => {
+            // Response-status-Del-value = Value-length Status-count-value Response-status-value.
+            indexed(ctx, buf, p, "Status count", |_, w, q| token(w, q, 0x12))
+        }
         0x03 if del_conf && buf.get(p).is_some_and(|&b| b <= 31) => {
             // Content-location-Del-value = Value-length Status-count-value Content-location-value.
             indexed(ctx, buf, p, "Status count", |_, w, q| text(w, q))

@@ -356,7 +356,10 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     let mut seen = [false; 128];
     for f in &known {
         let c = f.code.unwrap_or(0) as usize;
-        if seen[c] && !multi_valued(c as u8) {
+        // In m-delete-conf / m-mbox-delete-conf, Content-Location, Response-Status and
+        // Response-Text repeat once per deleted message (with a Status-count index).
+        let per_message = matches!(t, 0x92 | 0x95) && matches!(c, 0x03 | 0x12 | 0x13);
+        if seen[c] && !multi_valued(c as u8) && !per_message {
             out.push(Node::expert(
                 Severity::Warning,
                 "duplicate-header",
