@@ -350,3 +350,41 @@ fn every_public_valid_pdu_has_sane_summary() {
         }
     }
 }
+
+#[test]
+fn address_types_are_shown_and_a_typo_is_noted() {
+    // The operator's m-delivery-ind says "/TYPE=PLNM" (PLMN misspelt).
+    let (d, s, _) = decode(Path::new(
+        "tests/data/public/test_delivery_ind__DeliveryOK__m-delivery.ind",
+    ));
+    assert!(s.to[0].ends_with("/TYPE=PLNM"), "{:?}", s.to);
+    let to = d.layers[0].child("To").unwrap();
+    assert_eq!(to.child("Address type").unwrap().display, "PLNM");
+    let note = to.child("address").unwrap();
+    assert_eq!(note.expert, Some(Severity::Note));
+    // Lab PDUs: PLMN, no note.
+    let (d, _, _) = decode(Path::new("tests/data/pdus/h_retrieve_conf.mms"));
+    let from = d.layers[0].child("From").unwrap();
+    assert_eq!(from.child("Address type").unwrap().display, "PLMN");
+    assert!(from.child("address").is_none());
+}
+
+#[test]
+fn version_notes_on_real_pdus() {
+    // m-send_2.conf: MMS 1.1+ PDU with the 1.0 Response-Status 0x83.
+    let (d, s, _) = decode(Path::new("tests/data/public/test_mms_codec__m-send_2.conf"));
+    assert_eq!(
+        s.response_status.as_deref(),
+        Some("Error-message-format-corrupt")
+    );
+    assert_eq!(expert_named(&d, "obsolete-value").len(), 1);
+    // m-retrieve_1.conf says MMS 1.0 but carries Retrieve-Status/Text (MMS 1.1 fields).
+    let (d, _, _) = decode(Path::new(
+        "tests/data/public/test_mms_codec__m-retrieve_1.conf",
+    ));
+    let v: Vec<_> = expert_named(&d, "version")
+        .iter()
+        .map(|n| n.range.clone())
+        .collect();
+    assert_eq!(v, [210..212, 212..247]);
+}

@@ -134,3 +134,31 @@ fn looks_like_mms_on_the_corpus() {
         assert!(!mms::looks_like_mms(&data[..data.len().min(2)]));
     }
 }
+
+#[test]
+fn random_pdus_never_panic() {
+    // 20 000 pseudo-random PDUs (a fixed LCG, so failures reproduce): 0x8C, a type, then
+    // octets biased toward header codes, small lengths and NULs.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as u32
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 300) as usize;
+        let mut v = vec![0x8C, 0x80 + (next() % 0x1A) as u8];
+        for _ in 0..len {
+            let r = next();
+            v.push(match r % 6 {
+                0 => 0x80 | (r >> 8) as u8 & 0x3F,
+                1 => (r >> 8) as u8 % 32,
+                2 => 0,
+                _ => (r >> 8) as u8,
+            });
+        }
+        let (tree, _) = dissect(&v);
+        assert_eq!(tree.name, "MMS");
+    }
+}

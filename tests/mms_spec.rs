@@ -88,6 +88,29 @@ fn m_delete_req_and_conf() {
     let cl = node(&d, "X-Mms-Content-Location");
     assert_eq!(cl.display, "[0] http://mmsc/m1");
     assert_eq!(cl.child("Status count").unwrap().value, Value::UInt(0));
+
+    // Two deleted messages: the indexed fields repeat, each with its Status-count; the second
+    // Response-Status uses the indexed form too (Value-length 2, index 1, 0xE3).
+    let mut loc2 = vec![0x81];
+    loc2.extend(t("http://mmsc/m2"));
+    let conf2 = cat(&[
+        &conf,
+        &[0x83, loc2.len() as u8],
+        &loc2,
+        &[0x92, 0x02, 0x81, 0xE3], // Response-Status [1] Error-permanent-sending-address-unresolved
+    ]);
+    let (d, _) = dissect(&conf2);
+    no_warnings(&d);
+    let statuses: Vec<_> = d.layers[0]
+        .children
+        .iter()
+        .filter(|n| n.name == "X-Mms-Response-Status")
+        .map(|n| n.display.clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["Ok", "[1] Error-permanent-sending-address-unresolved"]
+    );
 }
 
 #[test]
@@ -586,4 +609,111 @@ fn cli_decode_text_json_and_exit_codes() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
+
+#[test]
+fn related_start_parameter_must_name_a_part() {
+    // Content-Type general form: Value-length, 0xB3 multipart.related, Start (0x8A) "<s>",
+    // Type (0x89) "application/smil"; the one part is text/plain with Content-ID "<x>".
+    let ct = cat(&[&[0xB3, 0x8A], &t("<s>"), &[0x89], &t("application/smil")]);
+    let body = cat(&[
+        &[0x01],
+        &entry(&[0x83], &cat(&[&[0xC0, 0x22], &t("<x>")]), b"a"),
+    ]);
+    let pdu = cat(&[
+        &[0x8C, 0x84, 0x8D, 0x92, 0x85, 0x01, 0x05],
+        &[0x84, ct.len() as u8],
+        &ct,
+        &body,
+    ]);
+    let (d, _) = dissect(&pdu);
+    assert!(experts(&d).iter().any(|(s, n, m)| *s == Severity::Warning
+        && n == "start-part"
+        && m.contains("\"<s>\" names no part")));
+    // Now the part is "<s>" but text/plain while Type says application/smil.
+    let body = cat(&[
+        &[0x01],
+        &entry(&[0x83], &cat(&[&[0xC0, 0x22], &t("<s>")]), b"a"),
+    ]);
+    let pdu = cat(&[
+        &[0x8C, 0x84, 0x8D, 0x92, 0x85, 0x01, 0x05],
+        &[0x84, ct.len() as u8],
+        &ct,
+        &body,
+    ]);
+    let (d, _) = dissect(&pdu);
+    assert!(
+        experts(&d)
+            .iter()
+            .any(|(_, n, m)| n == "start-part" && m.contains("start part (part 1) is text/plain"))
+    );
+}
+
+#[test]
+fn nesting_depth_is_bounded() {
+    // 12 multiparts nested in each other (each: 1 entry, content type 0xA3 mixed).
+    let mut inner = cat(&[&[0x01], &entry(&[0x83], &[], b"z")]);
+    for _ in 0..12 {
+        let e = cat(&[&[0x01], &[0x01], &uintvar(inner.len()), &[0xA3], &inner]);
+        inner = e;
+    }
+    let pdu = cat(&[
+        &[0x8C, 0x84, 0x8D, 0x92, 0x85, 0x01, 0x05, 0x84, 0xA3],
+        &inner,
+    ]);
+    let (d, s) = dissect(&pdu);
+    let limit: Vec<_> = experts(&d)
+        .into_iter()
+        .filter(|(_, n, _)| n == "limit")
+        .collect();
+    assert_eq!(limit.len(), 1, "{limit:?}");
+    assert!(limit[0].2.contains("nesting deeper than 8"));
+    assert_eq!(s.errors, 0);
+}
+
+/// Uintvar encoding (for building test PDUs).
+fn uintvar(mut n: usize) -> Vec<u8> {
+    let mut v = vec![(n & 0x7F) as u8];
+    n >>= 7;
+    while n > 0 {
+        v.insert(0, 0x80 | (n & 0x7F) as u8);
+        n >>= 7;
+    }
+    v
+}
+
+#[test]
+fn embedded_pdu_in_mbox_view_conf_is_decoded() {
+    // m-mbox-view-conf whose body holds one application/vnd.wap.mms-message part (0xBE): an
+    // m-mbox-descr (0x93) with Message-ID and MMS version.
+    let descr = cat(&[&[0x8C, 0x93, 0x8D, 0x92, 0x8B], &t("stored-1")]);
+    let body = cat(&[&[0x01], &[0x01, descr.len() as u8, 0xBE], &descr]);
+    let pdu = cat(&[
+        &[0x8C, 0x8E, 0x98],
+        &t("v"),
+        &[0x8D, 0x92, 0x92, 0x80],
+        &[0x84, 0xA3], // Content-Type: multipart.mixed
+        &body,
+    ]);
+    let (d, s) = dissect(&pdu);
+    no_warnings(&d);
+    assert_eq!(s.parts[0].content_type, "application/vnd.wap.mms-message");
+    let emb = d.layers[0]
+        .walk()
+        .find(|n| n.name == "Embedded MMS PDU")
+        .unwrap();
+    assert_eq!(emb.display, "m-mbox-descr, MMS 1.2");
+    assert_eq!(emb.child("Message-ID").unwrap().display, "stored-1");
+}
+
+#[test]
+fn message_size_is_checked_where_the_message_is_in_the_pdu() {
+    // m-retrieve-conf carrying X-Mms-Message-Size 99 while the PDU is 12 octets.
+    let pdu = [
+        0x8C, 0x84, 0x8D, 0x92, 0x85, 0x01, 0x05, 0x8E, 0x01, 0x63, 0x84, 0x83,
+    ];
+    let (d, _) = dissect(&pdu);
+    assert!(experts(&d).iter().any(|(s, n, m)| *s == Severity::Note
+        && n == "message-size"
+        && m.contains("says 99 octets, this PDU is 12")));
 }

@@ -177,6 +177,13 @@ impl HeaderBlock {
             .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 
+    /// A group node named `name` over `range` holding [`HeaderBlock::nodes`].
+    pub fn node(&self, name: &str, range: Range<usize>) -> Node {
+        let n = self.headers.iter().filter(|h| h.name != "Shift").count();
+        Node::group(name, format!("{n} header(s)"), range.clone())
+            .with_children(self.nodes(range.end))
+    }
+
     /// One node per header, then the error node if decoding stopped early.
     pub fn nodes(&self, block_end: usize) -> Vec<Node> {
         let mut v: Vec<Node> = self.headers.iter().map(|h| h.node.clone()).collect();
@@ -446,6 +453,24 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
                 &[(0, "gzip"), (1, "compress"), (2, "deflate"), (3, "*")],
             )?,
             0x04 => token_or_text(buf, p, &[(0, "none"), (1, "bytes")])?,
+            0x08 | 0x3D | 0x47 if buf.get(p).is_some_and(|&b| b & 0x80 != 0) => token_or_text(
+                buf,
+                p,
+                &[
+                    (0, "no-cache"),
+                    (1, "no-store"),
+                    (2, "max-age"),
+                    (3, "max-stale"),
+                    (4, "min-fresh"),
+                    (5, "only-if-cached"),
+                    (6, "public"),
+                    (7, "private"),
+                    (8, "no-transform"),
+                    (9, "must-revalidate"),
+                    (10, "proxy-revalidate"),
+                    (11, "s-maxage"),
+                ],
+            )?,
             0x09 => token_or_text(buf, p, &[(0, "close")])?,
             0x27 => token_or_text(buf, p, &[(0, "chunked")])?,
             0x05 | 0x0D | 0x1E | 0x33 | 0x34 => int_field(buf, p)?,
@@ -458,8 +483,23 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
                     date_field(buf, p)?
                 }
             }
+            0x40 => {
+                // Content-ID-value = Quoted-string (WAP-230 8.4.2.67); phones also send a plain
+                // Text-string: decoded, and said.
+                if buf.get(p) != Some(&0x22) {
+                    notes.push(Node::expert(
+                        Severity::Warning,
+                        "not-quoted",
+                        format!(
+                            "Content-ID value at byte {p} is a Text-string, not a Quoted-string (0x22 missing; WAP-230 8.4.2.67)"
+                        ),
+                        p..p + 1,
+                    ));
+                }
+                text_field(buf, p)?
+            }
             0x0A | 0x0E | 0x13 | 0x15 | 0x16 | 0x18 | 0x19 | 0x1C | 0x24 | 0x26 | 0x29 | 0x2B
-            | 0x30 | 0x31 | 0x35 | 0x40 | 0x42 => text_field(buf, p)?,
+            | 0x30 | 0x31 | 0x35 | 0x42 => text_field(buf, p)?,
             0x0F => {
                 let (len, start) = value_length(buf, p)?;
                 (
@@ -602,5 +642,26 @@ mod tests {
         let b = [0xAF, 0x84];
         let h = decode_headers(&b, 0..2);
         assert_eq!(h.headers[0].display, "x-wap-application:mms.ua");
+    }
+
+    #[test]
+    fn cache_control_token_and_block_node() {
+        // Cache-Control (0x88) no-cache (0x80); Content-Length (0x8D) 0x85.
+        let b = [0x88, 0x80, 0x8D, 0x85];
+        let h = decode_headers(&b, 0..4);
+        assert_eq!(h.get("Cache-Control").unwrap().display, "no-cache");
+        let n = h.node("Headers", 0..4);
+        assert_eq!((n.display.as_str(), n.children.len()), ("2 header(s)", 2));
+        assert_eq!(n.children[1].range, 2..4);
+    }
+
+    #[test]
+    fn content_id_without_quote_is_decoded_and_said() {
+        let mut b = vec![0xC0];
+        b.extend(b"text/html\0");
+        let h = decode_headers(&b, 0..b.len());
+        let id = h.get("Content-ID").unwrap();
+        assert_eq!(id.text(), Some("text/html"));
+        assert_eq!(id.node.children[0].name, "not-quoted");
     }
 }

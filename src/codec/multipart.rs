@@ -314,6 +314,21 @@ mod tests {
     }
 
     #[test]
+    fn part_count_is_bounded() {
+        // nEntries 1100 (uintvar 0x88 0x4C), then 1100 entries of 3 octets: HeadersLen 1,
+        // DataLen 0, text/plain.
+        let mut b = vec![0x88, 0x4C];
+        for _ in 0..1100 {
+            b.extend([0x01, 0x00, 0x83]);
+        }
+        let m = decode_multipart(&b, 0..b.len(), 0);
+        assert_eq!((m.declared_entries, m.parts.len()), (1100, MAX_PARTS));
+        assert_eq!(m.errors.len(), 1);
+        assert_eq!(m.errors[0].kind, ErrorKind::Limit);
+        assert_eq!(m.errors[0].offset, 2 + 3 * MAX_PARTS);
+    }
+
+    #[test]
     fn count_mismatch_is_reported() {
         let mut b = vec![0x03];
         b.extend(entry(&[0x83], &[], b"x"));

@@ -205,6 +205,16 @@ impl Integer {
             None => Value::Bytes,
         }
     }
+
+    /// A tree node for this integer (its whole encoding).
+    pub fn node(&self, name: &str, buf: &[u8]) -> Node {
+        Node::new(
+            name,
+            self.display(buf),
+            self.tree_value(),
+            self.range.clone(),
+        )
+    }
 }
 
 /// Long-integer = Short-length Multi-octet-integer (1–30 octets, big-endian).
@@ -300,6 +310,17 @@ impl Text<'_> {
 
     pub fn is_ascii(&self) -> bool {
         self.bytes.is_ascii()
+    }
+
+    /// A tree node for this string (its whole encoding), display escaped for terminals.
+    pub fn node(&self, name: &str) -> Node {
+        let s = self.lossy();
+        Node::new(
+            name,
+            crate::tree::escape_text(&s),
+            Value::Text(s),
+            self.range.clone(),
+        )
     }
 }
 
@@ -456,6 +477,35 @@ pub struct EncodedString {
     pub range: Range<usize>,
     /// Set when the charset is unknown or the octets are not valid in it.
     pub note: Option<String>,
+}
+
+impl EncodedString {
+    /// A tree node for this string: the text, with the charset and any note as children.
+    pub fn node(&self, name: &str) -> Node {
+        let mut n = Node::new(
+            name,
+            crate::tree::escape_text(&self.text),
+            Value::Text(self.text.clone()),
+            self.range.clone(),
+        );
+        if let Some(cs) = self.charset {
+            n.push(Node::new(
+                "Charset",
+                super::charset::describe(cs),
+                Value::UInt(cs),
+                self.range.start..self.content.start.max(self.range.start),
+            ));
+        }
+        if let Some(note) = &self.note {
+            n.push(Node::expert(
+                Severity::Warning,
+                "charset",
+                note.clone(),
+                self.content.clone(),
+            ));
+        }
+        n
+    }
 }
 
 pub fn encoded_string_value(buf: &[u8], pos: usize) -> Decoded<EncodedString> {
@@ -725,6 +775,19 @@ mod tests {
             (s.text.as_str(), s.charset, n, s.note),
             ("Hi", Some(1015), 11, None)
         );
+    }
+
+    #[test]
+    fn nodes_carry_ranges() {
+        let b = [0x05, 0xEA, b'h', 0xC3, 0xA9, 0x00];
+        let (s, _) = encoded_string_value(&b, 0).unwrap();
+        let n = s.node("Subject");
+        assert_eq!((n.display.as_str(), n.range.clone()), ("hé", 0..6));
+        assert_eq!(n.children[0].display, "UTF-8 (106)");
+        let (i, _) = long_integer(&[0x02, 0x01, 0xF6], 0).unwrap();
+        assert_eq!(i.node("Size", &[0x02, 0x01, 0xF6]).value, Value::UInt(502));
+        let (t, _) = text_string(b"ab\0", 0).unwrap();
+        assert_eq!(t.node("X").range, 0..3);
     }
 
     #[test]

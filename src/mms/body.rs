@@ -384,6 +384,53 @@ fn multipart_tree(
     n
 }
 
+/// Content-ID without its angle brackets, for comparing with a Start parameter.
+fn bare_id(s: &str) -> &str {
+    s.trim().trim_start_matches('<').trim_end_matches('>')
+}
+
+/// multipart/related (RFC 2387, OMA-MMS-ENC 1.3 7.2.4 / 7.3.11): the Start parameter names the
+/// root part by its Content-ID, and Type is that part's media type.
+fn related_checks(ct: &ContentType, m: &multipart::Multipart) -> Vec<Node> {
+    let mut out = Vec::new();
+    let Some(start) = ct.param("Start") else {
+        return out;
+    };
+    let root = m.parts.iter().find(|p| {
+        p.header_text("Content-ID")
+            .is_some_and(|id| bare_id(id) == bare_id(&start.display))
+    });
+    match root {
+        None => out.push(Node::expert(
+            Severity::Warning,
+            "start-part",
+            format!(
+                "Start parameter \"{}\" names no part's Content-ID",
+                escape_text(&start.display)
+            ),
+            start.range.clone(),
+        )),
+        Some(p) => {
+            if let Some(ty) = ct.param("Type")
+                && !ty.display.eq_ignore_ascii_case(p.media())
+            {
+                out.push(Node::expert(
+                    Severity::Warning,
+                    "start-part",
+                    format!(
+                        "Type parameter is {} but the start part (part {}) is {}",
+                        escape_text(&ty.display),
+                        p.index + 1,
+                        p.media()
+                    ),
+                    ty.range.clone(),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Decode the body in `range` with content type `ct`. Returns the body node and the summary of
 /// its (top-level) parts.
 pub fn decode_body(
@@ -397,6 +444,9 @@ pub fn decode_body(
         let m = multipart::decode_multipart(buf, range.clone(), depth);
         let mut node = multipart_tree(ctx, buf, &m, "", depth);
         node.name = "Body".into();
+        if let Some(c) = ct {
+            node.children.extend(related_checks(c, &m));
+        }
         node.display = format!(
             "multipart, {} part(s), {} octets",
             m.parts.len(),

@@ -294,7 +294,11 @@ fn value(
 ) -> Result<(Out, usize), CodecError> {
     let del_conf = matches!(msg_type, Some(0x92 | 0x95));
     match code {
-        0x01 | 0x02 | 0x17 => encoded_string(ctx, buf, p, field_display(code).as_str()),
+        0x01 | 0x02 | 0x17 => {
+            let (mut o, n) = encoded_string(ctx, buf, p, field_display(code).as_str())?;
+            address_type(&mut o, p..n);
+            Ok((o, n))
+        }
         0x16 | 0x1A | 0x26 | 0x35 | 0x36 => {
             encoded_string(ctx, buf, p, field_display(code).as_str())
         }
@@ -305,6 +309,10 @@ fn value(
             })
         }
         0x13 => encoded_string(ctx, buf, p, "X-Mms-Response-Text"),
+        0x12 if del_conf && buf.get(p).is_some_and(|&b| b <= 31) => {
+            // Response-status-Del-value = Value-length Status-count-value Response-status-value.
+            indexed(ctx, buf, p, "Status count", |_, w, q| token(w, q, 0x12))
+        }
         0x03 if del_conf && buf.get(p).is_some_and(|&b| b <= 31) => {
             // Content-location-Del-value = Value-length Status-count-value Content-location-value.
             indexed(ctx, buf, p, "Status count", |_, w, q| text(w, q))
@@ -337,6 +345,7 @@ fn value(
             let mut o = match tok {
                 0x80 => {
                     let (mut o, _) = encoded_string(ctx, win, q, "From")?;
+                    address_type(&mut o, q..end);
                     o.children.insert(
                         0,
                         Node::new("Address-present-token", "0x80", Value::UInt(0x80), start..q),
@@ -508,6 +517,46 @@ fn value(
             }
             Ok((o, n))
         }
+    }
+}
+
+/// OMA-MMS-ENC 1.3 8 (address encoding): "number/TYPE=PLMN", "a.b.c.d/TYPE=IPv4",
+/// "x:y::z/TYPE=IPv6", an e-mail address, or "…/TYPE=other-type". Adds the address type as a
+/// child; an unknown TYPE is a note.
+fn address_type(o: &mut Out, r: Range<usize>) {
+    let Some(addr) = o.text.clone() else { return };
+    let (kind, note) = match addr.rsplit_once("/TYPE=") {
+        Some((_, ty)) => {
+            let known = ["PLMN", "IPv4", "IPv6"]
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(ty));
+            let note = (!known).then(|| {
+                format!(
+                    "address type \"{}\" is not PLMN, IPv4 or IPv6 (OMA-MMS-ENC 1.3 8 allows other types, but check for a typo)",
+                    escape_text(ty)
+                )
+            });
+            (ty.to_string(), note)
+        }
+        None if addr.contains('@') => ("e-mail".to_string(), None),
+        None if addr.is_empty() => return,
+        None => (
+            "short code".to_string(),
+            Some(
+                "address without /TYPE= and not an e-mail address: only a short code (MMS 1.3) may omit it (OMA-MMS-ENC 1.3 8)"
+                    .to_string(),
+            ),
+        ),
+    };
+    o.children.push(Node::new(
+        "Address type",
+        kind.clone(),
+        Value::Text(kind),
+        r.clone(),
+    ));
+    if let Some(n) = note {
+        o.children
+            .push(Node::expert(Severity::Note, "address", n, r));
     }
 }
 

@@ -356,7 +356,10 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     let mut seen = [false; 128];
     for f in &known {
         let c = f.code.unwrap_or(0) as usize;
-        if seen[c] && !multi_valued(c as u8) {
+        // In m-delete-conf / m-mbox-delete-conf, Content-Location, Response-Status and
+        // Response-Text repeat once per deleted message (with a Status-count index).
+        let per_message = matches!(t, 0x92 | 0x95) && matches!(c, 0x03 | 0x12 | 0x13);
+        if seen[c] && !multi_valued(c as u8) && !per_message {
             out.push(Node::expert(
                 Severity::Warning,
                 "duplicate-header",
@@ -420,6 +423,41 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
                 vf.range.clone(),
             )),
         }
+    }
+
+    // Message-Size against the real size, where the message is in this PDU (OMA-MMS-ENC 1.3
+    // 7.3.36: the size of the MM in octets). For m-notification-ind the message is elsewhere:
+    // correlation compares it with the m-retrieve-conf.
+    if has_body(t)
+        && let Some(f) = first(fields, 0x0E)
+        && let Some(declared) = f.number
+        && first(fields, 0x04).is_some()
+    {
+        let actual = (end - start) as u64;
+        if declared != actual {
+            out.push(Node::expert(
+                Severity::Note,
+                "message-size",
+                format!("X-Mms-Message-Size says {declared} octets, this PDU is {actual} octets"),
+                f.range.clone(),
+            ));
+        }
+    }
+
+    // MMS 1.0 response codes 0x81–0x88 are obsolete from 1.1 on (OMA-MMS-ENC 1.3 7.3.48).
+    if let Some(f) = first(fields, 0x12)
+        && let Some(tok @ 0x81..=0x88) = f.token
+        && first(fields, 0x0D)
+            .and_then(|v| v.text.as_deref())
+            .and_then(parse_version)
+            .is_some_and(|v| v >= (1, 1))
+    {
+        out.push(Node::expert(
+            Severity::Note,
+            "obsolete-value",
+            format!("Response-Status 0x{tok:02X} is an MMS 1.0 code, obsolete from MMS 1.1 on"),
+            f.range.clone(),
+        ));
     }
 
     // Error statuses.

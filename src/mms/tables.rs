@@ -133,8 +133,10 @@ pub fn field_display(code: u8) -> String {
 /// The MMS version that introduced a header field.
 pub fn field_since(code: u8) -> (u8, u8) {
     match code {
-        0x01..=0x1B => (1, 0),
-        0x1C..=0x21 => (1, 1),
+        // WAP-209 (MMS 1.0) assigned 0x01–0x18; Retrieve-Status/Text, Read-Status,
+        // Reply-Charging* and Previously-Sent-* came with 1.1.
+        0x01..=0x18 => (1, 0),
+        0x19..=0x21 => (1, 1),
         0x22..=0x33 => (1, 2),
         _ => (1, 3),
     }
