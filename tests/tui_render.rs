@@ -106,7 +106,7 @@ fn tree_pane_shows_all_layers_and_the_mms_fields() {
     assert!(text.contains("▾ MMS m-send-req"));
     assert!(text.contains("X-Mms-Transaction-Id: H-SEND-0001"));
     assert!(text.contains("From: <insert-address-token>"));
-    assert!(text.contains("▸ Body: multipart, 2 parts"));
+    assert!(text.contains("▸ Body: multipart, 2 part(s), 422 octets"));
     // open the HTTP layer: its headers appear
     a.focus = Pane::Tree;
     key(&mut a, KeyCode::Enter);
@@ -328,7 +328,7 @@ fn zoom_gives_the_focused_pane_the_screen() {
     let text = render_to_string(&mut a, 80, 24);
     assert!(text.contains("Decode: frame 4 m-send-req"));
     assert!(!text.contains("Transactions (3)"));
-    assert!(text.contains("Body: multipart, 2 parts"));
+    assert!(text.contains("Body: multipart, 2 part(s), 422 octets"));
 }
 
 /// The screens shown in docs/TUI.md, drawn from the fixture.

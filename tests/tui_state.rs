@@ -118,7 +118,7 @@ fn tree_expands_collapses_and_keeps_expansion_across_pdus() {
         !rows[0].expanded,
         "the HTTP layer is not under the MMS layer"
     );
-    assert!(rows.iter().any(|r| r.key == "MMS#0/Body#0/Part 2#0/Data#0"));
+    assert!(rows.iter().any(|r| r.key == "MMS#0/Body#0/Part 2#0/Text#0"));
     // select Part 1's Content-Type; the same field stays selected on the m-retrieve-conf
     a.tree.selected_key = Some("MMS#0/Body#0/Part 1#0/Content-Type#0".into());
     assert_eq!(a.selected_node().unwrap().display, "application/smil");
@@ -177,21 +177,21 @@ fn incremental_search_with_next_and_previous() {
     let pdu = a.selected_pdu().unwrap();
     let bytes = &pdu.dissection.buffers[0].data[n.range.clone()];
     assert!(String::from_utf8_lossy(bytes).contains("Hello Bob"));
-    // next: the SMIL data of part 1 (inside the MMS layer, opened to show it), then part 2
+    // next: the SMIL text of part 1 (inside the MMS layer, opened to show it), then part 2
     press(&mut a, "n");
     assert_eq!(
         a.tree.selected_key.as_deref(),
-        Some("MMS#0/Body#0/Part 1#0/Data#0")
+        Some("MMS#0/Body#0/Part 1#0/SMIL#0")
     );
     assert!(
         a.tree_rows()
             .iter()
-            .any(|r| r.key == "MMS#0/Body#0/Part 1#0/Data#0")
+            .any(|r| r.key == "MMS#0/Body#0/Part 1#0/SMIL#0")
     );
     press(&mut a, "n");
     assert_eq!(
         a.tree.selected_key.as_deref(),
-        Some("MMS#0/Body#0/Part 2#0/Data#0")
+        Some("MMS#0/Body#0/Part 2#0/Text#0")
     );
 }
 

@@ -1132,12 +1132,21 @@ impl App {
                     return String::new();
                 };
                 let mut t = format!("{} {}", n.name, n.display);
-                // a bytes field (a body part's data) is searched as text too, up to 64 KiB
-                if n.value == crate::tree::Value::Bytes
-                    && let Some(b) = super::parts::payload_bytes(d, n)
-                {
-                    t.push(' ');
-                    t.push_str(&String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]));
+                // the whole of a text value (a text part, shown cut in the display), and the
+                // bytes of a bytes field as text, up to 64 KiB
+                const MAX: usize = 64 * 1024;
+                match &n.value {
+                    crate::tree::Value::Text(v) => {
+                        t.push(' ');
+                        t.push_str(&v[..v.floor_char_boundary(MAX)]);
+                    }
+                    crate::tree::Value::Bytes => {
+                        if let Some(b) = super::parts::payload_bytes(d, n) {
+                            t.push(' ');
+                            t.push_str(&String::from_utf8_lossy(&b[..b.len().min(MAX)]));
+                        }
+                    }
+                    _ => {}
                 }
                 t
             })
@@ -1203,7 +1212,14 @@ impl App {
 
     /// The selected node as a body part, if it is one (or a bytes field).
     pub fn selected_part(&self) -> Option<super::parts::PartInfo<'_>> {
-        super::parts::part_info(self.selected_node()?)
+        let p = self.selected_pdu()?;
+        let rows = treeview::visible_rows(&p.dissection, &self.tree.expansion);
+        let row = rows.get(self.tree_index(&rows))?;
+        let node = treeview::node_at(&p.dissection, &row.path)?;
+        let ancestors: Vec<&Node> = (1..row.path.len())
+            .filter_map(|k| treeview::node_at(&p.dissection, &row.path[..k]))
+            .collect();
+        super::parts::part_info(node, &ancestors)
     }
 
     fn view_part(&mut self) {

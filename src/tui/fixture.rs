@@ -133,11 +133,25 @@ fn message_type(code: u64, name: &str) -> (&'static str, String, Value, usize) {
 }
 
 /// The body of h_send_req / h_retrieve_conf: application/vnd.wap.multipart.related with a SMIL
-/// part (347 bytes) and a text/plain part (33 bytes), starting at `at` (the nEntries octet).
-fn two_part_body(at: usize) -> Node {
+/// part (347 bytes) and a text/plain part (33 bytes), starting at `at` (the nEntries octet) of
+/// `pdu`. Names and shapes as the MMS dissector makes them (src/mms/body.rs).
+fn two_part_body(pdu: &[u8], at: usize) -> Node {
+    let text_node = |name: &str, range: std::ops::Range<usize>| {
+        let text = String::from_utf8_lossy(&pdu[range.clone()]).into_owned();
+        let mut shown: String = text.chars().take(60).collect();
+        if text.chars().count() > 60 {
+            shown.push('…');
+        }
+        Node::new(
+            name,
+            crate::tree::escape_text(&shown),
+            Value::Text(text),
+            range,
+        )
+    };
     let p1 = at + 1;
     let part1 =
-        Node::group("Part 1", "application/smil, 347 bytes", p1..p1 + 385).with_children(vec![
+        Node::group("Part 1", "application/smil (347 octets)", p1..p1 + 385).with_children(vec![
             Node::new("Headers length", "35", Value::UInt(35), p1..p1 + 1),
             Node::new("Data length", "347", Value::UInt(347), p1 + 1..p1 + 3),
             Node::new(
@@ -147,25 +161,27 @@ fn two_part_body(at: usize) -> Node {
                 p1 + 3..p1 + 20,
             ),
             Node::new("Content-ID", "<0000>", text("<0000>"), p1 + 20..p1 + 38),
-            Node::new("Data", "347 bytes", Value::Bytes, p1 + 38..p1 + 385),
+            text_node("SMIL", p1 + 38..p1 + 385),
         ]);
     let p2 = p1 + 385;
-    let part2 = Node::group("Part 2", "text/plain, 33 bytes", p2..p2 + 36).with_children(vec![
+    let part2 = Node::group("Part 2", "text/plain (33 octets)", p2..p2 + 36).with_children(vec![
         Node::new("Headers length", "1", Value::UInt(1), p2..p2 + 1),
         Node::new("Data length", "33", Value::UInt(33), p2 + 1..p2 + 2),
         Node::new(
             "Content-Type",
-            "text/plain (0x03)",
-            Value::Enum {
-                code: 3,
-                name: "text/plain".into(),
-            },
+            "text/plain",
+            text("text/plain"),
             p2 + 2..p2 + 3,
         ),
-        Node::new("Data", "33 bytes", Value::Bytes, p2 + 3..p2 + 36),
+        text_node("Text", p2 + 3..p2 + 36),
     ]);
-    Node::group("Body", "multipart, 2 parts", at..p2 + 36).with_children(vec![
-        Node::new("Number of parts", "2", Value::UInt(2), at..at + 1),
+    Node::group(
+        "Body",
+        format!("multipart, 2 part(s), {} octets", p2 + 36 - at),
+        at..p2 + 36,
+    )
+    .with_children(vec![
+        Node::new("Entries", "2", Value::UInt(2), at..at + 1),
         part1,
         part2,
     ])
@@ -331,7 +347,7 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
         ],
         0,
     );
-    c.push(two_part_body(59));
+    c.push(two_part_body(SEND_REQ, 59));
     let d0 = dissect(
         "POST /mmsc HTTP/1.1",
         post(SEND_REQ),
@@ -515,7 +531,7 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
         ],
         0,
     );
-    c.push(two_part_body(109));
+    c.push(two_part_body(RETRIEVE_CONF, 109));
     let d3 = dissect(
         "HTTP/1.1 200 OK",
         reply("Tue, 24 Nov 2026 21:14:44 GMT", RETRIEVE_CONF),
