@@ -967,17 +967,22 @@ impl App {
                     self.message = Some("export cancelled: no file name".into());
                     return;
                 }
-                let txs: Vec<&Transaction> = self
+                let txs: Vec<Transaction> = self
                     .shown_tx
                     .iter()
-                    .map(|&i| &self.analysis.transactions[i])
+                    .map(|&i| self.analysis.transactions[i].clone())
                     .collect();
-                self.message = Some(
-                    match super::export::export_transactions(std::path::Path::new(&text), &txs) {
-                        Ok(n) => format!("exported {n} transactions to {}", escape_text(&text)),
-                        Err(e) => format!("export failed: {}: {e}", escape_text(&text)),
-                    },
+                let path = std::path::Path::new(&text);
+                let result = super::export::export_transactions(
+                    path,
+                    &self.analysis.source,
+                    &txs,
+                    &self.analysis.pdus,
                 );
+                self.message = Some(match result {
+                    Ok(n) => format!("exported {n} transactions to {}", escape_text(&text)),
+                    Err(e) => format!("export failed: {}: {e}", escape_text(&text)),
+                });
             }
         }
     }
