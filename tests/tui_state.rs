@@ -549,3 +549,16 @@ fn clicking_a_byte_selects_the_field_it_belongs_to() {
     a.on_mouse(click(g.x + 6 + 2, y));
     assert_eq!(a.selected_node().unwrap().name, "X-Mms-Transaction-Id");
 }
+
+#[test]
+fn ladder_from_the_flat_list_is_the_selected_pdus_transaction() {
+    let mut a = app();
+    press(&mut a, "pjjj"); // flat list, the m-retrieve-conf
+    assert_eq!(selected_type(&a), "m-retrieve-conf");
+    assert_eq!(a.ladder_transactions(false), [2]);
+    assert_eq!(a.ladder_transactions(true), [0, 2]);
+    press(&mut a, "k"); // the m-notifyresp-ind: no story, the ladder is its transaction alone
+    assert_eq!(a.ladder_transactions(true), [1]);
+    press(&mut a, "d");
+    assert!(matches!(a.popup, Some(Popup::Ladder { .. })));
+}

@@ -529,31 +529,18 @@ impl App {
 
     /// Transactions of the ladder: the selected one, or every one of its story.
     pub fn ladder_transactions(&self, story: bool) -> Vec<usize> {
-        let Some(sel) = self.shown_tx.get(self.tx_sel.index).copied() else {
+        let selected = match self.mode {
+            ListMode::Transactions => self.shown_tx.get(self.tx_sel.index).copied(),
             // flat view: the transaction the selected PDU belongs to
-            return self
-                .selected_pdu_index()
-                .and_then(|p| {
-                    self.analysis
-                        .transactions
-                        .iter()
-                        .position(|t| t.pdus.contains(&p))
-                })
-                .into_iter()
-                .collect();
-        };
-        let sel = if self.mode == ListMode::Pdus {
-            match self.selected_pdu_index().and_then(|p| {
+            ListMode::Pdus => self.selected_pdu_index().and_then(|p| {
                 self.analysis
                     .transactions
                     .iter()
                     .position(|t| t.pdus.contains(&p))
-            }) {
-                Some(t) => t,
-                None => return Vec::new(),
-            }
-        } else {
-            sel
+            }),
+        };
+        let Some(sel) = selected else {
+            return Vec::new();
         };
         let txs = &self.analysis.transactions;
         match (story, txs[sel].story) {
