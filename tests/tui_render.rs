@@ -426,3 +426,22 @@ fn line_of<'a>(text: &'a str, needle: &str) -> &'a str {
         .find(|l| l.contains(needle))
         .unwrap_or_else(|| panic!("{needle}: {text}"))
 }
+
+#[test]
+fn any_terminal_size_renders_without_panicking() {
+    let mut a = app();
+    for (w, h) in [(1, 1), (2, 3), (10, 5), (20, 8), (40, 10), (79, 23), (300, 100)] {
+        for keys in ["", "?", "d", "/(", "p", "z", "\t\t*"] {
+            let mut a2 = App::with_analysis(fixture::http_mm1_basic());
+            for c in keys.chars() {
+                if c == '\t' {
+                    key(&mut a2, KeyCode::Tab);
+                } else {
+                    press(&mut a2, &c.to_string());
+                }
+            }
+            render_to_buffer(&mut a2, w, h);
+        }
+        render_to_buffer(&mut a, w, h);
+    }
+}
