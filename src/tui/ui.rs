@@ -842,7 +842,7 @@ fn draw_popup(f: &mut Frame, app: &mut App, main: Rect) {
                 ),
                 (None, _) => "Ladder".into(),
             };
-            let width = main.width.saturating_sub(4) as usize;
+            let width = main.width.saturating_sub(2) as usize;
             let l = ladder::build(&app.analysis, &txs);
             (what, ladder::render(&l, width, &app.theme), true)
         }
@@ -853,7 +853,7 @@ fn draw_popup(f: &mut Frame, app: &mut App, main: Rect) {
         ),
     };
     let w = if wide {
-        main.width.saturating_sub(2)
+        main.width
     } else {
         main.width.saturating_sub(2).min(100)
     };
