@@ -562,3 +562,20 @@ fn ladder_from_the_flat_list_is_the_selected_pdus_transaction() {
     press(&mut a, "d");
     assert!(matches!(a.popup, Some(Popup::Ladder { .. })));
 }
+
+#[test]
+fn jump_to_a_frame_whose_pdu_is_in_no_transaction_uses_the_flat_list() {
+    let mut analysis = fixture::http_mm1_basic();
+    analysis.transactions.remove(1); // the notification response is not correlated (yet)
+    let mut a = App::with_analysis(analysis);
+    press(&mut a, ":16");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.mode, ListMode::Pdus);
+    assert_eq!(selected_type(&a), "m-notifyresp-ind");
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap()
+            .contains("in no transaction shown")
+    );
+}

@@ -803,6 +803,8 @@ impl App {
             Action::PageUp => *scroll = scroll.saturating_sub(page),
             Action::PageDown => *scroll += page,
             Action::Top => *scroll = 0,
+            // clamped to the last page when drawn
+            Action::Bottom => *scroll = usize::MAX / 2,
             Action::StoryToggle => {
                 if let Popup::Ladder { story, scroll } = popup {
                     *story = !*story;
@@ -1024,6 +1026,14 @@ impl App {
                     } else {
                         format!("no PDU in frame {n}; next is in frame {frame}")
                     });
+                } else if self.mode == ListMode::Transactions && self.shown_pdus.contains(&p) {
+                    // in no (shown) transaction, e.g. not correlated yet: show it in the flat list
+                    self.mode = ListMode::Pdus;
+                    self.focus = Pane::List;
+                    self.select_pdu(p);
+                    self.message = Some(format!(
+                        "frame {n}: the PDU of frame {frame} is in no transaction shown; flat PDU list"
+                    ));
                 } else {
                     self.message =
                         Some(format!("the PDU of frame {frame} is hidden by the filter"));
