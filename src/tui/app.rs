@@ -838,7 +838,14 @@ impl App {
         };
         let byte_at = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
         let mut changed = false;
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
+            _ if ctrl_c => {
+                self.input = None;
+                self.search_origin = None;
+                return;
+            }
             KeyCode::Esc => {
                 let kind = input.kind;
                 self.input = None;
