@@ -430,7 +430,15 @@ fn line_of<'a>(text: &'a str, needle: &str) -> &'a str {
 #[test]
 fn any_terminal_size_renders_without_panicking() {
     let mut a = app();
-    for (w, h) in [(1, 1), (2, 3), (10, 5), (20, 8), (40, 10), (79, 23), (300, 100)] {
+    for (w, h) in [
+        (1, 1),
+        (2, 3),
+        (10, 5),
+        (20, 8),
+        (40, 10),
+        (79, 23),
+        (300, 100),
+    ] {
         for keys in ["", "?", "d", "/(", "p", "z", "\t\t*"] {
             let mut a2 = App::with_analysis(fixture::http_mm1_basic());
             for c in keys.chars() {
@@ -444,4 +452,34 @@ fn any_terminal_size_renders_without_panicking() {
         }
         render_to_buffer(&mut a, w, h);
     }
+}
+
+#[test]
+fn a_wsp_push_shows_its_wsp_layer_direction_and_frame() {
+    let mut analysis = fixture::http_mm1_basic();
+    analysis.pdus.push(fixture::wap_push_notification(5));
+    let mut a = App::with_analysis(analysis);
+    press(&mut a, "pG"); // flat list, last PDU
+    assert_eq!(a.selected_pdu().unwrap().frame, 19);
+    let text = render_to_string(&mut a, 120, 40);
+    let row = line_of(&text, "m-notification-ind ");
+    assert!(row.contains("← m-notification-ind"), "{row}");
+    assert!(
+        row.contains("127.0.0.1:9200 → 127.0.0.1:2948") && row.contains("wsp-push"),
+        "{row}"
+    );
+    assert!(text.contains("▸ Wireless Session Protocol, Push"), "{text}");
+    assert!(text.contains("X-Mms-Content-Location: http://127.0.0.1/mms/H-MSG-0001"));
+    // the WSP layer's bytes, from frame 19
+    a.focus = Pane::Tree;
+    key(&mut a, KeyCode::Enter);
+    press(&mut a, "jjjjjjj");
+    assert_eq!(a.selected_node().unwrap().name, "Content-Length");
+    let text = render_to_string(&mut a, 120, 40);
+    assert!(
+        text.contains(
+            "Bytes 70..72 (2) · frame 19 · UDP payload 127.0.0.1:9200 → 127.0.0.1:2948 (177 bytes)"
+        ),
+        "{text}"
+    );
 }
