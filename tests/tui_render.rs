@@ -102,8 +102,8 @@ fn tree_pane_shows_all_layers_and_the_mms_fields() {
     let mut a = app();
     let text = render_to_string(&mut a, 120, 40);
     assert!(text.contains("Decode: frame 4 m-send-req"));
-    assert!(text.contains("▸ Hypertext Transfer Protocol, POST /mmsc HTTP/1.1"));
-    assert!(text.contains("▾ MMS m-send-req"));
+    assert!(text.contains("▸ HTTP: POST /mmsc HTTP/1.1"));
+    assert!(text.contains("▾ MMS: m-send-req, tid H-SEND-0001, MMS 1.0"));
     assert!(text.contains("X-Mms-Transaction-Id: H-SEND-0001"));
     assert!(text.contains("From: <insert-address-token>"));
     assert!(text.contains("▸ Body: multipart, 2 part(s), 422 octets"));
@@ -111,7 +111,7 @@ fn tree_pane_shows_all_layers_and_the_mms_fields() {
     a.focus = Pane::Tree;
     key(&mut a, KeyCode::Enter);
     let text = render_to_string(&mut a, 120, 40);
-    assert!(text.contains("▾ Hypertext Transfer Protocol"));
+    assert!(text.contains("▾ HTTP: POST /mmsc HTTP/1.1"));
     assert!(
         text.contains("User-Agent: MMSLab-Handset/1.0 (curl)"),
         "{text}"
@@ -468,7 +468,10 @@ fn a_wsp_push_shows_its_wsp_layer_direction_and_frame() {
         row.contains("127.0.0.1:9200 → 127.0.0.1:2948") && row.contains("wsp-push"),
         "{row}"
     );
-    assert!(text.contains("▸ Wireless Session Protocol, Push"), "{text}");
+    assert!(
+        text.contains("▸ WSP: Push (application/vnd.wap.mms-message)"),
+        "{text}"
+    );
     assert!(text.contains("X-Mms-Content-Location: http://127.0.0.1/mms/H-MSG-0001"));
     // the WSP layer's bytes, from frame 19
     a.focus = Pane::Tree;

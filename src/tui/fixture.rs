@@ -76,12 +76,7 @@ fn http_message(
             header_len..bytes.len(),
         ));
     }
-    let layer = Node::group(
-        "HTTP",
-        format!("Hypertext Transfer Protocol, {start_line}"),
-        0..bytes.len(),
-    )
-    .with_children(children);
+    let layer = Node::group("HTTP", start_line.to_string(), 0..bytes.len()).with_children(children);
     let mut buffer = Buffer::new(buffer_name, bytes.clone());
     buffer.origin = if header_frame == body_frame {
         vec![FrameSpan {
@@ -208,7 +203,13 @@ fn parts_summary() -> Vec<PartSummary> {
 }
 
 fn mms_layer(type_name: &str, body: &[u8], mut children: Vec<Node>, shift: usize) -> Node {
-    let mut n = Node::group("MMS", format!("MMS {type_name}"), 0..body.len())
+    // as the MMS dissector titles its layer: "m-send-req, tid H-SEND-0001, MMS 1.0"
+    let tid = children
+        .iter()
+        .find(|c| c.name == "X-Mms-Transaction-Id")
+        .map(|c| format!(", tid {}", c.display))
+        .unwrap_or_default();
+    let mut n = Node::group("MMS", format!("{type_name}{tid}, MMS 1.0"), 0..body.len())
         .with_children(std::mem::take(&mut children));
     n.shift(shift);
     n
@@ -627,8 +628,8 @@ pub fn wap_push_notification(index: usize) -> PduRecord {
     udp.extend_from_slice(&[0x8d, 0xe7, 0xc3, 0x93]);
     let body_at = udp.len();
     udp.extend_from_slice(NOTIFICATION_IND);
-    let wsp =
-        Node::group("WSP", "Wireless Session Protocol, Push", 0..body_at).with_children(vec![
+    let wsp = Node::group("WSP", "Push (application/vnd.wap.mms-message)", 0..body_at)
+        .with_children(vec![
             Node::new("Transaction ID", "0x01", Value::UInt(1), 0..1),
             Node::new(
                 "PDU Type",

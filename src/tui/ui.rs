@@ -576,9 +576,8 @@ fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
                 app.theme.severity(sev),
             ));
         } else {
-            let text = if r.depth == 0 && !n.display.is_empty() {
-                escape_text(&n.display)
-            } else if n.display.is_empty() {
+            // a layer reads "WSP: Push (…)", as Wireshark puts the protocol first
+            let text = if n.display.is_empty() {
                 escape_text(&n.name)
             } else {
                 format!("{}: {}", escape_text(&n.name), escape_text(&n.display))
