@@ -579,3 +579,30 @@ fn jump_to_a_frame_whose_pdu_is_in_no_transaction_uses_the_flat_list() {
             .contains("in no transaction shown")
     );
 }
+
+#[test]
+fn the_filter_language_selects_transactions_and_pdus() {
+    // docs/FILTERS.md: a transaction matches when it or any of its PDUs does
+    let mut a = app();
+    press(&mut a, "/tid == H-RETR-0001");
+    assert_eq!(a.input.as_ref().unwrap().error, None);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.shown_tx, [2]);
+    assert_eq!(a.shown_pdus, [3, 4]);
+    assert_eq!(selected_tid(&a), "H-RETR-0001");
+    let text = render_to_string(&mut a, 120, 40);
+    assert!(text.contains("Transactions (1 of 3 shown)"), "{text}");
+    assert!(text.starts_with("Filter: tid == H-RETR-0001"));
+    // kind and outcome are transaction fields
+    press(&mut a, "/");
+    ctrl(&mut a, 'u');
+    press(&mut a, "outcome == orphan");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.shown_tx, [1]);
+    // an empty filter shows everything again
+    press(&mut a, "/");
+    ctrl(&mut a, 'u');
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.shown_tx, [0, 1, 2]);
+    assert_eq!(a.shown_pdus, [0, 1, 2, 3, 4]);
+}

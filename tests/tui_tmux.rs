@@ -152,6 +152,23 @@ fn browse_http_mm1_basic_in_tmux() {
     assert!(screen.contains("^ error at"), "{screen}");
     s.keys(&["Escape"]);
     assert!(s.screen().starts_with("Filter: none"));
+    // a valid filter keeps the retrieve transaction only
+    s.keys(&["/"]);
+    s.type_text("tid == H-RETR-0001");
+    assert!(s.screen().contains("✓ valid"));
+    s.keys(&["Enter"]);
+    let screen = s.screen();
+    assert!(screen.contains("Transactions (1 of 3 shown)"), "{screen}");
+    assert!(!screen.contains("H-SEND-0001"), "{screen}");
+    // jump to frame 30: the m-retrieve-conf
+    s.keys(&[":"]);
+    s.type_text("30");
+    s.keys(&["Enter"]);
+    let screen = s.screen();
+    assert!(
+        line_with(&screen, "m-retrieve-conf ").contains("▶"),
+        "{screen}"
+    );
 
     // help, then quit: the program ends and the session with it
     s.keys(&["?"]);
