@@ -98,7 +98,9 @@ impl InputKind {
             InputKind::Search => "Search: ",
             InputKind::GotoFrame => "Go to frame: ",
             InputKind::SaveDir => "Save part into folder: ",
-            InputKind::ExportPath => "Export shown transactions (JSON Lines) to: ",
+            InputKind::ExportPath => {
+                "Export shown transactions to (.jsonl .json .csv .mmd .html): "
+            }
         }
     }
 }
