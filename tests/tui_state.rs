@@ -118,7 +118,7 @@ fn tree_expands_collapses_and_keeps_expansion_across_pdus() {
         !rows[0].expanded,
         "the HTTP layer is not under the MMS layer"
     );
-    assert!(rows.iter().any(|r| r.key == "MMS#0/Body#0/Part 2#0/Data#0"));
+    assert!(rows.iter().any(|r| r.key == "MMS#0/Body#0/Part 2#0/Text#0"));
     // select Part 1's Content-Type; the same field stays selected on the m-retrieve-conf
     a.tree.selected_key = Some("MMS#0/Body#0/Part 1#0/Content-Type#0".into());
     assert_eq!(a.selected_node().unwrap().display, "application/smil");
@@ -177,21 +177,21 @@ fn incremental_search_with_next_and_previous() {
     let pdu = a.selected_pdu().unwrap();
     let bytes = &pdu.dissection.buffers[0].data[n.range.clone()];
     assert!(String::from_utf8_lossy(bytes).contains("Hello Bob"));
-    // next: the SMIL data of part 1 (inside the MMS layer, opened to show it), then part 2
+    // next: the SMIL text of part 1 (inside the MMS layer, opened to show it), then part 2
     press(&mut a, "n");
     assert_eq!(
         a.tree.selected_key.as_deref(),
-        Some("MMS#0/Body#0/Part 1#0/Data#0")
+        Some("MMS#0/Body#0/Part 1#0/SMIL#0")
     );
     assert!(
         a.tree_rows()
             .iter()
-            .any(|r| r.key == "MMS#0/Body#0/Part 1#0/Data#0")
+            .any(|r| r.key == "MMS#0/Body#0/Part 1#0/SMIL#0")
     );
     press(&mut a, "n");
     assert_eq!(
         a.tree.selected_key.as_deref(),
-        Some("MMS#0/Body#0/Part 2#0/Data#0")
+        Some("MMS#0/Body#0/Part 2#0/Text#0")
     );
 }
 
@@ -548,4 +548,61 @@ fn clicking_a_byte_selects_the_field_it_belongs_to() {
     // a click on the gap between bytes selects nothing new
     a.on_mouse(click(g.x + 6 + 2, y));
     assert_eq!(a.selected_node().unwrap().name, "X-Mms-Transaction-Id");
+}
+
+#[test]
+fn ladder_from_the_flat_list_is_the_selected_pdus_transaction() {
+    let mut a = app();
+    press(&mut a, "pjjj"); // flat list, the m-retrieve-conf
+    assert_eq!(selected_type(&a), "m-retrieve-conf");
+    assert_eq!(a.ladder_transactions(false), [2]);
+    assert_eq!(a.ladder_transactions(true), [0, 2]);
+    press(&mut a, "k"); // the m-notifyresp-ind: no story, the ladder is its transaction alone
+    assert_eq!(a.ladder_transactions(true), [1]);
+    press(&mut a, "d");
+    assert!(matches!(a.popup, Some(Popup::Ladder { .. })));
+}
+
+#[test]
+fn jump_to_a_frame_whose_pdu_is_in_no_transaction_uses_the_flat_list() {
+    let mut analysis = fixture::http_mm1_basic();
+    analysis.transactions.remove(1); // the notification response is not correlated (yet)
+    let mut a = App::with_analysis(analysis);
+    press(&mut a, ":16");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.mode, ListMode::Pdus);
+    assert_eq!(selected_type(&a), "m-notifyresp-ind");
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap()
+            .contains("in no transaction shown")
+    );
+}
+
+#[test]
+fn the_filter_language_selects_transactions_and_pdus() {
+    // docs/FILTERS.md: a transaction matches when it or any of its PDUs does
+    let mut a = app();
+    press(&mut a, "/tid == H-RETR-0001");
+    assert_eq!(a.input.as_ref().unwrap().error, None);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.shown_tx, [2]);
+    assert_eq!(a.shown_pdus, [3, 4]);
+    assert_eq!(selected_tid(&a), "H-RETR-0001");
+    let text = render_to_string(&mut a, 120, 40);
+    assert!(text.contains("Transactions (1 of 3 shown)"), "{text}");
+    assert!(text.starts_with("Filter: tid == H-RETR-0001"));
+    // kind and outcome are transaction fields
+    press(&mut a, "/");
+    ctrl(&mut a, 'u');
+    press(&mut a, "outcome == orphan");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.shown_tx, [1]);
+    // an empty filter shows everything again
+    press(&mut a, "/");
+    ctrl(&mut a, 'u');
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.shown_tx, [0, 1, 2]);
+    assert_eq!(a.shown_pdus, [0, 1, 2, 3, 4]);
 }

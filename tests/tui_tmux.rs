@@ -90,7 +90,6 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 }
 
 #[test]
-#[ignore = "needs the pipeline"]
 fn browse_http_mm1_basic_in_tmux() {
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("skipped: tmux is not installed");
@@ -153,11 +152,31 @@ fn browse_http_mm1_basic_in_tmux() {
     assert!(screen.contains("^ error at"), "{screen}");
     s.keys(&["Escape"]);
     assert!(s.screen().starts_with("Filter: none"));
+    // a valid filter keeps the retrieve transaction only
+    s.keys(&["/"]);
+    s.type_text("tid == H-RETR-0001");
+    assert!(s.screen().contains("✓ valid"));
+    s.keys(&["Enter"]);
+    let screen = s.screen();
+    assert!(screen.contains("Transactions (1 of 3 shown)"), "{screen}");
+    assert!(!screen.contains("H-SEND-0001"), "{screen}");
+    // jump to frame 30: the m-retrieve-conf
+    s.keys(&[":"]);
+    s.type_text("30");
+    s.keys(&["Enter"]);
+    let screen = s.screen();
+    assert!(
+        line_with(&screen, "m-retrieve-conf ").contains("▶"),
+        "{screen}"
+    );
 
     // help, then quit: the program ends and the session with it
     s.keys(&["?"]);
     assert!(s.screen().contains("Keys (Esc or ? closes)"));
-    s.keys(&["Escape", "q"]);
+    // separately: ESC followed at once by q reads as Alt-q
+    s.keys(&["Escape"]);
+    assert!(!s.screen().contains("Keys (Esc or ? closes)"));
+    s.keys(&["q"]);
     let start = Instant::now();
     while s.alive() && start.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(100));

@@ -98,7 +98,9 @@ impl InputKind {
             InputKind::Search => "Search: ",
             InputKind::GotoFrame => "Go to frame: ",
             InputKind::SaveDir => "Save part into folder: ",
-            InputKind::ExportPath => "Export shown transactions (JSON Lines) to: ",
+            InputKind::ExportPath => {
+                "Export shown transactions to (.jsonl .json .csv .mmd .html): "
+            }
         }
     }
 }
@@ -529,31 +531,18 @@ impl App {
 
     /// Transactions of the ladder: the selected one, or every one of its story.
     pub fn ladder_transactions(&self, story: bool) -> Vec<usize> {
-        let Some(sel) = self.shown_tx.get(self.tx_sel.index).copied() else {
+        let selected = match self.mode {
+            ListMode::Transactions => self.shown_tx.get(self.tx_sel.index).copied(),
             // flat view: the transaction the selected PDU belongs to
-            return self
-                .selected_pdu_index()
-                .and_then(|p| {
-                    self.analysis
-                        .transactions
-                        .iter()
-                        .position(|t| t.pdus.contains(&p))
-                })
-                .into_iter()
-                .collect();
-        };
-        let sel = if self.mode == ListMode::Pdus {
-            match self.selected_pdu_index().and_then(|p| {
+            ListMode::Pdus => self.selected_pdu_index().and_then(|p| {
                 self.analysis
                     .transactions
                     .iter()
                     .position(|t| t.pdus.contains(&p))
-            }) {
-                Some(t) => t,
-                None => return Vec::new(),
-            }
-        } else {
-            sel
+            }),
+        };
+        let Some(sel) = selected else {
+            return Vec::new();
         };
         let txs = &self.analysis.transactions;
         match (story, txs[sel].story) {
@@ -816,6 +805,8 @@ impl App {
             Action::PageUp => *scroll = scroll.saturating_sub(page),
             Action::PageDown => *scroll += page,
             Action::Top => *scroll = 0,
+            // clamped to the last page when drawn
+            Action::Bottom => *scroll = usize::MAX / 2,
             Action::StoryToggle => {
                 if let Popup::Ladder { story, scroll } = popup {
                     *story = !*story;
@@ -849,7 +840,14 @@ impl App {
         };
         let byte_at = |s: &str, c: usize| s.char_indices().nth(c).map_or(s.len(), |(i, _)| i);
         let mut changed = false;
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
+            _ if ctrl_c => {
+                self.input = None;
+                self.search_origin = None;
+                return;
+            }
             KeyCode::Esc => {
                 let kind = input.kind;
                 self.input = None;
@@ -967,17 +965,22 @@ impl App {
                     self.message = Some("export cancelled: no file name".into());
                     return;
                 }
-                let txs: Vec<&Transaction> = self
+                let txs: Vec<Transaction> = self
                     .shown_tx
                     .iter()
-                    .map(|&i| &self.analysis.transactions[i])
+                    .map(|&i| self.analysis.transactions[i].clone())
                     .collect();
-                self.message = Some(
-                    match super::export::export_transactions(std::path::Path::new(&text), &txs) {
-                        Ok(n) => format!("exported {n} transactions to {}", escape_text(&text)),
-                        Err(e) => format!("export failed: {}: {e}", escape_text(&text)),
-                    },
+                let path = std::path::Path::new(&text);
+                let result = super::export::export_transactions(
+                    path,
+                    &self.analysis.source,
+                    &txs,
+                    &self.analysis.pdus,
                 );
+                self.message = Some(match result {
+                    Ok(n) => format!("exported {n} transactions to {}", escape_text(&text)),
+                    Err(e) => format!("export failed: {}: {e}", escape_text(&text)),
+                });
             }
         }
     }
@@ -1032,6 +1035,14 @@ impl App {
                     } else {
                         format!("no PDU in frame {n}; next is in frame {frame}")
                     });
+                } else if self.mode == ListMode::Transactions && self.shown_pdus.contains(&p) {
+                    // in no (shown) transaction, e.g. not correlated yet: show it in the flat list
+                    self.mode = ListMode::Pdus;
+                    self.focus = Pane::List;
+                    self.select_pdu(p);
+                    self.message = Some(format!(
+                        "frame {n}: the PDU of frame {frame} is in no transaction shown; flat PDU list"
+                    ));
                 } else {
                     self.message =
                         Some(format!("the PDU of frame {frame} is hidden by the filter"));
@@ -1132,12 +1143,21 @@ impl App {
                     return String::new();
                 };
                 let mut t = format!("{} {}", n.name, n.display);
-                // a bytes field (a body part's data) is searched as text too, up to 64 KiB
-                if n.value == crate::tree::Value::Bytes
-                    && let Some(b) = super::parts::payload_bytes(d, n)
-                {
-                    t.push(' ');
-                    t.push_str(&String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]));
+                // the whole of a text value (a text part, shown cut in the display), and the
+                // bytes of a bytes field as text, up to 64 KiB
+                const MAX: usize = 64 * 1024;
+                match &n.value {
+                    crate::tree::Value::Text(v) => {
+                        t.push(' ');
+                        t.push_str(&v[..v.floor_char_boundary(MAX)]);
+                    }
+                    crate::tree::Value::Bytes => {
+                        if let Some(b) = super::parts::payload_bytes(d, n) {
+                            t.push(' ');
+                            t.push_str(&String::from_utf8_lossy(&b[..b.len().min(MAX)]));
+                        }
+                    }
+                    _ => {}
                 }
                 t
             })
@@ -1203,7 +1223,14 @@ impl App {
 
     /// The selected node as a body part, if it is one (or a bytes field).
     pub fn selected_part(&self) -> Option<super::parts::PartInfo<'_>> {
-        super::parts::part_info(self.selected_node()?)
+        let p = self.selected_pdu()?;
+        let rows = treeview::visible_rows(&p.dissection, &self.tree.expansion);
+        let row = rows.get(self.tree_index(&rows))?;
+        let node = treeview::node_at(&p.dissection, &row.path)?;
+        let ancestors: Vec<&Node> = (1..row.path.len())
+            .filter_map(|k| treeview::node_at(&p.dissection, &row.path[..k]))
+            .collect();
+        super::parts::part_info(node, &ancestors)
     }
 
     fn view_part(&mut self) {

@@ -17,6 +17,7 @@ pub const SEND_CONF: &[u8] = include_bytes!("../../tests/data/pdus/h_send_conf.m
 pub const NOTIFYRESP_IND: &[u8] = include_bytes!("../../tests/data/pdus/h_notifyresp_ind.mms");
 pub const RETRIEVE_CONF: &[u8] = include_bytes!("../../tests/data/pdus/h_retrieve_conf.mms");
 pub const ACKNOWLEDGE_IND: &[u8] = include_bytes!("../../tests/data/pdus/h_acknowledge_ind.mms");
+pub const NOTIFICATION_IND: &[u8] = include_bytes!("../../tests/data/pdus/h_notification_ind.mms");
 
 const MMSC: &str = "127.0.0.1:80";
 
@@ -75,12 +76,7 @@ fn http_message(
             header_len..bytes.len(),
         ));
     }
-    let layer = Node::group(
-        "HTTP",
-        format!("Hypertext Transfer Protocol, {start_line}"),
-        0..bytes.len(),
-    )
-    .with_children(children);
+    let layer = Node::group("HTTP", start_line.to_string(), 0..bytes.len()).with_children(children);
     let mut buffer = Buffer::new(buffer_name, bytes.clone());
     buffer.origin = if header_frame == body_frame {
         vec![FrameSpan {
@@ -133,11 +129,25 @@ fn message_type(code: u64, name: &str) -> (&'static str, String, Value, usize) {
 }
 
 /// The body of h_send_req / h_retrieve_conf: application/vnd.wap.multipart.related with a SMIL
-/// part (347 bytes) and a text/plain part (33 bytes), starting at `at` (the nEntries octet).
-fn two_part_body(at: usize) -> Node {
+/// part (347 bytes) and a text/plain part (33 bytes), starting at `at` (the nEntries octet) of
+/// `pdu`. Names and shapes as the MMS dissector makes them (src/mms/body.rs).
+fn two_part_body(pdu: &[u8], at: usize) -> Node {
+    let text_node = |name: &str, range: std::ops::Range<usize>| {
+        let text = String::from_utf8_lossy(&pdu[range.clone()]).into_owned();
+        let mut shown: String = text.chars().take(60).collect();
+        if text.chars().count() > 60 {
+            shown.push('…');
+        }
+        Node::new(
+            name,
+            crate::tree::escape_text(&shown),
+            Value::Text(text),
+            range,
+        )
+    };
     let p1 = at + 1;
     let part1 =
-        Node::group("Part 1", "application/smil, 347 bytes", p1..p1 + 385).with_children(vec![
+        Node::group("Part 1", "application/smil (347 octets)", p1..p1 + 385).with_children(vec![
             Node::new("Headers length", "35", Value::UInt(35), p1..p1 + 1),
             Node::new("Data length", "347", Value::UInt(347), p1 + 1..p1 + 3),
             Node::new(
@@ -147,25 +157,27 @@ fn two_part_body(at: usize) -> Node {
                 p1 + 3..p1 + 20,
             ),
             Node::new("Content-ID", "<0000>", text("<0000>"), p1 + 20..p1 + 38),
-            Node::new("Data", "347 bytes", Value::Bytes, p1 + 38..p1 + 385),
+            text_node("SMIL", p1 + 38..p1 + 385),
         ]);
     let p2 = p1 + 385;
-    let part2 = Node::group("Part 2", "text/plain, 33 bytes", p2..p2 + 36).with_children(vec![
+    let part2 = Node::group("Part 2", "text/plain (33 octets)", p2..p2 + 36).with_children(vec![
         Node::new("Headers length", "1", Value::UInt(1), p2..p2 + 1),
         Node::new("Data length", "33", Value::UInt(33), p2 + 1..p2 + 2),
         Node::new(
             "Content-Type",
-            "text/plain (0x03)",
-            Value::Enum {
-                code: 3,
-                name: "text/plain".into(),
-            },
+            "text/plain",
+            text("text/plain"),
             p2 + 2..p2 + 3,
         ),
-        Node::new("Data", "33 bytes", Value::Bytes, p2 + 3..p2 + 36),
+        text_node("Text", p2 + 3..p2 + 36),
     ]);
-    Node::group("Body", "multipart, 2 parts", at..p2 + 36).with_children(vec![
-        Node::new("Number of parts", "2", Value::UInt(2), at..at + 1),
+    Node::group(
+        "Body",
+        format!("multipart, 2 part(s), {} octets", p2 + 36 - at),
+        at..p2 + 36,
+    )
+    .with_children(vec![
+        Node::new("Entries", "2", Value::UInt(2), at..at + 1),
         part1,
         part2,
     ])
@@ -191,7 +203,13 @@ fn parts_summary() -> Vec<PartSummary> {
 }
 
 fn mms_layer(type_name: &str, body: &[u8], mut children: Vec<Node>, shift: usize) -> Node {
-    let mut n = Node::group("MMS", format!("MMS {type_name}"), 0..body.len())
+    // as the MMS dissector titles its layer: "m-send-req, tid H-SEND-0001, MMS 1.0"
+    let tid = children
+        .iter()
+        .find(|c| c.name == "X-Mms-Transaction-Id")
+        .map(|c| format!(", tid {}", c.display))
+        .unwrap_or_default();
+    let mut n = Node::group("MMS", format!("{type_name}{tid}, MMS 1.0"), 0..body.len())
         .with_children(std::mem::take(&mut children));
     n.shift(shift);
     n
@@ -331,7 +349,7 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
         ],
         0,
     );
-    c.push(two_part_body(59));
+    c.push(two_part_body(SEND_REQ, 59));
     let d0 = dissect(
         "POST /mmsc HTTP/1.1",
         post(SEND_REQ),
@@ -515,7 +533,7 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
         ],
         0,
     );
-    c.push(two_part_body(109));
+    c.push(two_part_body(RETRIEVE_CONF, 109));
     let d3 = dissect(
         "HTTP/1.1 200 OK",
         reply("Tue, 24 Nov 2026 21:14:44 GMT", RETRIEVE_CONF),
@@ -596,6 +614,151 @@ pub fn http_mm1_basic_pdus() -> Vec<PduRecord> {
         d4,
     );
     vec![p0, p1, p2, p3, p4]
+}
+
+/// The WAP push of h_notification_ind (captures/wap_push_ppg.pcapng, push #2, frame 19): a
+/// connectionless WSP Push PDU from Kannel's PPG (UDP 9200) to the handset's port 2948, its
+/// header bytes as tshark shows them, the MMS PDU after them.
+pub fn wap_push_notification(index: usize) -> PduRecord {
+    let ct = b"application/vnd.wap.mms-message\0";
+    let mut udp = vec![0x01, 0x06, 0x47];
+    udp.extend_from_slice(ct);
+    udp.extend_from_slice(&[0xaf, 0x84]);
+    udp.extend_from_slice(b"Content-Transfer-Encoding\0binary\0");
+    udp.extend_from_slice(&[0x8d, 0xe7, 0xc3, 0x93]);
+    let body_at = udp.len();
+    udp.extend_from_slice(NOTIFICATION_IND);
+    let wsp = Node::group("WSP", "Push (application/vnd.wap.mms-message)", 0..body_at)
+        .with_children(vec![
+            Node::new("Transaction ID", "0x01", Value::UInt(1), 0..1),
+            Node::new(
+                "PDU Type",
+                "Push (0x06)",
+                Value::Enum {
+                    code: 6,
+                    name: "Push".into(),
+                },
+                1..2,
+            ),
+            Node::new("Headers length", "71", Value::UInt(71), 2..3),
+            Node::new(
+                "Content-Type",
+                "application/vnd.wap.mms-message",
+                text("application/vnd.wap.mms-message"),
+                3..35,
+            ),
+            Node::new(
+                "X-Wap-Application-Id",
+                "x-wap-application:mms.ua (0x04)",
+                Value::Enum {
+                    code: 4,
+                    name: "x-wap-application:mms.ua".into(),
+                },
+                35..37,
+            ),
+            Node::new(
+                "Content-Transfer-Encoding",
+                "binary",
+                text("binary"),
+                37..70,
+            ),
+            Node::new("Content-Length", "103", Value::UInt(103), 70..72),
+            Node::new("Encoding-Version", "1.3", text("1.3"), 72..74),
+        ]);
+    let (mms, _) = fields(
+        0,
+        vec![
+            (
+                "X-Mms-Message-Type",
+                "m-notification-ind (0x82)",
+                Value::Enum {
+                    code: 0x82,
+                    name: "m-notification-ind".into(),
+                },
+                2,
+            ),
+            (
+                "X-Mms-Transaction-Id",
+                "H-NOTIF-0001",
+                text("H-NOTIF-0001"),
+                14,
+            ),
+            ("X-Mms-MMS-Version", "1.0", text("1.0"), 2),
+            (
+                "From",
+                "+15551230001/TYPE=PLMN",
+                text("+15551230001/TYPE=PLMN"),
+                26,
+            ),
+            ("Subject", "Lab H basic", text("Lab H basic"), 13),
+            (
+                "X-Mms-Message-Class",
+                "Personal (0x80)",
+                Value::Enum {
+                    code: 0x80,
+                    name: "Personal".into(),
+                },
+                2,
+            ),
+            ("X-Mms-Message-Size", "531", Value::UInt(531), 4),
+            (
+                "X-Mms-Expiry",
+                "86400 seconds (relative)",
+                Value::Duration(86400),
+                7,
+            ),
+            (
+                "X-Mms-Content-Location",
+                "http://127.0.0.1/mms/H-MSG-0001",
+                text("http://127.0.0.1/mms/H-MSG-0001"),
+                33,
+            ),
+        ],
+    );
+    let mut d = Dissection::default();
+    let mut buffer = Buffer::new("UDP payload 127.0.0.1:9200 → 127.0.0.1:2948", udp.clone());
+    buffer.origin = vec![FrameSpan {
+        offset: 0,
+        len: udp.len(),
+        frame: 19,
+    }];
+    let b = d.add_buffer(buffer);
+    d.add_layer(wsp, b);
+    d.add_layer(
+        mms_layer("m-notification-ind", NOTIFICATION_IND, mms, body_at),
+        b,
+    );
+    PduRecord {
+        index,
+        frame: 19,
+        frames: vec![19],
+        time: ts(1795554898, 667117031),
+        src: addr("127.0.0.1:9200"),
+        dst: addr("127.0.0.1:2948"),
+        transport: Transport::WspPush,
+        carrier: Carrier {
+            method: Some("Push".into()),
+            uri: None,
+            status: None,
+            summary: "WSP Push".into(),
+            exchange: None,
+            is_response: false,
+        },
+        mms: MmsSummary {
+            message_type: Some("m-notification-ind".into()),
+            message_type_code: Some(0x82),
+            transaction_id: Some("H-NOTIF-0001".into()),
+            mms_version: Some("1.0".into()),
+            from: Some("+15551230001/TYPE=PLMN".into()),
+            subject: Some("Lab H basic".into()),
+            message_size: Some(531),
+            content_location: Some("http://127.0.0.1/mms/H-MSG-0001".into()),
+            ..Default::default()
+        },
+        retransmission_of: None,
+        transport_notes: Vec::new(),
+        dissection: d,
+    }
 }
 
 fn transaction(
@@ -716,6 +879,29 @@ mod tests {
         assert_eq!(pdus[2].dissection.buffers[0].data.len(), 258);
         assert_eq!(pdus[3].dissection.buffers[0].data.len(), 160 + 531);
         assert_eq!(pdus[4].dissection.buffers[0].data.len(), 255);
+    }
+
+    #[test]
+    fn the_wsp_push_fixture_covers_its_bytes() {
+        let p = wap_push_notification(0);
+        let d = &p.dissection;
+        // UDP length 185 in tshark: 177 bytes of payload
+        assert_eq!(d.buffers[0].data.len(), 177);
+        let wsp = &d.layers[0];
+        assert_eq!(wsp.range, 0..74);
+        assert_eq!(
+            bytes_of(d, wsp.child("Content-Length").unwrap()),
+            [0x8d, 0xe7]
+        );
+        let mms = &d.layers[1];
+        assert_eq!(mms.range, 74..177);
+        assert_eq!(
+            bytes_of(d, mms.child("X-Mms-Message-Size").unwrap()),
+            [0x8e, 2, 2, 0x13]
+        );
+        let cl = mms.child("X-Mms-Content-Location").unwrap();
+        assert_eq!(bytes_of(d, cl), b"\x83http://127.0.0.1/mms/H-MSG-0001\0");
+        assert_eq!(cl.range.end, 177);
     }
 
     #[test]

@@ -96,7 +96,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "w",
         "write the selected body part (or bytes field) to a file",
     ),
-    ("e", "export the shown transactions as JSON Lines"),
+    (
+        "e",
+        "export the shown transactions: .jsonl (JSON Lines), .json, .csv, .mmd (Mermaid), .html",
+    ),
     (
         "!",
         "list the problems: expert notes, transport and capture notes",

@@ -98,7 +98,8 @@ pub fn build(a: &Analysis, txs: &[usize]) -> Ladder {
     l
 }
 
-const TIME_W: usize = 12;
+/// Width of the time column: "+123.456789 n " (time, problem marker, space).
+const TIME_W: usize = 14;
 
 fn put(grid: &mut [char], at: usize, s: &str) {
     for (k, c) in s.chars().enumerate() {
@@ -199,7 +200,7 @@ pub fn render(l: &Ladder, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             let lw = label.chars().count();
             put(&mut g, lo + 1 + (room.saturating_sub(lw)) / 2, &label);
         }
-        let time = format!("{:>+10.6}{} ", r.time, marker);
+        let time = format!("{:>+11.6} {marker} ", r.time);
         let line: String = g[TIME_W..].iter().collect();
         let lead: String = g[..TIME_W].iter().skip(time.chars().count()).collect();
         out.push(Line::from(vec![
@@ -246,7 +247,7 @@ mod tests {
         let req = &lines[2];
         assert!(req.contains("m-send-req"));
         assert!(req.contains("▶│"), "{req}");
-        assert!(req.starts_with(" +0.000000"));
+        assert!(req.starts_with("  +0.000000   "), "{req}");
         let conf = &lines[4];
         assert!(conf.contains("│◀"), "{conf}");
         assert!(lines[5].contains("frame 8"));

@@ -15,6 +15,30 @@ pub enum LoadMsg {
     Done(Result<Stats, String>),
 }
 
+/// The thread's name; the TUI's panic hook recognises it.
+pub const THREAD_NAME: &str = "mmscope-load";
+
+/// The message of a panic on the loading thread, kept by the panic hook (printing it would
+/// scribble over the UI) and reported in the UI instead.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Keep the message of a panic on the loading thread (called by the panic hook).
+pub fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let what = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    let at = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    if let Ok(mut slot) = LAST_PANIC.lock() {
+        *slot = Some(format!("{what}{at}"));
+    }
+}
+
 /// Progress events are passed on at most this often (the pipeline may report every packet).
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 
@@ -22,7 +46,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 pub fn spawn(path: PathBuf) -> Receiver<LoadMsg> {
     let (tx, rx) = channel();
     std::thread::Builder::new()
-        .name("mmscope-load".into())
+        .name(THREAD_NAME.into())
         .spawn(move || {
             let mut last_progress: Option<Instant> = None;
             let mut sink = |ev: Event| {

@@ -63,11 +63,13 @@ impl Drop for TerminalGuard {
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        // the loading thread's panics are caught and reported in the UI; only the UI thread's
-        // panics end the program
-        if std::thread::current().name() != Some("mmscope-load") {
-            restore_terminal();
+        // the loading thread's panics are caught and reported in the UI (printing them would
+        // scribble over it); only the UI thread's panics end the program
+        if std::thread::current().name() == Some(loader::THREAD_NAME) {
+            loader::record_panic(info);
+            return;
         }
+        restore_terminal();
         previous(info);
     }));
 }

@@ -1,8 +1,13 @@
 //! Body parts in the tree: recognising them, showing them as text, saving them to files.
 //!
-//! A part is a node with `Value::Bytes`, or a node named "Part …" whose subtree holds the part's
-//! data as a `Value::Bytes` node. File names come from the part's own headers, which come from
-//! the wire: they are sanitised so that a saved part can never land outside the chosen folder.
+//! The MMS dissector shows a multipart body as "Part 1", "Part 2", … ("Part 1.2" when nested),
+//! each with its headers (Content-Type, whose parameters are "Parameter …" children,
+//! Content-Location, …) and its content: "Text" or "SMIL" (decoded text), "Data" (bytes),
+//! "Encoded data" plus "Decoded base64"/"Decoded quoted-printable" (a derived buffer), or an
+//! "Embedded MMS PDU". A single-part body is a "Body" node with the same content children.
+//!
+//! File names come from the part's own headers, which come from the wire: they are sanitised so
+//! that a saved part can never land outside the chosen folder.
 
 use crate::tree::{Dissection, Node, Value, escape_text};
 use std::path::{Path, PathBuf};
@@ -10,18 +15,31 @@ use std::path::{Path, PathBuf};
 /// A node the user can view or save.
 #[derive(Debug, Clone)]
 pub struct PartInfo<'a> {
-    /// The node selected (the part, or the bytes field itself).
-    pub node: &'a Node,
-    /// The node whose byte range is the part's data.
+    /// The node whose byte range is the part's content.
     pub payload: &'a Node,
     pub content_type: Option<String>,
     /// A name the part gives itself (Content-Location, name=…, filename=…).
     pub name: Option<String>,
+    /// What to call it in titles: the part's name in the tree ("Part 2").
     pub title: String,
 }
 
-fn is_header(n: &Node, names: &[&str]) -> bool {
-    names.iter().any(|h| n.name.eq_ignore_ascii_case(h))
+fn is_part(n: &Node) -> bool {
+    let l = n.name.to_ascii_lowercase();
+    (l.starts_with("part") || l == "body") && !n.children.is_empty()
+}
+
+/// Nodes that hold a part's content, best first: decoded text, transfer-decoded bytes, raw
+/// bytes, an embedded PDU.
+fn payload_rank(n: &Node) -> Option<u8> {
+    match (n.name.as_str(), &n.value) {
+        ("Text" | "SMIL", Value::Text(_)) => Some(0),
+        (name, Value::Bytes) if name.starts_with("Decoded") => Some(1),
+        ("Data", Value::Bytes) => Some(2),
+        ("Embedded MMS PDU", _) => Some(3),
+        (_, Value::Bytes) => Some(4),
+        _ => None,
+    }
 }
 
 /// The media type of a display such as "text/plain (0x03)" or "image/jpeg; name=a.jpg".
@@ -34,45 +52,97 @@ fn media_type(display: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// The part `node` is, if it is one.
-pub fn part_info(node: &Node) -> Option<PartInfo<'_>> {
-    let is_part = node.name.to_ascii_lowercase().starts_with("part") && !node.children.is_empty();
-    let payload = if node.value == Value::Bytes {
-        node
-    } else if is_part {
-        let bytes: Vec<&Node> = node.walk().filter(|n| n.value == Value::Bytes).collect();
-        *bytes
-            .iter()
-            .find(|n| {
-                let l = n.name.to_ascii_lowercase();
-                l.contains("data") || l.contains("body") || l.contains("content")
-            })
-            .or(bytes.last())?
-    } else {
-        return None;
-    };
-    let mut content_type = None;
-    let mut name = None;
-    for n in node.walk() {
-        if content_type.is_none() && is_header(n, &["Content-Type"]) {
-            content_type = Some(media_type(&n.display));
-        }
-        if name.is_none()
-            && is_header(
-                n,
-                &["Content-Location", "Name", "Filename", "name", "filename"],
-            )
-        {
-            name = Some(n.display.clone());
-        }
+fn text_of(n: &Node) -> String {
+    match &n.value {
+        Value::Text(t) => t.clone(),
+        Value::Enum { name, .. } => name.clone(),
+        _ => n.display.clone(),
     }
-    Some(PartInfo {
-        node,
-        payload,
-        content_type,
-        name,
-        title: node.name.clone(),
-    })
+}
+
+/// Content type and name from a part's header children.
+fn headers_of(part: &Node) -> (Option<String>, Option<String>) {
+    let ct_node = part
+        .children
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case("Content-Type"));
+    let content_type = ct_node.map(|c| match &c.value {
+        Value::Text(t) | Value::Enum { name: t, .. } => t.to_ascii_lowercase(),
+        _ => media_type(&c.display),
+    });
+    let name_fields = [
+        "Parameter Name",
+        "Parameter Filename",
+        "Name",
+        "Filename",
+        "Content-Location",
+    ];
+    let mut candidates: Vec<&Node> = part.children.iter().collect();
+    if let Some(ct) = ct_node {
+        candidates.extend(ct.children.iter());
+    }
+    let name = name_fields.iter().find_map(|f| {
+        candidates
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(f))
+            .map(|c| text_of(c))
+    });
+    (content_type, name)
+}
+
+/// The part that `node` is or belongs to, if any. `ancestors` are the nodes above `node`,
+/// outermost first.
+pub fn part_info<'a>(node: &'a Node, ancestors: &[&'a Node]) -> Option<PartInfo<'a>> {
+    if is_part(node) {
+        // the part itself: its best content node among its direct children and, below a
+        // "Decoded …" node, that node's children (nested parts are not this part's content)
+        let mut best: Option<(u8, &Node)> = None;
+        for c in &node.children {
+            let mut consider = |n: &'a Node| {
+                if let Some(r) = payload_rank(n)
+                    && best.is_none_or(|(b, _)| r < b)
+                {
+                    best = Some((r, n));
+                }
+            };
+            consider(c);
+            if c.name.starts_with("Decoded") {
+                c.children.iter().for_each(&mut consider);
+            }
+        }
+        let (_, payload) = best?;
+        let (content_type, name) = headers_of(node);
+        return Some(PartInfo {
+            payload,
+            content_type,
+            name,
+            title: node.name.clone(),
+        });
+    }
+    payload_rank(node)?;
+    // a content node: the headers are those of the nearest part above it
+    match ancestors.iter().rev().find(|a| is_part(a)) {
+        Some(part) => {
+            let (content_type, name) = headers_of(part);
+            Some(PartInfo {
+                payload: node,
+                content_type,
+                name,
+                title: part.name.clone(),
+            })
+        }
+        None => Some(PartInfo {
+            payload: node,
+            content_type: match node.name.as_str() {
+                "SMIL" => Some("application/smil".into()),
+                "Text" => Some("text/plain".into()),
+                "Embedded MMS PDU" => Some("application/vnd.wap.mms-message".into()),
+                _ => None,
+            },
+            name: None,
+            title: node.name.clone(),
+        }),
+    }
 }
 
 impl PartInfo<'_> {
@@ -220,19 +290,53 @@ mod tests {
         let pdus = fixture::http_mm1_basic_pdus();
         let d = &pdus[0].dissection;
         let part1 = node_at(d, &[1, 7, 1]).unwrap();
-        let info = part_info(part1).unwrap();
+        let info = part_info(part1, &[]).unwrap();
         assert_eq!(info.content_type.as_deref(), Some("application/smil"));
-        assert_eq!(info.payload.name, "Data");
+        assert_eq!(info.payload.name, "SMIL");
         let bytes = payload_bytes(d, info.payload).unwrap();
         assert!(is_text(info.content_type.as_deref(), bytes));
         assert_eq!(text_lines(bytes)[0], "<smil>");
         assert_eq!(text_lines(bytes)[1], "    <head>");
         assert_eq!(info.file_name(4), "frame4-Part_1.smil");
-        let part2 = part_info(node_at(d, &[1, 7, 2]).unwrap()).unwrap();
+        let part2 = part_info(node_at(d, &[1, 7, 2]).unwrap(), &[]).unwrap();
         assert_eq!(part2.content_type.as_deref(), Some("text/plain"));
         assert_eq!(part2.file_name(4), "frame4-Part_2.txt");
+        // the text node of part 2, with its ancestors: the part's headers apply
+        let anc = [
+            &d.layers[1],
+            node_at(d, &[1, 7]).unwrap(),
+            node_at(d, &[1, 7, 2]).unwrap(),
+        ];
+        let text = part_info(node_at(d, &[1, 7, 2, 3]).unwrap(), &anc).unwrap();
+        assert_eq!(text.title, "Part 2");
+        assert_eq!(text.content_type.as_deref(), Some("text/plain"));
         // a header field is not a part
-        assert!(part_info(node_at(d, &[1, 1]).unwrap()).is_none());
+        assert!(part_info(node_at(d, &[1, 1]).unwrap(), &[]).is_none());
+    }
+
+    #[test]
+    fn decoded_content_wins_over_encoded_and_names_come_from_headers() {
+        let part = Node::group("Part 1", "image/jpeg (10 octets)", 0..40).with_children(vec![
+            Node::new(
+                "Content-Type",
+                "image/jpeg",
+                Value::Text("image/jpeg".into()),
+                2..4,
+            )
+            .with_children(vec![Node::new(
+                "Parameter Name",
+                "../../../etc/cron.d/x.jpg",
+                Value::Text("../../../etc/cron.d/x.jpg".into()),
+                4..10,
+            )]),
+            Node::new("Encoded data", "16 octets", Value::Bytes, 10..26),
+            Node::new("Decoded base64", "10 octets", Value::Bytes, 0..10),
+        ]);
+        let info = part_info(&part, &[]).unwrap();
+        assert_eq!(info.payload.name, "Decoded base64");
+        assert_eq!(info.content_type.as_deref(), Some("image/jpeg"));
+        assert_eq!(info.file_name(9), "x.jpg");
+        assert!(!is_text(info.content_type.as_deref(), b"\xff\xd8"));
     }
 
     #[test]

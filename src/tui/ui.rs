@@ -62,11 +62,18 @@ fn pane_block<'a>(app: &App, pane: Pane, title: String) -> Block<'a> {
 /// The whole screen.
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    let filter_error =
-        matches!(&app.input, Some(i) if i.kind == InputKind::Filter && i.error.is_some());
+    // the filter's error under the bar, wrapped over up to six lines (a third of the screen)
+    let error_lines = match &app.input {
+        Some(i) if i.kind == InputKind::Filter => i.error.as_ref().map_or(0, |e| {
+            let len = filter_error_text(i, e).chars().count();
+            let max = (area.height / 3).clamp(1, 6) as usize;
+            len.div_ceil(area.width.max(1) as usize).clamp(1, max) as u16
+        }),
+        _ => 0,
+    };
     let [filter_bar, filter_err, main, status] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(if filter_error { 1 } else { 0 }),
+        Constraint::Length(error_lines),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
@@ -569,9 +576,8 @@ fn draw_tree(f: &mut Frame, app: &mut App, area: Rect) {
                 app.theme.severity(sev),
             ));
         } else {
-            let text = if r.depth == 0 && !n.display.is_empty() {
-                escape_text(&n.display)
-            } else if n.display.is_empty() {
+            // a layer reads "WSP: Push (…)", as Wireshark puts the protocol first
+            let text = if n.display.is_empty() {
                 escape_text(&n.name)
             } else {
                 format!("{}: {}", escape_text(&n.name), escape_text(&n.display))
@@ -686,6 +692,17 @@ fn draw_hex(f: &mut Frame, app: &mut App, area: Rect) {
     draw_rows(f, pane_block(app, Pane::Hex, title), area, None, lines);
 }
 
+/// The line under the filter bar: a `^` under the character where the error was found, then
+/// the message.
+fn filter_error_text(i: &super::app::Input, e: &crate::filter::FilterError) -> String {
+    let caret = " ".repeat(InputKind::Filter.prompt().len() + e.offset.min(i.text.chars().count()));
+    format!(
+        "{caret}^ error at {}: {}",
+        e.offset,
+        escape_text(&e.message)
+    )
+}
+
 fn draw_filter_bar(f: &mut Frame, app: &App, bar: Rect, err_line: Rect) {
     let prompt = InputKind::Filter.prompt();
     match &app.input {
@@ -706,15 +723,16 @@ fn draw_filter_bar(f: &mut Frame, app: &App, bar: Rect, err_line: Rect) {
             let x = bar.x + (prompt.len() + i.cursor) as u16;
             f.set_cursor_position(Position::new(x.min(bar.right().saturating_sub(1)), bar.y));
             if let Some(e) = &i.error {
-                let caret = " ".repeat(prompt.len() + e.offset.min(i.text.chars().count()));
+                let text = filter_error_text(i, e);
+                let caret = text.len() - text.trim_start().len();
                 let line = Line::from(vec![
-                    Span::raw(caret),
-                    Span::styled(
-                        format!("^ error at {}: {}", e.offset, escape_text(&e.message)),
-                        app.theme.error_text(),
-                    ),
+                    Span::raw(text[..caret].to_string()),
+                    Span::styled(text[caret..].to_string(), app.theme.error_text()),
                 ]);
-                f.render_widget(Paragraph::new(line), err_line);
+                f.render_widget(
+                    Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: false }),
+                    err_line,
+                );
             }
         }
         _ => {
@@ -823,7 +841,7 @@ fn draw_popup(f: &mut Frame, app: &mut App, main: Rect) {
                 ),
                 (None, _) => "Ladder".into(),
             };
-            let width = main.width.saturating_sub(4) as usize;
+            let width = main.width.saturating_sub(2) as usize;
             let l = ladder::build(&app.analysis, &txs);
             (what, ladder::render(&l, width, &app.theme), true)
         }
@@ -834,7 +852,7 @@ fn draw_popup(f: &mut Frame, app: &mut App, main: Rect) {
         ),
     };
     let w = if wide {
-        main.width.saturating_sub(2)
+        main.width
     } else {
         main.width.saturating_sub(2).min(100)
     };
