@@ -62,6 +62,8 @@ pub struct World {
     push_tid: u8,
     wtp_tid: u16,
     session: u32,
+    /// Probability of an impairment per TCP data segment (0: none).
+    pub impair: f64,
 }
 
 fn mac_for(ip: [u8; 4]) -> [u8; 6] {
@@ -97,6 +99,18 @@ impl World {
             push_tid: 0,
             wtp_tid: 0,
             session: 0,
+            impair: 0.0,
+        }
+    }
+
+    /// Give `flow` its impairment, if any. Draws from the PRNG only when impairing, so
+    /// unimpaired captures stay byte-identical for a seed.
+    fn impair_flow(&mut self, flow: TcpFlow) -> TcpFlow {
+        if self.impair > 0.0 {
+            let seed = self.rng.next_u64();
+            flow.impaired(self.impair, seed)
+        } else {
+            flow
         }
     }
 
@@ -327,7 +341,7 @@ impl World {
         let rtt = self.rtt();
         let isn = self.isn();
         let port = self.port();
-        let mut flow = TcpFlow::new(endpoint(a_ip, port), mmsc, isn, rtt);
+        let mut flow = self.impair_flow(TcpFlow::new(endpoint(a_ip, port), mmsc, isn, rtt));
         flow.open(&mut tl);
         let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &send_req);
         let coding = if self.rng.chance(0.2) {
@@ -403,7 +417,7 @@ impl World {
             let rtt = self.rtt();
             let isn = self.isn();
             let port = self.port();
-            let mut flow = TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt);
+            let mut flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
             flow.open(&mut tl);
             let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &notifyresp);
             let resp = self.http_response("204 No Content", None, &[], Coding::Plain, true);
@@ -425,7 +439,7 @@ impl World {
             let rtt = self.rtt();
             let isn = self.isn();
             let port = self.port();
-            let mut flow = TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt);
+            let mut flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
             flow.open(&mut tl);
             let path = format!("/mms/M{n:010}");
             let req = Self::http_request("GET", &path, MMSC_HOST, "", &[]);
@@ -458,7 +472,7 @@ impl World {
                 let rtt = self.rtt();
                 let isn = self.isn();
                 let port = self.port();
-                flow = TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt);
+                flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
                 flow.open(&mut tl);
             }
             let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &ack);
@@ -653,7 +667,12 @@ impl World {
         let isn = self.isn();
         let port = self.port();
         let client = self.client_ip();
-        let mut flow = TcpFlow::new(endpoint(client, port), endpoint(server_ip, 80), isn, rtt);
+        let mut flow = self.impair_flow(TcpFlow::new(
+            endpoint(client, port),
+            endpoint(server_ip, 80),
+            isn,
+            rtt,
+        ));
         flow.open(&mut tl);
         let page_len = self.rng.log_range(3_000, 120_000) as usize;
         let page = content::html(&mut self.rng, &host, page_len);
@@ -696,7 +715,12 @@ impl World {
         let isn = self.isn();
         let port = self.port();
         let client = self.client_ip();
-        let mut flow = TcpFlow::new(endpoint(client, port), endpoint(server_ip, 443), isn, rtt);
+        let mut flow = self.impair_flow(TcpFlow::new(
+            endpoint(client, port),
+            endpoint(server_ip, 443),
+            isn,
+            rtt,
+        ));
         flow.open(&mut tl);
         let records = |rng: &mut Rng, total: usize| {
             let mut v = Vec::with_capacity(total + total / 16384 * 5 + 5);
