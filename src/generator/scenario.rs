@@ -568,28 +568,51 @@ impl World {
         let segments: Vec<&[u8]> = reply.chunks(WTP_SEGMENT).collect();
         let group = self.rng.urange(3, 6);
         let last = segments.len() - 1;
-        for (psn, seg) in segments.iter().enumerate() {
+        let segment = |psn: usize, gtr: bool, ttr: bool, rid: bool| {
+            let mut pkt = if psn == 0 {
+                with(&wtp::result(t, gtr, ttr), segments[psn])
+            } else {
+                with(
+                    &wtp::segmented_result(t, psn as u8, gtr, ttr),
+                    segments[psn],
+                )
+            };
+            pkt[0] |= rid as u8;
+            pkt
+        };
+        // With impairment, a segment inside a group may be lost before the capture point (the
+        // handset's side): the handset asks for it with a Negative Ack at the end of the group
+        // and the gateway sends it again with RID set.
+        let mut missing: Vec<(usize, bool)> = Vec::new();
+        let mut completing = None;
+        for psn in 0..segments.len() {
             let ttr = psn == last;
             let gtr = !ttr && psn % group == group - 1;
-            let pkt = if psn == 0 {
-                with(&wtp::result(t, gtr, ttr), seg)
+            let lost =
+                self.impair > 0.0 && psn != 0 && !gtr && !ttr && self.rng.chance(self.impair);
+            if lost {
+                missing.push((psn, gtr));
+                tl.advance(1_000);
             } else {
-                with(&wtp::segmented_result(t, psn as u8, gtr, ttr), seg)
-            };
-            let i = link.send(tl, false, pkt);
-            if ttr {
-                tl.mark(
-                    i,
-                    PduTruth {
-                        message_type: mt::RETRIEVE_CONF,
-                        transaction_id: Some(tid_retr.to_owned()),
-                        message_id: Some(message_id.to_owned()),
-                        transport: TruthTransport::Wsp,
-                    },
-                );
+                let i = link.send(tl, false, segment(psn, gtr, ttr, false));
+                completing = Some(i);
             }
             if gtr || ttr {
                 tl.advance(half_rtt);
+                if !missing.is_empty() {
+                    link.send(
+                        tl,
+                        true,
+                        wtp::nack(t, missing.iter().map(|&(p, _)| p as u8)),
+                    );
+                    tl.advance(half_rtt);
+                    for &(p, g) in &missing {
+                        let i = link.send(tl, false, segment(p, g, false, true));
+                        completing = Some(i);
+                    }
+                    missing.clear();
+                    tl.advance(half_rtt);
+                }
                 let acked = if segments.len() == 1 {
                     None
                 } else {
@@ -598,6 +621,17 @@ impl World {
                 link.send(tl, true, wtp::ack(t, acked));
                 tl.advance(half_rtt);
             }
+        }
+        if let Some(i) = completing {
+            tl.mark(
+                i,
+                PduTruth {
+                    message_type: mt::RETRIEVE_CONF,
+                    transaction_id: Some(tid_retr.to_owned()),
+                    message_id: Some(message_id.to_owned()),
+                    transport: TruthTransport::Wsp,
+                },
+            );
         }
         tl.advance(self.rng.range(5, 100) * MS);
 
