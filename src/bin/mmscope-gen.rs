@@ -60,7 +60,8 @@ struct Args {
     /// Share of the bytes that MMS makes up in mixed mode.
     #[arg(long, default_value_t = 0.02)]
     mms_share: f64,
-    /// Impair TCP: probability per data segment of a retransmission or an out-of-order swap.
+    /// Impairment probability: per TCP data segment, a retransmission or an out-of-order swap;
+    /// per WTP segment, a loss answered by a Negative Ack and a resend.
     #[arg(long, default_value_t = 0.0)]
     impair: f64,
     /// Do not write OUT.truth.tsv (the per-PDU list).

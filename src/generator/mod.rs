@@ -51,8 +51,10 @@ pub struct Config {
     /// Time of the first packet, seconds since the epoch.
     pub start_secs: i64,
     /// Probability, per TCP data segment, that it is sent twice (a retransmission) or swapped
-    /// with the next (out of order). 0 for a clean capture. The truth lists each PDU once, in
-    /// the frame where its last missing byte arrives.
+    /// with the next (out of order), and per WTP segment inside a group, that it is lost
+    /// before the capture point (then asked for by a Negative Ack and sent again with RID).
+    /// 0 for a clean capture. The truth lists each PDU once, in the frame where its last
+    /// missing byte arrives.
     pub impair: f64,
 }
 
