@@ -1,17 +1,87 @@
-//! `mmscope pdus`
+//! `mmscope pdus`: one line (or one JSON object) per MMS PDU found in a capture.
 
 use super::CliResult;
+use crate::model::PduRecord;
+use crate::pipeline::{self, Event, Options};
+use crate::tree::escape_text;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Print JSON instead of text.
+    /// Print JSON Lines, one object per PDU.
     #[arg(long)]
     pub json: bool,
-    /// Input file.
+    /// Also list PDUs that are retransmissions of one already listed (WTP RID, duplicates).
+    #[arg(long)]
+    pub retransmissions: bool,
+    /// Capture file (pcap or pcapng).
     pub file: PathBuf,
 }
 
 pub fn run(args: Args) -> CliResult {
-    Err(format!("{}: this subcommand is not built yet", args.file.display()).into())
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut write_error: Option<std::io::Error> = None;
+    let mut notes = Vec::new();
+    let opts = Options::default();
+    let mut sink = |event: Event| match event {
+        Event::Pdu(pdu) => {
+            if write_error.is_some() || (pdu.retransmission_of.is_some() && !args.retransmissions) {
+                return;
+            }
+            let r = if args.json {
+                serde_json::to_writer(&mut out, &*pdu)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| out.write_all(b"\n"))
+            } else {
+                writeln!(out, "{}", text_line(&pdu))
+            };
+            if let Err(e) = r {
+                write_error = Some(e);
+            }
+        }
+        Event::Note(n) => notes.push(n),
+        Event::Progress { .. } => {}
+    };
+    let result = pipeline::run_file(&args.file, &opts, &mut sink);
+    out.flush()?;
+    for n in &notes {
+        eprintln!("mmscope: {}: {n}", args.file.display());
+    }
+    if let Some(e) = write_error {
+        // A closed pipe (`| head`) is not an error worth a message.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
+        }
+    }
+    result
+        .map(|_| ())
+        .map_err(|e| e as Box<dyn std::error::Error>)
+}
+
+/// `frame  time  src -> dst  transport  type  tid  msgid  subject`
+pub fn text_line(p: &PduRecord) -> String {
+    let dash = |o: &Option<String>| o.as_deref().map(escape_text).unwrap_or_else(|| "-".into());
+    let mut line = format!(
+        "{:>6} {:>17.6} {:>21} -> {:<21} {:<8} {:<18} tid={} msgid={}",
+        p.frame,
+        p.time.as_f64(),
+        p.src.to_string(),
+        p.dst.to_string(),
+        p.transport.as_str(),
+        dash(&p.mms.message_type),
+        dash(&p.mms.transaction_id),
+        dash(&p.mms.message_id),
+    );
+    if let Some(s) = &p.mms.subject {
+        line.push_str(&format!(" subject=\"{}\"", escape_text(s)));
+    }
+    if p.mms.errors > 0 {
+        line.push_str(&format!(" [{} error(s)]", p.mms.errors));
+    }
+    if let Some(orig) = p.retransmission_of {
+        line.push_str(&format!(" [retransmission of #{orig}]"));
+    }
+    line
 }

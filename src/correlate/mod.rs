@@ -1,10 +1,980 @@
 //! Correlation of MMS PDUs into transactions (OMA-MMS-CTR).
 //!
-//! (Under construction: the signature is the contract for the TUI and the CLI.)
+//! The rules, in short (docs/TRANSACTIONS.md has them in full):
+//! - a request and its confirmation (m-send-req/conf, m-notification-ind/m-notifyresp-ind,
+//!   m-forward-, m-delete-, m-cancel-, m-mbox-*-req/conf) pair by the HTTP/WSP exchange that
+//!   carried them (`carrier.exchange`) and by X-Mms-Transaction-Id, preferring the candidate whose
+//!   endpoints mirror the request's;
+//! - a retrieval is the m-retrieve-conf answering a GET of a Content-Location, closed by an
+//!   m-acknowledge-ind with the m-retrieve-conf's Transaction-Id (no acknowledgement is expected
+//!   when the m-retrieve-conf has no Transaction-Id: immediate retrieval);
+//! - reports (m-delivery-ind, m-read-rec-ind, m-read-orig-ind) are transactions by themselves,
+//!   keyed by Message-ID;
+//! - the same PDU seen again (another leg through a gateway or a PPG, or a retransmission) joins
+//!   the transaction of its first copy, and is never counted as a new one;
+//! - transactions that concern the same message (Message-ID, Content-Location) form a story.
+//!
+//! [`Correlator`] does this incrementally, so that memory follows the open transactions and not
+//! the capture; [`correlate`] runs it over a whole capture.
 
-use crate::model::{PduRecord, Transaction};
+pub mod types;
 
-/// Group `pdus` (in capture order) into transactions.
-pub fn correlate(_pdus: &[PduRecord]) -> Vec<Transaction> {
-    Vec::new()
+use crate::model::{Outcome, PduRecord, Timestamp, Transaction, TransactionKind};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use types::{Role, display_type, pdu_type, role_of};
+
+/// Time limits of the incremental correlator, in seconds of capture time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// How long a transaction that expects nothing more stays open to collect further legs and
+    /// retransmissions of its PDUs (a WTP Result is re-sent after several seconds).
+    pub linger: f64,
+    /// How long a transaction that still waits for its closing PDU stays open after its last
+    /// PDU; past it, it is reported as incomplete.
+    pub idle_timeout: f64,
+    /// Largest gap between two copies of one PDU for the second to count as a leg or a
+    /// retransmission of the first rather than a new message reusing the Transaction-Id.
+    pub leg_window: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            linger: 30.0,
+            idle_timeout: 300.0,
+            leg_window: 30.0,
+        }
+    }
+}
+
+/// Group `pdus` (in capture order) into transactions, ordered by their first PDU.
+///
+/// Stories are numbered after the whole capture is known, so that a link found late (a delivery
+/// report for an early message) still joins the story.
+pub fn correlate(pdus: &[PduRecord]) -> Vec<Transaction> {
+    correlate_with(pdus, Config::default())
+}
+
+/// [`correlate`] with explicit time limits.
+pub fn correlate_with(pdus: &[PduRecord], config: Config) -> Vec<Transaction> {
+    let mut c = Correlator::with_config(config);
+    let mut out = Vec::new();
+    for p in pdus {
+        out.extend(c.push(p));
+    }
+    out.extend(c.finish());
+    renumber_stories(&mut out);
+    out
+}
+
+/// Assign story numbers from scratch over a complete list of transactions (in order): the
+/// transactions that share a Message-ID or a Content-Location (directly or through others) get
+/// the same number, numbered in order of their first transaction.
+pub fn renumber_stories(txs: &mut [Transaction]) {
+    let mut linker = StoryLinker::default();
+    for tx in txs.iter() {
+        linker.link(&tx_keys(
+            tx.message_id.as_deref(),
+            tx.content_location.as_deref(),
+        ));
+    }
+    for tx in txs.iter_mut() {
+        let keys = tx_keys(tx.message_id.as_deref(), tx.content_location.as_deref());
+        tx.story = linker.story_of(&keys);
+    }
+}
+
+/// One PDU held by an open transaction: the record without its dissection, and what
+/// correlation computed about it.
+#[derive(Debug, Clone)]
+struct Seen {
+    rec: PduRecord,
+    ty: String,
+    fp: u64,
+}
+
+impl Seen {
+    fn new(p: &PduRecord) -> Seen {
+        Seen {
+            rec: PduRecord {
+                index: p.index,
+                frame: p.frame,
+                frames: p.frames.clone(),
+                time: p.time,
+                src: p.src,
+                dst: p.dst,
+                transport: p.transport,
+                carrier: p.carrier.clone(),
+                mms: p.mms.clone(),
+                retransmission_of: p.retransmission_of,
+                transport_notes: Vec::new(),
+                dissection: Default::default(),
+            },
+            ty: pdu_type(&p.mms),
+            fp: fingerprint(p),
+        }
+    }
+
+    fn same_path(&self, p: &PduRecord) -> bool {
+        self.rec.src == p.src && self.rec.dst == p.dst && self.rec.transport == p.transport
+    }
+}
+
+/// A hash of the MMS fields of a PDU (not of its carrier): two copies of one PDU, on two legs or
+/// re-sent, have the same fingerprint.
+pub fn fingerprint(p: &PduRecord) -> u64 {
+    let m = &p.mms;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    pdu_type(m).hash(&mut h);
+    (
+        &m.transaction_id,
+        &m.message_id,
+        &m.mms_version,
+        &m.from,
+        &m.to,
+        &m.cc,
+        &m.bcc,
+    )
+        .hash(&mut h);
+    (
+        &m.content_location,
+        &m.subject,
+        m.date,
+        &m.status,
+        &m.response_status,
+        &m.response_text,
+        &m.retrieve_status,
+        &m.read_status,
+        m.message_size,
+        &m.content_type,
+    )
+        .hash(&mut h);
+    for part in &m.parts {
+        (
+            &part.content_type,
+            part.size,
+            &part.name,
+            &part.content_location,
+            &part.content_id,
+        )
+            .hash(&mut h);
+    }
+    h.finish()
+}
+
+#[derive(Debug)]
+struct Open {
+    /// Sequential id: the open transactions always hold a contiguous range of ids.
+    id: u64,
+    kind: TransactionKind,
+    family: &'static str,
+    tid: Option<String>,
+    msgid: Option<String>,
+    content_location: Option<String>,
+    pdus: Vec<Seen>,
+    /// The closing PDU (confirmation, response, acknowledgement) was seen.
+    closed: bool,
+    /// Nothing more is expected (closed, or a transaction of one PDU).
+    complete: bool,
+    /// Its opening PDU is not in the capture.
+    orphan: bool,
+    /// A retrieval whose m-retrieve-conf had a Transaction-Id: an m-acknowledge-ind is due.
+    expects_ack: bool,
+    last_time: Timestamp,
+}
+
+impl Open {
+    fn new(kind: TransactionKind, family: &'static str, seen: Seen) -> Open {
+        Open {
+            id: 0,
+            kind,
+            family,
+            tid: seen.rec.mms.transaction_id.clone(),
+            msgid: seen.rec.mms.message_id.clone(),
+            content_location: seen.rec.mms.content_location.clone(),
+            last_time: seen.rec.time,
+            pdus: vec![seen],
+            closed: false,
+            complete: false,
+            orphan: false,
+            expects_ack: false,
+        }
+    }
+
+    /// A copy of `p` (same type and fields) is already here, close enough in time.
+    fn has_copy_of(&self, ty: &str, fp: u64, p: &PduRecord, window: f64) -> Option<&Seen> {
+        self.pdus
+            .iter()
+            .find(|s| s.ty == ty && s.fp == fp && gap(s.rec.time, p.time) <= window)
+    }
+
+    fn has_type(&self, ty: &str) -> bool {
+        self.pdus.iter().any(|s| s.ty == ty)
+    }
+
+    fn keys(&self) -> Vec<String> {
+        tx_keys(self.msgid.as_deref(), self.content_location.as_deref())
+    }
+}
+
+fn gap(a: Timestamp, b: Timestamp) -> f64 {
+    a.seconds_until(b).abs()
+}
+
+/// How well `p`, a reply, mirrors the endpoints of the requests held in `o`: 4 when it goes back
+/// exactly (dst = request src, src = request dst), 2 when an address matches, 0 otherwise.
+fn reply_score(o: &Open, p: &PduRecord) -> i32 {
+    let mut best = 0;
+    for s in o.pdus.iter().filter(|s| !s.rec.carrier.is_response) {
+        if p.dst == s.rec.src && p.src == s.rec.dst {
+            best = best.max(4);
+        } else if p.dst.ip() == s.rec.src.ip() || p.src.ip() == s.rec.dst.ip() {
+            best = best.max(2);
+        }
+    }
+    best
+}
+
+/// Story keys of a transaction: its Message-ID and the path of its Content-Location.
+fn tx_keys(msgid: Option<&str>, content_location: Option<&str>) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(m) = msgid.filter(|m| !m.is_empty()) {
+        keys.push(format!("m:{m}"));
+    }
+    if let Some(cl) = content_location.filter(|c| !c.is_empty()) {
+        keys.push(format!("l:{}", uri_path(cl)));
+    }
+    keys
+}
+
+/// The path (and query) of a URI: `http://host:80/mms/X?y` → `/mms/X?y`; a path stays as is.
+/// A GET may name the Content-Location in full (WSP Get, proxy request) or by its path only
+/// (origin-form HTTP request), so URIs are compared by path.
+pub fn uri_path(uri: &str) -> &str {
+    let u = uri.trim();
+    match u.find("://") {
+        Some(i) => {
+            let rest = &u[i + 3..];
+            match rest.find('/') {
+                Some(j) => &rest[j..],
+                None => "/",
+            }
+        }
+        None => u,
+    }
+}
+
+/// Open transactions by the keys a new PDU is matched on, so that matching looks at a few
+/// candidates and not at every open transaction. Ids are kept sorted: the most recent last.
+#[derive(Debug, Default)]
+struct Index {
+    tid: HashMap<String, BTreeSet<u64>>,
+    msgid: HashMap<String, BTreeSet<u64>>,
+    fp: HashMap<u64, BTreeSet<u64>>,
+    exchange: HashMap<(u64, u64), BTreeSet<u64>>,
+    pdu: HashMap<usize, u64>,
+}
+
+/// Which keys of a new PDU to look its candidates up by.
+#[derive(Debug, Clone, Copy)]
+enum By {
+    Tid,
+    Fingerprint,
+    Exchange,
+    MsgId,
+}
+
+impl Index {
+    fn add(&mut self, id: u64, s: &Seen) {
+        let m = &s.rec.mms;
+        if let Some(t) = &m.transaction_id {
+            self.tid.entry(t.clone()).or_default().insert(id);
+        }
+        if let Some(t) = &m.message_id {
+            self.msgid.entry(t.clone()).or_default().insert(id);
+        }
+        self.fp.entry(s.fp).or_default().insert(id);
+        if let Some(x) = s.rec.carrier.exchange {
+            self.exchange.entry(x).or_default().insert(id);
+        }
+        self.pdu.insert(s.rec.index, id);
+    }
+
+    fn remove(&mut self, id: u64, s: &Seen) {
+        fn drop_id<K: Hash + Eq>(map: &mut HashMap<K, BTreeSet<u64>>, k: &K, id: u64) {
+            if let Some(v) = map.get_mut(k) {
+                v.remove(&id);
+                if v.is_empty() {
+                    map.remove(k);
+                }
+            }
+        }
+        let m = &s.rec.mms;
+        if let Some(t) = &m.transaction_id {
+            drop_id(&mut self.tid, t, id);
+        }
+        if let Some(t) = &m.message_id {
+            drop_id(&mut self.msgid, t, id);
+        }
+        drop_id(&mut self.fp, &s.fp, id);
+        if let Some(x) = s.rec.carrier.exchange {
+            drop_id(&mut self.exchange, &x, id);
+        }
+        self.pdu.remove(&s.rec.index);
+    }
+
+    /// Ids of the open transactions sharing one of the `by` keys with `p`, most recent first.
+    fn candidates(&self, p: &PduRecord, fp: u64, by: &[By]) -> Vec<u64> {
+        let m = &p.mms;
+        let mut ids: Vec<u64> = Vec::new();
+        for b in by {
+            let set = match b {
+                By::Tid => m.transaction_id.as_ref().and_then(|t| self.tid.get(t)),
+                By::MsgId => m.message_id.as_ref().and_then(|t| self.msgid.get(t)),
+                By::Fingerprint => self.fp.get(&fp),
+                By::Exchange => p.carrier.exchange.and_then(|x| self.exchange.get(&x)),
+            };
+            if let Some(set) = set {
+                ids.extend(set.iter().rev());
+            }
+        }
+        if by.len() > 1 {
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids.dedup();
+        }
+        ids
+    }
+}
+
+/// Union-find over story keys, with story numbers given in order of first use.
+#[derive(Debug, Default)]
+struct StoryLinker {
+    parent: HashMap<String, String>,
+    number: HashMap<String, usize>,
+    next: usize,
+}
+
+impl StoryLinker {
+    fn find(&mut self, k: &str) -> String {
+        let mut cur = k.to_string();
+        let mut path = Vec::new();
+        while let Some(p) = self.parent.get(&cur) {
+            if *p == cur {
+                break;
+            }
+            path.push(cur.clone());
+            cur = p.clone();
+        }
+        for node in path {
+            self.parent.insert(node, cur.clone());
+        }
+        self.parent
+            .entry(cur.clone())
+            .or_insert_with(|| cur.clone());
+        cur
+    }
+
+    fn link(&mut self, keys: &[String]) {
+        let Some(first) = keys.first() else { return };
+        let root = self.find(first);
+        for k in &keys[1..] {
+            let other = self.find(k);
+            if other != root {
+                // Keep the smaller story number, if both roots already had one.
+                let n = match (self.number.remove(&other), self.number.get(&root).copied()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                self.parent.insert(other, root.clone());
+                if let Some(n) = n {
+                    self.number.insert(root.clone(), n);
+                }
+            }
+        }
+    }
+
+    fn story_of(&mut self, keys: &[String]) -> Option<usize> {
+        let first = keys.first()?;
+        let root = self.find(first);
+        if let Some(n) = self.number.get(&root) {
+            return Some(*n);
+        }
+        let n = self.next;
+        self.next += 1;
+        self.number.insert(root, n);
+        Some(n)
+    }
+}
+
+/// Incremental correlation: feed PDUs in capture order with [`Correlator::push`], which returns
+/// the transactions that are done (in order of their first PDU); [`Correlator::finish`] returns
+/// the rest at the end of the capture.
+///
+/// A transaction is done when nothing more is expected and `linger` seconds of capture time
+/// passed since its last PDU (later copies of its PDUs still join it until then), or when it
+/// still waits for its closing PDU and `idle_timeout` seconds passed (it is then incomplete).
+/// Done transactions are held back until every transaction that started before them is done,
+/// so the output is in start order and `Transaction::index` is the same as [`correlate`]'s.
+#[derive(Debug, Default)]
+pub struct Correlator {
+    config: Config,
+    open: VecDeque<Open>,
+    index: Index,
+    next_id: u64,
+    stories: StoryLinker,
+    /// Content-Location path → Content-Location, from the notifications seen, so that a GET by
+    /// path names the notification's full URI.
+    locations: HashMap<String, String>,
+    next_index: usize,
+    now: Timestamp,
+}
+
+impl Correlator {
+    pub fn new() -> Correlator {
+        Correlator::with_config(Config::default())
+    }
+
+    pub fn with_config(config: Config) -> Correlator {
+        Correlator {
+            config,
+            ..Default::default()
+        }
+    }
+
+    /// Number of transactions still open (waiting for PDUs or for their linger time).
+    pub fn open_transactions(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Add the next PDU (capture order); returns the transactions that are done.
+    pub fn push(&mut self, p: &PduRecord) -> Vec<Transaction> {
+        if p.time > self.now {
+            self.now = p.time;
+        }
+        self.place(p);
+        let mut done = Vec::new();
+        while let Some(front) = self.open.front() {
+            let idle = self.now.seconds_until(front.last_time).abs();
+            let ready = if front.complete {
+                idle > self.config.linger
+            } else {
+                idle > self.config.idle_timeout
+            };
+            if !ready {
+                break;
+            }
+            let o = self.open.pop_front().expect("front exists");
+            for s in &o.pdus {
+                self.index.remove(o.id, s);
+            }
+            done.push(self.finalize(o));
+        }
+        done
+    }
+
+    /// End of the capture: every transaction still open, in start order.
+    pub fn finish(&mut self) -> Vec<Transaction> {
+        let mut done = Vec::new();
+        while let Some(o) = self.open.pop_front() {
+            for s in &o.pdus {
+                self.index.remove(o.id, s);
+            }
+            done.push(self.finalize(o));
+        }
+        done
+    }
+
+    /// Whether `o` may still receive a PDU at time `now`.
+    fn joinable(&self, o: &Open, now: Timestamp) -> bool {
+        let idle = gap(o.last_time, now);
+        if o.complete {
+            idle <= self.config.linger
+        } else {
+            idle <= self.config.idle_timeout
+        }
+    }
+
+    /// Position of the best candidate (highest score, then most recent), among open transactions
+    /// that may still receive `p`.
+    fn best(
+        &self,
+        p: &PduRecord,
+        by: &[By],
+        score: impl Fn(&Open) -> Option<i32>,
+    ) -> Option<usize> {
+        let mut best: Option<(i32, usize)> = None;
+        let front = self.open.front().map(|o| o.id)?;
+        for id in self.index.candidates(p, fingerprint(p), by) {
+            let i = id.saturating_sub(front) as usize;
+            let Some(o) = self.open.get(i).filter(|o| o.id == id) else {
+                continue;
+            };
+            if !self.joinable(o, p.time) {
+                continue;
+            }
+            if let Some(s) = score(o)
+                && best.is_none_or(|(b, _)| s > b)
+            {
+                best = Some((s, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    fn join(&mut self, i: usize, seen: Seen) {
+        self.index.add(self.open[i].id, &seen);
+        let o = &mut self.open[i];
+        if seen.rec.time > o.last_time {
+            o.last_time = seen.rec.time;
+        }
+        if o.tid.is_none() {
+            o.tid = seen.rec.mms.transaction_id.clone();
+        }
+        if o.msgid.is_none() {
+            o.msgid = seen.rec.mms.message_id.clone();
+        }
+        o.pdus.push(seen);
+        let keys = o.keys();
+        self.stories.link(&keys);
+    }
+
+    fn open_new(&mut self, mut o: Open) {
+        o.id = self.next_id;
+        self.next_id += 1;
+        for s in &o.pdus {
+            self.index.add(o.id, s);
+        }
+        let keys = o.keys();
+        self.stories.link(&keys);
+        self.open.push_back(o);
+    }
+
+    fn place(&mut self, p: &PduRecord) {
+        let seen = Seen::new(p);
+        let ty = seen.ty.clone();
+        let fp = seen.fp;
+        let window = self.config.leg_window;
+        let tid = p.mms.transaction_id.clone();
+
+        // A retransmission the pipeline recognised joins its original, whatever it is.
+        if let Some(orig) = p.retransmission_of
+            && let Some(&id) = self.index.pdu.get(&orig)
+            && let Some(front) = self.open.front().map(|o| o.id)
+            && let i = id.saturating_sub(front) as usize
+            && self.open.get(i).is_some_and(|o| o.id == id)
+        {
+            self.join(i, seen);
+            return;
+        }
+
+        match role_of(&ty) {
+            Role::Request { kind, family } => {
+                // Another leg of the same request before its confirmation, or the same request
+                // re-sent on the same path.
+                let found = self.best(p, &[By::Fingerprint], |o| {
+                    let copy = o.family == family && o.tid == tid;
+                    let copy = copy
+                        && o.has_copy_of(&ty, fp, p, window)
+                            .is_some_and(|s| !o.closed || s.same_path(p));
+                    copy.then_some(0)
+                });
+                match found {
+                    Some(i) => self.join(i, seen),
+                    None => {
+                        if family == "notification"
+                            && let Some(cl) = &p.mms.content_location
+                        {
+                            self.locations.insert(uri_path(cl).to_string(), cl.clone());
+                        }
+                        self.open_new(Open::new(kind, family, seen));
+                    }
+                }
+            }
+            Role::Response { kind, family } => {
+                let exchange = p.carrier.exchange;
+                // The request/reply pairing of the carrier is the strongest evidence.
+                let by_exchange = |o: &Open| {
+                    let paired = o.family == family
+                        && p.carrier.is_response
+                        && exchange.is_some()
+                        && o.pdus.iter().any(|s| {
+                            !s.rec.carrier.is_response && s.rec.carrier.exchange == exchange
+                        });
+                    paired.then_some(100)
+                };
+                let by_tid = |o: &Open| {
+                    if o.family != family || tid.is_none() || o.tid != tid {
+                        return None;
+                    }
+                    if o.closed {
+                        // Only another copy of the response it already has.
+                        o.has_copy_of(&ty, fp, p, window)?;
+                        return Some(10 + reply_score(o, p));
+                    }
+                    if o.orphan {
+                        return None;
+                    }
+                    Some(10 + reply_score(o, p))
+                };
+                let found = self
+                    .best(p, &[By::Exchange], by_exchange)
+                    .or_else(|| self.best(p, &[By::Tid], by_tid));
+                match found {
+                    Some(i) => {
+                        self.join(i, seen);
+                        let o = &mut self.open[i];
+                        o.closed = true;
+                        o.complete = true;
+                    }
+                    None => {
+                        let mut o = Open::new(kind, family, seen);
+                        o.closed = true;
+                        o.complete = true;
+                        o.orphan = true;
+                        self.open_new(o);
+                    }
+                }
+            }
+            Role::RetrieveConf => {
+                let found = self.best(p, &[By::Fingerprint], |o| {
+                    let copy = o.family == "retrieve"
+                        && o.has_copy_of(&ty, fp, p, window)
+                            .is_some_and(|s| !o.has_type("acknowledge-ind") || s.same_path(p));
+                    copy.then_some(0)
+                });
+                match found {
+                    Some(i) => self.join(i, seen),
+                    None => {
+                        let mut o = Open::new(TransactionKind::Retrieve, "retrieve", seen);
+                        o.content_location = p.carrier.uri.as_ref().map(|u| {
+                            self.locations
+                                .get(uri_path(u))
+                                .cloned()
+                                .unwrap_or_else(|| u.clone())
+                        });
+                        o.expects_ack = tid.is_some();
+                        o.complete = !o.expects_ack;
+                        self.open_new(o);
+                    }
+                }
+            }
+            Role::Acknowledge => {
+                let found = self.best(p, &[By::Tid], |o| {
+                    if o.family != "retrieve" || o.orphan || tid.is_none() || o.tid != tid {
+                        return None;
+                    }
+                    if o.closed {
+                        o.has_copy_of(&ty, fp, p, window)?;
+                        return Some(0);
+                    }
+                    let endpoint = o
+                        .pdus
+                        .iter()
+                        .any(|s| s.ty == "retrieve-conf" && s.rec.dst.ip() == p.src.ip());
+                    Some(if endpoint { 2 } else { 1 })
+                });
+                match found {
+                    Some(i) => {
+                        self.join(i, seen);
+                        let o = &mut self.open[i];
+                        o.closed = true;
+                        o.complete = true;
+                    }
+                    None => {
+                        let mut o = Open::new(TransactionKind::Retrieve, "retrieve", seen);
+                        o.closed = true;
+                        o.complete = true;
+                        o.orphan = true;
+                        self.open_new(o);
+                    }
+                }
+            }
+            Role::Single { kind, family } => {
+                let msgid = p.mms.message_id.clone();
+                let found = self.best(p, &[By::Fingerprint, By::MsgId], |o| {
+                    if o.family != family {
+                        return None;
+                    }
+                    // Both reports of a read (m-read-rec-ind to the MMSC, m-read-orig-ind to
+                    // the originator) are one transaction.
+                    if family == "read" && msgid.is_some() && o.msgid == msgid {
+                        return Some(0);
+                    }
+                    o.has_copy_of(&ty, fp, p, window).map(|_| 0)
+                });
+                match found {
+                    Some(i) => self.join(i, seen),
+                    None => {
+                        let mut o = Open::new(kind, family, seen);
+                        o.complete = true;
+                        self.open_new(o);
+                    }
+                }
+            }
+        }
+    }
+
+    fn finalize(&mut self, o: Open) -> Transaction {
+        let (outcome, status) = decide(&o);
+        let mut endpoints: Vec<String> = Vec::new();
+        for s in &o.pdus {
+            for e in [s.rec.src.to_string(), s.rec.dst.to_string()] {
+                if !endpoints.contains(&e) {
+                    endpoints.push(e);
+                }
+            }
+        }
+        let start = o.pdus.iter().map(|s| s.rec.time).min().unwrap_or_default();
+        let end = o.pdus.iter().map(|s| s.rec.time).max().unwrap_or_default();
+        let story = self.stories.story_of(&o.keys());
+        let index = self.next_index;
+        self.next_index += 1;
+        Transaction {
+            index,
+            kind: o.kind,
+            transaction_id: o.tid.clone(),
+            message_id: o.msgid.clone(),
+            content_location: o.content_location.clone(),
+            pdus: o.pdus.iter().map(|s| s.rec.index).collect(),
+            frames: o.pdus.iter().map(|s| s.rec.frame).collect(),
+            message_types: o.pdus.iter().map(|s| display_type(&s.rec.mms)).collect(),
+            start,
+            end,
+            duration: start.seconds_until(end),
+            outcome,
+            status,
+            endpoints,
+            story,
+        }
+    }
+}
+
+fn is_ok(s: &str) -> bool {
+    s.eq_ignore_ascii_case("ok")
+}
+
+/// The outcome of a finished transaction and the status that decided it.
+fn decide(o: &Open) -> (Outcome, String) {
+    if o.orphan {
+        return (Outcome::Orphan, "orphan".into());
+    }
+    let first_of = |ty: &str| o.pdus.iter().find(|s| s.ty == ty).map(|s| &s.rec);
+    match o.family {
+        "retrieve" => {
+            let rc = first_of("retrieve-conf");
+            let rs = rc.and_then(|r| r.mms.retrieve_status.clone());
+            if let Some(rs) = &rs
+                && !is_ok(rs)
+            {
+                return (Outcome::Failed, rs.clone());
+            }
+            if let Some(code) = rc.and_then(|r| r.carrier.status)
+                && code >= 400
+            {
+                return (Outcome::Failed, format!("HTTP {code}"));
+            }
+            if o.expects_ack && !o.closed {
+                return (Outcome::Incomplete, "incomplete".into());
+            }
+            (Outcome::Ok, rs.unwrap_or_else(|| "Ok".into()))
+        }
+        "delivery" => {
+            let st = o.pdus[0].rec.mms.status.clone();
+            match st {
+                Some(s) => {
+                    let failed = matches!(
+                        s.to_ascii_lowercase().as_str(),
+                        "expired" | "rejected" | "unreachable" | "unrecognised" | "unrecognized"
+                    );
+                    (if failed { Outcome::Failed } else { Outcome::Ok }, s)
+                }
+                None => (Outcome::Ok, "Ok".into()),
+            }
+        }
+        "read" => {
+            let st = o.pdus.iter().find_map(|s| s.rec.mms.read_status.clone());
+            (Outcome::Ok, st.unwrap_or_else(|| "Ok".into()))
+        }
+        "other" | "mbox-descr" => (Outcome::Ok, "n/a".into()),
+        family => {
+            if !o.closed {
+                return (Outcome::Incomplete, "incomplete".into());
+            }
+            let Some(resp) = o
+                .pdus
+                .iter()
+                .find(|s| matches!(role_of(&s.ty), Role::Response { .. }))
+                .map(|s| &s.rec)
+            else {
+                return (Outcome::Incomplete, "incomplete".into());
+            };
+            if family == "notification" {
+                return match &resp.mms.status {
+                    Some(s) => {
+                        let ok = matches!(
+                            s.to_ascii_lowercase().as_str(),
+                            "retrieved" | "deferred" | "forwarded"
+                        );
+                        (if ok { Outcome::Ok } else { Outcome::Failed }, s.clone())
+                    }
+                    None => (Outcome::Ok, "Ok".into()),
+                };
+            }
+            match &resp.mms.response_status {
+                Some(s) if is_ok(s) => (Outcome::Ok, s.clone()),
+                Some(s) => (Outcome::Failed, s.clone()),
+                None => match resp.carrier.status {
+                    Some(code) if code >= 400 => (Outcome::Failed, format!("HTTP {code}")),
+                    _ => (Outcome::Ok, "Ok".into()),
+                },
+            }
+        }
+    }
+}
+
+/// The record with index `index` in `pdus`: `pdus` may be the whole capture (indexed by
+/// position) or any subset in capture order (found by its `index` field).
+pub fn pdu_by_index(pdus: &[PduRecord], index: usize) -> Option<&PduRecord> {
+    if let Some(p) = pdus.get(index)
+        && p.index == index
+    {
+        return Some(p);
+    }
+    pdus.binary_search_by_key(&index, |p| p.index)
+        .ok()
+        .map(|i| &pdus[i])
+        .or_else(|| pdus.iter().find(|p| p.index == index))
+}
+
+/// The PDU records of a transaction, in its order (those missing from `pdus` are skipped).
+pub fn tx_pdus<'a>(tx: &Transaction, pdus: &'a [PduRecord]) -> Vec<&'a PduRecord> {
+    tx.pdus
+        .iter()
+        .filter_map(|&i| pdu_by_index(pdus, i))
+        .collect()
+}
+
+/// What one PDU is within its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PduRole {
+    /// The first copy of this PDU.
+    First,
+    /// The same PDU on another leg (other endpoints: gateway, PPG) — record `of` is the first.
+    Leg { of: usize },
+    /// The same PDU sent again on the same path — record `of` is the first.
+    Retransmission { of: usize },
+}
+
+impl PduRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PduRole::First => "first",
+            PduRole::Leg { .. } => "leg",
+            PduRole::Retransmission { .. } => "retransmission",
+        }
+    }
+}
+
+/// The role of each PDU of `tx` (same order as `tx.pdus`).
+pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
+    let recs: Vec<Option<&PduRecord>> = tx.pdus.iter().map(|&i| pdu_by_index(pdus, i)).collect();
+    let fps: Vec<Option<u64>> = recs.iter().map(|r| r.map(fingerprint)).collect();
+    let mut roles = Vec::with_capacity(recs.len());
+    for (k, rec) in recs.iter().enumerate() {
+        let Some(rec) = rec else {
+            roles.push(PduRole::First);
+            continue;
+        };
+        if let Some(orig) = rec.retransmission_of
+            && tx.pdus[..k].contains(&orig)
+        {
+            roles.push(PduRole::Retransmission { of: orig });
+            continue;
+        }
+        // The latest earlier copy on the same path, else the first copy on another path.
+        let mut role = PduRole::First;
+        for j in 0..k {
+            let (Some(other), Some(fo)) = (recs[j], fps[j]) else {
+                continue;
+            };
+            if Some(fo) != fps[k] {
+                continue;
+            }
+            if other.src == rec.src && other.dst == rec.dst && other.transport == rec.transport {
+                role = PduRole::Retransmission { of: other.index };
+                break;
+            }
+            if role == PduRole::First {
+                role = PduRole::Leg { of: other.index };
+            }
+        }
+        roles.push(role);
+    }
+    roles
+}
+
+/// A plain sentence on why a transaction is not simply Ok ("" when it is).
+pub fn explain(tx: &Transaction) -> String {
+    use TransactionKind as K;
+    let opener_closer = |kind: K| -> (&'static str, &'static str) {
+        match kind {
+            K::Send => ("m-send-req", "m-send-conf"),
+            K::Notification => ("m-notification-ind", "m-notifyresp-ind"),
+            K::Retrieve => ("m-retrieve-conf", "m-acknowledge-ind"),
+            K::Forward => ("m-forward-req", "m-forward-conf"),
+            K::Delete => ("m-delete-req", "m-delete-conf"),
+            K::Cancel => ("m-cancel-req", "m-cancel-conf"),
+            K::Mbox => ("m-mbox-*-req", "m-mbox-*-conf"),
+            _ => ("request", "confirmation"),
+        }
+    };
+    let (opener, closer) = opener_closer(tx.kind);
+    match tx.outcome {
+        Outcome::Ok => String::new(),
+        Outcome::Failed => format!("failed with status {}", tx.status),
+        Outcome::Incomplete => match tx.kind {
+            K::Notification => format!(
+                "no {closer} in the capture: the notification was not answered{}",
+                if tx.content_location.is_some() {
+                    " (see whether its Content-Location was fetched)"
+                } else {
+                    ""
+                }
+            ),
+            _ => format!("no {closer} in the capture"),
+        },
+        Outcome::Orphan => {
+            let first = tx.message_types.first().map(String::as_str).unwrap_or("?");
+            format!("{first} without its {opener} in the capture")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_paths_compare_full_and_origin_form() {
+        assert_eq!(
+            uri_path("http://127.0.0.1/mms/F-MSG-0001"),
+            "/mms/F-MSG-0001"
+        );
+        assert_eq!(uri_path("/mms/F-MSG-0001"), "/mms/F-MSG-0001");
+        assert_eq!(uri_path("http://mmsc:8080"), "/");
+    }
+
+    #[test]
+    fn story_numbers_survive_merges() {
+        let mut l = StoryLinker::default();
+        l.link(&["m:a".into()]);
+        assert_eq!(l.story_of(&["m:a".into()]), Some(0));
+        l.link(&["l:/x".into()]);
+        assert_eq!(l.story_of(&["l:/x".into()]), Some(1));
+        l.link(&["l:/x".into(), "m:a".into()]);
+        assert_eq!(l.story_of(&["l:/x".into()]), Some(0));
+        assert_eq!(l.story_of(&["m:a".into()]), Some(0));
+        assert_eq!(l.story_of(&[]), None);
+    }
 }

@@ -1,1 +1,238 @@
-//! (module under construction)
+//! Timeline exports of correlated transactions: JSON, CSV, Mermaid `sequenceDiagram`, and a
+//! self-contained HTML page with a ladder diagram (docs/TRANSACTIONS.md describes each format).
+//!
+//! Every writer takes a [`Timeline`]: the transactions to export and the PDU records they index
+//! (the whole capture, or any subset in capture order that holds their PDUs).
+
+mod csv;
+mod html;
+mod mermaid;
+
+pub use csv::{CSV_COLUMNS, write_csv};
+pub use html::write_html;
+pub use mermaid::{mermaid_escape, write_mermaid};
+
+use crate::correlate::types::kind_name;
+use crate::correlate::{PduRole, explain, pdu_by_index, pdu_roles, tx_pdus};
+use crate::filter::days_from_civil;
+use crate::model::{Outcome, PduRecord, Timestamp, Transaction};
+use serde_json::{Value, json};
+use std::io::{self, Write};
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+    Mermaid,
+    Html,
+}
+
+/// What an export writes: transactions and the PDU records they refer to.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeline<'a> {
+    /// Name of the capture, shown in titles.
+    pub source: &'a str,
+    pub transactions: &'a [Transaction],
+    pub pdus: &'a [PduRecord],
+}
+
+impl Timeline<'_> {
+    /// Write in `format`.
+    pub fn write(&self, format: Format, w: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Json => write_json(w, self),
+            Format::Csv => write_csv(w, self),
+            Format::Mermaid => write_mermaid(w, self),
+            Format::Html => write_html(w, self),
+        }
+    }
+
+    /// The exported PDUs in capture order, each with its transaction and role.
+    pub(crate) fn rows(&self) -> Vec<(&PduRecord, &Transaction, PduRole)> {
+        let mut rows = Vec::new();
+        for tx in self.transactions {
+            let roles = pdu_roles(tx, self.pdus);
+            for (k, &i) in tx.pdus.iter().enumerate() {
+                if let Some(p) = pdu_by_index(self.pdus, i) {
+                    rows.push((p, tx, roles[k]));
+                }
+            }
+        }
+        rows.sort_by_key(|(p, _, _)| p.index);
+        rows
+    }
+
+    /// Time of the first exported PDU (relative times count from it).
+    pub(crate) fn origin(&self) -> Timestamp {
+        self.transactions
+            .iter()
+            .map(|t| t.start)
+            .min()
+            .unwrap_or_default()
+    }
+}
+
+/// Timestamp as RFC 3339 UTC with microseconds: `2026-01-01T00:00:07.680559Z`.
+pub fn iso8601(ts: Timestamp) -> String {
+    let days = ts.secs.div_euclid(86400);
+    let sod = ts.secs.rem_euclid(86400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60,
+        ts.nanos / 1000
+    )
+}
+
+/// Inverse of [`days_from_civil`] (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = if m <= 2 { y + 1 } else { y };
+    debug_assert_eq!(days_from_civil(y, m as i64, d as i64), z - 719468);
+    (y, m, d)
+}
+
+pub fn outcome_name(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Ok => "ok",
+        Outcome::Failed => "failed",
+        Outcome::Incomplete => "incomplete",
+        Outcome::Orphan => "orphan",
+    }
+}
+
+/// One transaction as a JSON object: every key of [`Transaction`] (`pdus` are record indices),
+/// plus `start_utc`, `end_utc`, `note` (why it is not simply ok) and `records`, its PDU records
+/// in order — each with the keys of `mmscope pdus --json`, its `time_utc`, its `role` ("first",
+/// "leg", "retransmission") and, for a leg or a retransmission, `copy_of` (record index).
+pub fn transaction_json(tx: &Transaction, pdus: &[PduRecord]) -> Value {
+    let mut v = serde_json::to_value(tx).unwrap_or(Value::Null);
+    let roles = pdu_roles(tx, pdus);
+    let records: Vec<Value> = tx_pdus(tx, pdus)
+        .into_iter()
+        .zip(roles)
+        .map(|(p, role)| {
+            let mut pv = serde_json::to_value(p).unwrap_or(Value::Null);
+            if let Value::Object(m) = &mut pv {
+                m.insert("time_utc".into(), json!(iso8601(p.time)));
+                m.insert("role".into(), json!(role.as_str()));
+                if let PduRole::Leg { of } | PduRole::Retransmission { of } = role {
+                    m.insert("copy_of".into(), json!(of));
+                }
+            }
+            pv
+        })
+        .collect();
+    if let Value::Object(m) = &mut v {
+        m.insert("start_utc".into(), json!(iso8601(tx.start)));
+        m.insert("end_utc".into(), json!(iso8601(tx.end)));
+        m.insert("note".into(), json!(explain(tx)));
+        m.insert("records".into(), Value::Array(records));
+    }
+    v
+}
+
+/// JSON: an array with one object per transaction ([`transaction_json`]).
+pub fn write_json(w: &mut dyn Write, t: &Timeline) -> io::Result<()> {
+    let all: Vec<Value> = t
+        .transactions
+        .iter()
+        .map(|tx| transaction_json(tx, t.pdus))
+        .collect();
+    serde_json::to_writer_pretty(&mut *w, &all)?;
+    writeln!(w)
+}
+
+/// HTML-escape text for element content and quoted attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Short label of a PDU for diagrams: "m-send-req F-SEND-0001" (type, then its
+/// Transaction-Id, else Message-ID).
+pub(crate) fn pdu_label(p: &PduRecord) -> String {
+    let ty = crate::correlate::types::display_type(&p.mms);
+    match (&p.mms.transaction_id, &p.mms.message_id) {
+        (Some(t), _) => format!("{ty} {t}"),
+        (None, Some(m)) => format!("{ty} {m}"),
+        (None, None) => ty,
+    }
+}
+
+/// Short label of a transaction: "tx 0 send F-SEND-0001: Ok".
+pub(crate) fn tx_label(tx: &Transaction) -> String {
+    let id = tx
+        .transaction_id
+        .as_deref()
+        .or(tx.message_id.as_deref())
+        .or(tx.content_location.as_deref())
+        .unwrap_or("-");
+    format!(
+        "tx {} {} {}: {}",
+        tx.index,
+        kind_name(tx.kind),
+        id,
+        tx.status
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_round_trips_civil_dates() {
+        assert_eq!(
+            iso8601(Timestamp {
+                secs: 1_767_225_607,
+                nanos: 680_559_021
+            }),
+            "2026-01-01T00:00:07.680559Z"
+        );
+        assert_eq!(
+            iso8601(Timestamp { secs: 0, nanos: 0 }),
+            "1970-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            iso8601(Timestamp {
+                secs: 951_782_400,
+                nanos: 0
+            }),
+            "2000-02-29T00:00:00.000000Z"
+        );
+        assert_eq!(
+            iso8601(Timestamp { secs: -1, nanos: 0 }),
+            "1969-12-31T23:59:59.000000Z"
+        );
+    }
+
+    #[test]
+    fn html_escape_covers_markup_and_quotes() {
+        assert_eq!(
+            html_escape("<insert-address-token> & \"x\" 'y'"),
+            "&lt;insert-address-token&gt; &amp; &quot;x&quot; &#39;y&#39;"
+        );
+    }
+}

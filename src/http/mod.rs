@@ -1,1 +1,1446 @@
-//! (module under construction)
+//! HTTP/1.x (RFC 9112) over a reassembled TCP connection: a per-connection parser fed with
+//! the in-order bytes of each direction, told about gaps (lost bytes) and closes. It yields
+//! complete messages with their raw bytes, decoded bodies (de-chunked, decompressed) and the
+//! request each response answers (FIFO per connection, so pipelining pairs correctly).
+//!
+//! Also here: textual MIME multipart ([`mime`]) and PAP push submissions ([`pap`]), the
+//! HTTP-carried way MMS notifications reach a Push Proxy Gateway.
+//!
+//! No I/O: the pipeline feeds bytes, this module returns [`HttpEvent`]s.
+
+pub mod body;
+pub mod head;
+pub mod mime;
+pub mod pap;
+
+use crate::tree::{Buffer, BufferId, Dissection, FrameSpan, Node, Severity, Value, escape_text};
+use body::{Chunk, ChunkedDecoder, ChunkedStatus, ContentCoding};
+use head::{Detection, Head, HeadError, StartLine};
+use std::collections::VecDeque;
+use std::ops::Range;
+
+/// Which way bytes flow on the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From the side that opened the connection (sends requests).
+    ClientToServer,
+    /// From the side that accepted it (sends responses).
+    ServerToClient,
+}
+
+impl Direction {
+    fn index(self) -> usize {
+        match self {
+            Direction::ClientToServer => 0,
+            Direction::ServerToClient => 1,
+        }
+    }
+}
+
+/// Limits of the parser.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// Largest raw message (head + body on the wire) kept in memory.
+    pub max_message: usize,
+    /// Largest decoded (de-chunked, decompressed) body: decompression stops there.
+    pub max_decoded: usize,
+    /// Most requests waiting for their response on one connection.
+    pub max_pending: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_message: 64 * 1024 * 1024,
+            max_decoded: 64 * 1024 * 1024,
+            max_pending: 1024,
+        }
+    }
+}
+
+/// How the body of a message is delimited (RFC 9112 section 6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: a request without Content-Length/Transfer-Encoding, a response to HEAD, 1xx,
+    /// 204, 304.
+    None,
+    ContentLength(u64),
+    Chunked,
+    /// A response that ends when the server closes the connection.
+    CloseDelimited,
+}
+
+/// A problem found in a message, at a place in its raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpNote {
+    pub severity: Severity,
+    /// Says what and where (with the stream offset).
+    pub message: String,
+    /// Range in the message's raw bytes.
+    pub range: Range<usize>,
+}
+
+/// The request a response answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRef {
+    pub method: String,
+    pub target: String,
+    pub exchange: u64,
+    /// The frame that completed the request.
+    pub frame: Option<u64>,
+}
+
+/// One complete (or, after a gap or close, abandoned) HTTP message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpMessage {
+    pub direction: Direction,
+    pub head: Head,
+    /// The message as on the wire: head and body (chunked framing included).
+    pub raw: Vec<u8>,
+    /// Offset of `raw[0]` in its direction's byte stream.
+    pub stream_offset: u64,
+    /// Frames that carried `raw`, offsets relative to `raw`.
+    pub origin: Vec<FrameSpan>,
+    /// The body on the wire, range in `raw`.
+    pub body_range: Range<usize>,
+    pub framing: Framing,
+    pub chunks: Vec<Chunk>,
+    /// Trailer fields of a chunked body: (name, value, range in `raw`).
+    pub trailers: Vec<(String, String, Range<usize>)>,
+    /// The body with transfer and content codings undone.
+    pub body: Vec<u8>,
+    /// Codings that were undone, in the order applied on the wire ("gzip", "deflate").
+    pub codings: Vec<String>,
+    /// The decoded body stopped at [`Config::max_decoded`].
+    pub body_truncated: bool,
+    pub notes: Vec<HttpNote>,
+    /// Number of the request/response exchange on this connection (0-based): a request and
+    /// the response that answers it share it.
+    pub exchange: u64,
+    /// For a response: the request it answers.
+    pub answers: Option<RequestRef>,
+    /// False when the message was cut by a gap or a close before its end.
+    pub complete: bool,
+}
+
+impl HttpMessage {
+    pub fn is_request(&self) -> bool {
+        matches!(self.head.start, StartLine::Request { .. })
+    }
+
+    pub fn method(&self) -> Option<&str> {
+        match &self.head.start {
+            StartLine::Request { method, .. } => Some(method),
+            _ => None,
+        }
+    }
+
+    /// Request target (for a response: the target of the request it answers).
+    pub fn uri(&self) -> Option<&str> {
+        match &self.head.start {
+            StartLine::Request { target, .. } => Some(target),
+            _ => self.answers.as_ref().map(|r| r.target.as_str()),
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match &self.head.start {
+            StartLine::Response { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        head::header(&self.head.headers, name).map(|h| h.value.as_str())
+    }
+
+    /// Content-Type, parsed.
+    pub fn content_type(&self) -> Option<mime::MediaType> {
+        self.header("content-type").and_then(mime::parse_media_type)
+    }
+
+    /// The media type of the body (lower case, no parameters), e.g.
+    /// "application/vnd.wap.mms-message".
+    pub fn media_type(&self) -> Option<String> {
+        self.content_type().map(|m| m.essence)
+    }
+
+    /// The body is an MMS PDU: declared as such, or it looks like one whatever the declared
+    /// type (X-Mms-Message-Type 0x8C first, see [`crate::mms::looks_like_mms`]).
+    pub fn is_mms(&self) -> bool {
+        !self.body.is_empty()
+            && (self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
+                || crate::mms::looks_like_mms(&self.body))
+    }
+
+    /// Where the head lies in its direction's byte stream.
+    pub fn head_stream_range(&self) -> Range<u64> {
+        self.stream_offset..self.stream_offset + self.body_range.start as u64
+    }
+
+    /// Where the body (as on the wire, chunk framing included) lies in the stream.
+    pub fn body_stream_range(&self) -> Range<u64> {
+        self.stream_offset + self.body_range.start as u64
+            ..self.stream_offset + self.body_range.end as u64
+    }
+
+    /// The notes, as one line each, for `PduRecord::transport_notes`.
+    pub fn transport_notes(&self) -> Vec<String> {
+        self.notes.iter().map(|n| n.message.clone()).collect()
+    }
+
+    /// The carrier record of this message; `flow` identifies the TCP connection, so that
+    /// (flow, exchange) pairs a request with its response.
+    pub fn carrier(&self, flow: u64) -> crate::model::Carrier {
+        let mut summary = self.summary();
+        if let Some(a) = &self.answers {
+            summary.push_str(&format!(
+                " (answers {} {})",
+                escape_text(&a.method),
+                escape_text(&a.target)
+            ));
+        }
+        crate::model::Carrier {
+            method: self
+                .method()
+                .map(str::to_string)
+                .or_else(|| self.answers.as_ref().map(|a| a.method.clone())),
+            uri: self.uri().map(str::to_string),
+            status: self.status(),
+            summary,
+            exchange: Some((flow, self.exchange)),
+            is_response: !self.is_request(),
+        }
+    }
+
+    /// The frame that completed the message.
+    pub fn last_frame(&self) -> Option<u64> {
+        self.origin.last().map(|s| s.frame)
+    }
+
+    /// Every frame that carried bytes of the message, in order, without repeats.
+    pub fn frames(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = Vec::new();
+        for s in &self.origin {
+            if v.last() != Some(&s.frame) {
+                v.push(s.frame);
+            }
+        }
+        v
+    }
+
+    /// Request line or status line as a human reads it.
+    pub fn summary(&self) -> String {
+        match &self.head.start {
+            StartLine::Request {
+                method,
+                target,
+                version,
+            } => escape_text(&format!("{method} {target} {version}")),
+            StartLine::Response {
+                version,
+                status,
+                reason,
+            } => escape_text(&format!("{version} {status} {reason}")),
+        }
+    }
+
+    /// A dissection with two buffers: 0 = the raw message (with its frame origins), 1 = the
+    /// decoded body; the HTTP layer is on buffer 0. Returns the body's buffer id, where the
+    /// pipeline attaches the MMS layer (or the PAP submission tree).
+    pub fn dissection(&self) -> (Dissection, BufferId) {
+        let mut d = Dissection::default();
+        let mut raw = Buffer::new(
+            format!("HTTP message ({} frames)", self.frames().len()),
+            self.raw.clone(),
+        );
+        raw.origin = self.origin.clone();
+        let raw_id = d.add_buffer(raw);
+        let mut body_name = String::from("HTTP body");
+        if self.framing == Framing::Chunked {
+            body_name.push_str(", de-chunked");
+        }
+        for c in &self.codings {
+            body_name.push_str(&format!(", {c}-decoded"));
+        }
+        let mut body = Buffer::new(body_name, self.body.clone());
+        if self.framing != Framing::Chunked && self.codings.is_empty() {
+            // The body is a plain slice of the raw message: keep where its bytes came from.
+            body.origin = slice_origin(&self.origin, self.body_range.clone());
+        }
+        let body_id = d.add_buffer(body);
+        d.add_layer(self.tree(), raw_id);
+        (d, body_id)
+    }
+
+    /// The dissector tree of the message; ranges refer to `raw` (buffer 0).
+    pub fn tree(&self) -> Node {
+        let mut display = self.summary();
+        if let Some(a) = &self.answers {
+            display.push_str(&format!(
+                " (answers {} {})",
+                escape_text(&a.method),
+                escape_text(&a.target)
+            ));
+        }
+        let mut root = Node::new("HTTP", display, Value::None, 0..self.raw.len());
+        let h = &self.head;
+        let [r0, r1, r2] = h.token_ranges.clone();
+        let start =
+            match &h.start {
+                StartLine::Request {
+                    method,
+                    target,
+                    version,
+                } => Node::group("Request line", self.summary(), h.start_range.clone())
+                    .with_children(vec![
+                        Node::new(
+                            "Method",
+                            escape_text(method),
+                            Value::Text(method.clone()),
+                            r0,
+                        ),
+                        Node::new(
+                            "Request-URI",
+                            escape_text(target),
+                            Value::Text(target.clone()),
+                            r1,
+                        ),
+                        Node::new(
+                            "Version",
+                            escape_text(version),
+                            Value::Text(version.clone()),
+                            r2,
+                        ),
+                    ]),
+                StartLine::Response {
+                    version,
+                    status,
+                    reason,
+                } => Node::group("Status line", self.summary(), h.start_range.clone())
+                    .with_children(vec![
+                        Node::new(
+                            "Version",
+                            escape_text(version),
+                            Value::Text(version.clone()),
+                            r0,
+                        ),
+                        Node::new(
+                            "Status code",
+                            format!("{status} {}", escape_text(reason)),
+                            Value::Enum {
+                                code: u64::from(*status),
+                                name: reason.clone(),
+                            },
+                            r1,
+                        ),
+                        Node::new(
+                            "Reason",
+                            escape_text(reason),
+                            Value::Text(reason.clone()),
+                            r2,
+                        ),
+                    ]),
+            };
+        root.push(start);
+        let hdr_range = h.start_range.end..h.len.min(self.raw.len());
+        let mut headers = Node::group(
+            "Headers",
+            format!("{} header fields", h.headers.len()),
+            hdr_range,
+        );
+        for f in &h.headers {
+            headers.push(Node::new(
+                f.name.clone(),
+                escape_text(&f.value),
+                Value::Text(f.value.clone()),
+                f.range.clone(),
+            ));
+        }
+        root.push(headers);
+        if let Some(a) = &self.answers {
+            root.push(Node::new(
+                "Answers",
+                format!(
+                    "{} {} (exchange {})",
+                    escape_text(&a.method),
+                    escape_text(&a.target),
+                    a.exchange
+                ),
+                Value::Text(format!("{} {}", a.method, a.target)),
+                h.start_range.clone(),
+            ));
+        }
+        let framing = match self.framing {
+            Framing::None => "no body".to_string(),
+            Framing::ContentLength(n) => format!("Content-Length: {n} bytes"),
+            Framing::Chunked => format!(
+                "chunked: {} chunks, {} bytes",
+                self.chunks.iter().filter(|c| c.size > 0).count(),
+                self.chunks.iter().map(|c| c.size).sum::<u64>()
+            ),
+            Framing::CloseDelimited => "delimited by connection close".to_string(),
+        };
+        let mut body = Node::group("Body", framing, self.body_range.clone());
+        for c in &self.chunks {
+            let ext = c
+                .extensions
+                .as_deref()
+                .map(|e| format!("; extensions {}", escape_text(e)))
+                .unwrap_or_default();
+            let mut n = Node::new(
+                if c.size == 0 { "Last chunk" } else { "Chunk" },
+                format!("{} bytes{ext}", c.size),
+                Value::UInt(c.size),
+                c.size_line.start..c.data.end,
+            );
+            n.push(Node::new(
+                "Chunk size",
+                format!("{:x}{ext}", c.size),
+                Value::UInt(c.size),
+                c.size_line.clone(),
+            ));
+            body.push(n);
+        }
+        for (name, value, range) in &self.trailers {
+            body.push(Node::new(
+                format!("Trailer {name}"),
+                escape_text(value),
+                Value::Text(value.clone()),
+                range.clone(),
+            ));
+        }
+        if !self.codings.is_empty() {
+            body.push(Node::new(
+                "Content coding",
+                format!(
+                    "{}: {} → {} bytes{}",
+                    self.codings.join(", "),
+                    self.body_range.len(),
+                    self.body.len(),
+                    if self.body_truncated {
+                        " (stopped at the size limit)"
+                    } else {
+                        ""
+                    }
+                ),
+                Value::Text(self.codings.join(", ")),
+                self.body_range.clone(),
+            ));
+        }
+        let media = self.media_type().unwrap_or_else(|| "unknown type".into());
+        body.push(Node::new(
+            "Decoded body",
+            format!("{} bytes, {}", self.body.len(), escape_text(&media)),
+            Value::UInt(self.body.len() as u64),
+            self.body_range.clone(),
+        ));
+        root.push(body);
+        for n in &self.notes {
+            root.push(Node::expert(
+                n.severity,
+                "http",
+                n.message.clone(),
+                n.range.clone(),
+            ));
+        }
+        root
+    }
+}
+
+/// The frame spans of `origin` that cover `range`, re-based to start at 0.
+pub fn slice_origin(origin: &[FrameSpan], range: Range<usize>) -> Vec<FrameSpan> {
+    origin
+        .iter()
+        .filter_map(|s| {
+            let a = s.offset.max(range.start);
+            let b = (s.offset + s.len).min(range.end);
+            (a < b).then(|| FrameSpan {
+                offset: a - range.start,
+                len: b - a,
+                frame: s.frame,
+            })
+        })
+        .collect()
+}
+
+/// What the parser reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpEvent {
+    Message(Box<HttpMessage>),
+    /// Bytes were lost in `direction` at `stream_offset`; the message being read, if any, is
+    /// handed back incomplete. The parser resynchronises on the next message start.
+    Gap {
+        direction: Direction,
+        stream_offset: u64,
+        len: u64,
+        abandoned: Option<Box<HttpMessage>>,
+    },
+    /// This direction does not carry HTTP/1.x: the parser ignores it from now on.
+    NotHttp {
+        direction: Direction,
+        stream_offset: u64,
+    },
+    /// After a gap or broken framing, these stream bytes were skipped to find a message start.
+    Resynced {
+        direction: Direction,
+        skipped: Range<u64>,
+    },
+    /// A problem that belongs to no message (e.g. close in the middle of a head).
+    Note {
+        direction: Direction,
+        stream_offset: u64,
+        severity: Severity,
+        message: String,
+    },
+}
+
+// Two of these per connection: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+enum Phase {
+    /// Nothing seen yet: the first bytes decide whether the direction is HTTP.
+    Start,
+    /// Between messages, or reading a head.
+    Head,
+    Body {
+        head: Box<Head>,
+        framing: Framing,
+        chunked: Option<ChunkedDecoder>,
+        answers: Option<RequestRef>,
+        exchange: u64,
+        notes: Vec<HttpNote>,
+    },
+    /// Discarding the rest of an abandoned message whose length is known.
+    Skip(u64),
+    /// Looking for a start line.
+    Resync,
+    NotHttp,
+}
+
+#[derive(Debug, Clone)]
+struct DirState {
+    buf: Vec<u8>,
+    origin: Vec<FrameSpan>,
+    /// Stream offset of `buf[0]`.
+    buf_offset: u64,
+    phase: Phase,
+    /// Where a resync started skipping.
+    resync_from: Option<u64>,
+    /// The start of the stream was not seen: how many bytes to search for a message start
+    /// before deciding the direction is not HTTP.
+    hunt_budget: Option<u64>,
+}
+
+/// Bytes searched for a message start in a stream whose beginning was not captured.
+pub const HUNT_LIMIT: u64 = 256 * 1024;
+
+impl DirState {
+    fn new() -> Self {
+        DirState {
+            buf: Vec::new(),
+            origin: Vec::new(),
+            buf_offset: 0,
+            phase: Phase::Start,
+            resync_from: None,
+            hunt_budget: None,
+        }
+    }
+
+    /// Remove the first `n` bytes, returning them with their frame origins.
+    fn take(&mut self, n: usize) -> (Vec<u8>, Vec<FrameSpan>, u64) {
+        let n = n.min(self.buf.len());
+        let offset = self.buf_offset;
+        let rest = self.buf.split_off(n);
+        let bytes = std::mem::replace(&mut self.buf, rest);
+        let mut taken = Vec::new();
+        let mut kept = Vec::new();
+        for s in self.origin.drain(..) {
+            let end = s.offset + s.len;
+            if end <= n {
+                taken.push(s);
+            } else if s.offset >= n {
+                kept.push(FrameSpan {
+                    offset: s.offset - n,
+                    ..s
+                });
+            } else {
+                taken.push(FrameSpan {
+                    len: n - s.offset,
+                    ..s
+                });
+                kept.push(FrameSpan {
+                    offset: 0,
+                    len: end - n,
+                    frame: s.frame,
+                });
+            }
+        }
+        self.origin = kept;
+        self.buf_offset += n as u64;
+        (bytes, taken, offset)
+    }
+}
+
+/// The HTTP/1.x parser of one TCP connection.
+#[derive(Debug, Clone)]
+pub struct HttpConnection {
+    cfg: Config,
+    dirs: [DirState; 2],
+    /// Requests waiting for their response, oldest first.
+    pending: VecDeque<RequestRef>,
+    next_exchange: u64,
+}
+
+impl Default for HttpConnection {
+    fn default() -> Self {
+        Self::new(Config::default())
+    }
+}
+
+impl HttpConnection {
+    pub fn new(cfg: Config) -> Self {
+        HttpConnection {
+            cfg,
+            dirs: [DirState::new(), DirState::new()],
+            pending: VecDeque::new(),
+            next_exchange: 0,
+        }
+    }
+
+    /// True once `direction` was found not to be HTTP: the pipeline may stop feeding it.
+    pub fn is_not_http(&self, direction: Direction) -> bool {
+        matches!(self.dirs[direction.index()].phase, Phase::NotHttp)
+    }
+
+    /// True when both directions were found not to be HTTP (or one was and the other never
+    /// sent anything).
+    pub fn gave_up(&self) -> bool {
+        let d = &self.dirs;
+        let dead = |s: &DirState| matches!(s.phase, Phase::NotHttp);
+        let silent = |s: &DirState| matches!(s.phase, Phase::Start) && s.buf.is_empty();
+        (dead(&d[0]) || silent(&d[0]))
+            && (dead(&d[1]) || silent(&d[1]))
+            && (dead(&d[0]) || dead(&d[1]))
+    }
+
+    /// Feed in-order bytes of `direction` that arrived in capture frame `frame`.
+    pub fn feed(&mut self, direction: Direction, data: &[u8], frame: u64) -> Vec<HttpEvent> {
+        let mut events = Vec::new();
+        let st = &mut self.dirs[direction.index()];
+        if matches!(st.phase, Phase::NotHttp) {
+            st.buf_offset += data.len() as u64;
+            return events;
+        }
+        if !data.is_empty() {
+            st.origin.push(FrameSpan {
+                offset: st.buf.len(),
+                len: data.len(),
+                frame,
+            });
+            st.buf.extend_from_slice(data);
+        }
+        self.process(direction, &mut events);
+        events
+    }
+
+    /// The capture starts in the middle of this direction's stream (no SYN seen): search for
+    /// the first message start instead of requiring one at the first byte. Gives up (NotHttp)
+    /// after [`HUNT_LIMIT`] bytes without one.
+    pub fn midstream(&mut self, direction: Direction) -> Vec<HttpEvent> {
+        let st = &mut self.dirs[direction.index()];
+        if matches!(st.phase, Phase::Start) {
+            st.phase = Phase::Resync;
+            st.resync_from = Some(st.buf_offset);
+            st.hunt_budget = Some(HUNT_LIMIT);
+        }
+        let mut events = Vec::new();
+        self.process(direction, &mut events);
+        events
+    }
+
+    /// `len` bytes of `direction` were lost (not captured).
+    pub fn gap(&mut self, direction: Direction, len: u64) -> Vec<HttpEvent> {
+        let mut events = Vec::new();
+        let di = direction.index();
+        // Bytes already buffered come before the gap.
+        let gap_offset = self.dirs[di].buf_offset + self.dirs[di].buf.len() as u64;
+        let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Resync);
+        if matches!(phase, Phase::Start) {
+            // The stream's first bytes are lost: hunt for a message start.
+            self.dirs[di].hunt_budget = Some(HUNT_LIMIT);
+        }
+        let mut abandoned = None;
+        let next = match phase {
+            Phase::NotHttp => Phase::NotHttp,
+            Phase::Skip(n) if len < n => Phase::Skip(n - len),
+            Phase::Skip(n) if len == n => Phase::Head,
+            Phase::Body {
+                head,
+                framing,
+                chunked,
+                answers,
+                exchange,
+                mut notes,
+            } => {
+                let st = &mut self.dirs[di];
+                let have = st.buf.len();
+                let total = match framing {
+                    Framing::ContentLength(n) => Some(head.len as u64 + n),
+                    _ => None,
+                };
+                let raw_len = have;
+                notes.push(HttpNote {
+                    severity: Severity::Error,
+                    message: format!(
+                        "{len} bytes lost at stream offset {gap_offset} (message offset {raw_len}): body incomplete, {} body bytes received",
+                        have.saturating_sub(head.len)
+                    ),
+                    range: raw_len..raw_len,
+                });
+                let next = match (total, framing) {
+                    (Some(t), _) => {
+                        let remaining = t - have as u64;
+                        if len < remaining {
+                            Phase::Skip(remaining - len)
+                        } else if len == remaining {
+                            Phase::Head
+                        } else {
+                            Phase::Resync
+                        }
+                    }
+                    (None, Framing::CloseDelimited) => Phase::Skip(u64::MAX),
+                    _ => Phase::Resync,
+                };
+                let msg = self.build(
+                    direction, *head, framing, chunked, answers, exchange, notes, raw_len, false,
+                );
+                abandoned = Some(Box::new(msg));
+                next
+            }
+            Phase::Resync | Phase::Skip(_) => Phase::Resync,
+            Phase::Head | Phase::Start => {
+                let st = &mut self.dirs[di];
+                if st.buf.iter().any(|b| !b.is_ascii_whitespace()) {
+                    let off = st.buf_offset;
+                    let n = st.buf.len();
+                    st.take(n);
+                    events.push(HttpEvent::Note {
+                        direction,
+                        stream_offset: off,
+                        severity: Severity::Error,
+                        message: format!(
+                            "{n} bytes at stream offset {off} dropped: a gap follows them before a message head was complete"
+                        ),
+                    });
+                }
+                Phase::Resync
+            }
+        };
+        let st = &mut self.dirs[di];
+        // Anything still buffered is before the gap and can't continue across it.
+        let n = st.buf.len();
+        st.take(n);
+        st.buf_offset = gap_offset + len;
+        st.phase = next;
+        if matches!(st.phase, Phase::Resync) {
+            st.resync_from = Some(st.buf_offset);
+        }
+        events.push(HttpEvent::Gap {
+            direction,
+            stream_offset: gap_offset,
+            len,
+            abandoned,
+        });
+        events
+    }
+
+    /// `direction` was closed (FIN or RST, or the capture ended): ends a close-delimited body.
+    pub fn close(&mut self, direction: Direction) -> Vec<HttpEvent> {
+        let mut events = Vec::new();
+        let di = direction.index();
+        let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Head);
+        match phase {
+            Phase::Body {
+                head,
+                framing,
+                chunked,
+                answers,
+                exchange,
+                mut notes,
+            } => {
+                let have = self.dirs[di].buf.len();
+                let complete = framing == Framing::CloseDelimited;
+                if !complete {
+                    notes.push(HttpNote {
+                        severity: Severity::Error,
+                        message: format!(
+                            "connection closed at stream offset {} before the body ended ({} body bytes received)",
+                            self.dirs[di].buf_offset + have as u64,
+                            have.saturating_sub(head.len)
+                        ),
+                        range: have..have,
+                    });
+                }
+                let msg = self.build(
+                    direction, *head, framing, chunked, answers, exchange, notes, have, complete,
+                );
+                events.push(HttpEvent::Message(Box::new(msg)));
+            }
+            Phase::NotHttp => self.dirs[di].phase = Phase::NotHttp,
+            Phase::Head | Phase::Start | Phase::Resync => {
+                let st = &mut self.dirs[di];
+                let junk = st.buf.iter().any(|b| !b.is_ascii_whitespace());
+                if junk {
+                    events.push(HttpEvent::Note {
+                        direction,
+                        stream_offset: st.buf_offset,
+                        severity: Severity::Warning,
+                        message: format!(
+                            "connection closed with {} bytes of an incomplete message head at stream offset {}",
+                            st.buf.len(),
+                            st.buf_offset
+                        ),
+                    });
+                }
+            }
+            Phase::Skip(_) => {}
+        }
+        let st = &mut self.dirs[di];
+        let n = st.buf.len();
+        st.take(n);
+        events
+    }
+
+    fn process(&mut self, direction: Direction, events: &mut Vec<HttpEvent>) {
+        let di = direction.index();
+        loop {
+            let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Head);
+            match phase {
+                Phase::NotHttp => {
+                    let st = &mut self.dirs[di];
+                    let n = st.buf.len();
+                    st.take(n);
+                    st.phase = Phase::NotHttp;
+                    return;
+                }
+                Phase::Start => {
+                    let st = &mut self.dirs[di];
+                    match head::detect(&st.buf) {
+                        Detection::NeedMore => {
+                            st.phase = Phase::Start;
+                            return;
+                        }
+                        Detection::NotHttp => {
+                            events.push(HttpEvent::NotHttp {
+                                direction,
+                                stream_offset: st.buf_offset,
+                            });
+                            st.phase = Phase::NotHttp;
+                        }
+                        Detection::Request | Detection::Response => st.phase = Phase::Head,
+                    }
+                }
+                Phase::Skip(n) => {
+                    let st = &mut self.dirs[di];
+                    let k = (st.buf.len() as u64).min(n);
+                    st.take(k as usize);
+                    if k == n {
+                        st.phase = Phase::Head;
+                    } else {
+                        st.phase = Phase::Skip(n - k);
+                        return;
+                    }
+                }
+                Phase::Resync => {
+                    let st = &mut self.dirs[di];
+                    let from = st.resync_from.unwrap_or(st.buf_offset);
+                    match find_start_line(&st.buf) {
+                        Some(i) => {
+                            st.take(i);
+                            let to = st.buf_offset;
+                            st.resync_from = None;
+                            st.hunt_budget = None;
+                            if to > from {
+                                events.push(HttpEvent::Resynced {
+                                    direction,
+                                    skipped: from..to,
+                                });
+                            }
+                            st.phase = Phase::Head;
+                        }
+                        None => {
+                            // Keep only the last partial line: a start line may still begin there.
+                            let keep_from = st
+                                .buf
+                                .iter()
+                                .rposition(|&b| b == b'\n')
+                                .map(|p| p + 1)
+                                .unwrap_or(0);
+                            let keep_from = keep_from.max(st.buf.len().saturating_sub(8192));
+                            st.take(keep_from);
+                            st.phase = Phase::Resync;
+                            if let Some(budget) = st.hunt_budget
+                                && st.buf_offset.saturating_sub(from) > budget
+                            {
+                                events.push(HttpEvent::NotHttp {
+                                    direction,
+                                    stream_offset: from,
+                                });
+                                let n = st.buf.len();
+                                st.take(n);
+                                st.phase = Phase::NotHttp;
+                            }
+                            return;
+                        }
+                    }
+                }
+                Phase::Head => {
+                    if !self.step_head(direction, events) {
+                        return;
+                    }
+                }
+                Phase::Body {
+                    head,
+                    framing,
+                    mut chunked,
+                    answers,
+                    exchange,
+                    mut notes,
+                } => {
+                    let st = &mut self.dirs[di];
+                    let end = match framing {
+                        Framing::None => Some(head.len),
+                        Framing::ContentLength(n) => {
+                            let total = head.len as u64 + n;
+                            (st.buf.len() as u64 >= total).then_some(total as usize)
+                        }
+                        Framing::Chunked => {
+                            let dec = chunked.get_or_insert_with(|| ChunkedDecoder::new(head.len));
+                            match dec.advance(&st.buf, self.cfg.max_decoded) {
+                                ChunkedStatus::Incomplete => None,
+                                ChunkedStatus::Done(end) => Some(end),
+                                ChunkedStatus::Malformed { offset, reason } => {
+                                    notes.push(HttpNote {
+                                        severity: Severity::Error,
+                                        message: format!(
+                                            "{reason} at stream offset {}; message abandoned",
+                                            st.buf_offset + offset as u64
+                                        ),
+                                        range: offset..st.buf.len(),
+                                    });
+                                    let have = st.buf.len();
+                                    let msg = self.build(
+                                        direction, *head, framing, chunked, answers, exchange,
+                                        notes, have, false,
+                                    );
+                                    events.push(HttpEvent::Message(Box::new(msg)));
+                                    let st = &mut self.dirs[di];
+                                    st.resync_from = Some(st.buf_offset);
+                                    st.phase = Phase::Resync;
+                                    continue;
+                                }
+                            }
+                        }
+                        Framing::CloseDelimited => None,
+                    };
+                    match end {
+                        Some(end) => {
+                            let msg = self.build(
+                                direction, *head, framing, chunked, answers, exchange, notes, end,
+                                true,
+                            );
+                            let tunnel = match (msg.status(), &msg.answers) {
+                                (Some(101), _) => true,
+                                (Some(s), Some(a)) => {
+                                    (200..300).contains(&s)
+                                        && a.method.eq_ignore_ascii_case("CONNECT")
+                                }
+                                _ => false,
+                            };
+                            events.push(HttpEvent::Message(Box::new(msg)));
+                            self.dirs[di].phase = Phase::Head;
+                            if tunnel {
+                                // 101 Switching Protocols or a CONNECT tunnel: what follows on
+                                // both directions is another protocol.
+                                for d in [Direction::ClientToServer, Direction::ServerToClient] {
+                                    let st = &mut self.dirs[d.index()];
+                                    if !matches!(st.phase, Phase::NotHttp) {
+                                        let off = st.buf_offset;
+                                        let n = st.buf.len();
+                                        st.take(n);
+                                        st.phase = Phase::NotHttp;
+                                        events.push(HttpEvent::NotHttp {
+                                            direction: d,
+                                            stream_offset: off,
+                                        });
+                                    }
+                                }
+                                return;
+                            }
+                        }
+                        None => {
+                            let st = &mut self.dirs[di];
+                            if st.buf.len() > self.cfg.max_message {
+                                notes.push(HttpNote {
+                                    severity: Severity::Error,
+                                    message: format!(
+                                        "message exceeds the limit of {} bytes; the rest of it is skipped",
+                                        self.cfg.max_message
+                                    ),
+                                    range: self.cfg.max_message..self.cfg.max_message,
+                                });
+                                let have = st.buf.len();
+                                let remaining = match framing {
+                                    Framing::ContentLength(n) => {
+                                        (head.len as u64 + n).saturating_sub(have as u64)
+                                    }
+                                    Framing::CloseDelimited => u64::MAX,
+                                    _ => 0,
+                                };
+                                let msg = self.build(
+                                    direction, *head, framing, chunked, answers, exchange, notes,
+                                    have, false,
+                                );
+                                events.push(HttpEvent::Message(Box::new(msg)));
+                                let st = &mut self.dirs[di];
+                                st.phase = if remaining > 0 {
+                                    Phase::Skip(remaining)
+                                } else {
+                                    st.resync_from = Some(st.buf_offset);
+                                    Phase::Resync
+                                };
+                                continue;
+                            }
+                            st.phase = Phase::Body {
+                                head,
+                                framing,
+                                chunked,
+                                answers,
+                                exchange,
+                                notes,
+                            };
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Try to read a head; returns false when more bytes are needed.
+    fn step_head(&mut self, direction: Direction, events: &mut Vec<HttpEvent>) -> bool {
+        let di = direction.index();
+        let st = &mut self.dirs[di];
+        // Empty lines between messages are allowed (RFC 9112 section 2.2).
+        let blank = st
+            .buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        if blank > 0 {
+            st.take(blank);
+        }
+        if st.buf.is_empty() {
+            st.phase = Phase::Head;
+            return false;
+        }
+        match head::detect(&st.buf) {
+            Detection::NeedMore => {
+                st.phase = Phase::Head;
+                return false;
+            }
+            Detection::NotHttp => {
+                events.push(HttpEvent::Note {
+                    direction,
+                    stream_offset: st.buf_offset,
+                    severity: Severity::Error,
+                    message: format!(
+                        "no HTTP message start at stream offset {}; looking for the next one",
+                        st.buf_offset
+                    ),
+                });
+                st.resync_from = Some(st.buf_offset);
+                // Skip at least this line so the search moves on.
+                let skip = st
+                    .buf
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map(|p| p + 1)
+                    .unwrap_or(st.buf.len());
+                st.take(skip);
+                st.phase = Phase::Resync;
+                return true;
+            }
+            _ => {}
+        }
+        let head = match head::parse_head(&st.buf) {
+            Ok(h) => h,
+            Err(HeadError::Incomplete) => {
+                st.phase = Phase::Head;
+                return false;
+            }
+            Err(e) => {
+                let msg = match e {
+                    HeadError::TooLong => format!(
+                        "message head at stream offset {} is longer than {} bytes",
+                        st.buf_offset,
+                        head::MAX_HEAD_LEN
+                    ),
+                    HeadError::BadStartLine { offset, reason } => format!(
+                        "{reason} at stream offset {}",
+                        st.buf_offset + offset as u64
+                    ),
+                    HeadError::Incomplete => unreachable!(),
+                };
+                events.push(HttpEvent::Note {
+                    direction,
+                    stream_offset: st.buf_offset,
+                    severity: Severity::Error,
+                    message: msg,
+                });
+                st.resync_from = Some(st.buf_offset);
+                let skip = st
+                    .buf
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map(|p| p + 1)
+                    .unwrap_or(st.buf.len());
+                st.take(skip);
+                st.phase = Phase::Resync;
+                return true;
+            }
+        };
+        let stream_offset = st.buf_offset;
+        let mut notes: Vec<HttpNote> = head
+            .notes
+            .iter()
+            .map(|(m, r)| HttpNote {
+                severity: Severity::Warning,
+                message: format!("{m} (stream offset {})", stream_offset + r.start as u64),
+                range: r.clone(),
+            })
+            .collect();
+        let is_request = matches!(head.start, StartLine::Request { .. });
+        let (answers, exchange) = match &head.start {
+            StartLine::Request { method, target, .. } => {
+                let ex = self.next_exchange;
+                self.next_exchange += 1;
+                if self.pending.len() >= self.cfg.max_pending {
+                    self.pending.pop_front();
+                    notes.push(HttpNote {
+                        severity: Severity::Warning,
+                        message: format!(
+                            "more than {} requests without a response; the oldest is forgotten",
+                            self.cfg.max_pending
+                        ),
+                        range: head.start_range.clone(),
+                    });
+                }
+                // The frame is filled in when the message completes.
+                self.pending.push_back(RequestRef {
+                    method: method.clone(),
+                    target: target.clone(),
+                    exchange: ex,
+                    frame: None,
+                });
+                (None, ex)
+            }
+            StartLine::Response { status, .. } => {
+                if (100..200).contains(status) && *status != 101 {
+                    // Interim response: the request still waits for its final response.
+                    let a = self.pending.front().cloned();
+                    let ex = a.as_ref().map(|r| r.exchange).unwrap_or(self.next_exchange);
+                    (a, ex)
+                } else {
+                    match self.pending.pop_front() {
+                        Some(r) => {
+                            let ex = r.exchange;
+                            (Some(r), ex)
+                        }
+                        None => {
+                            notes.push(HttpNote {
+                                severity: Severity::Warning,
+                                message: "response without a request on this connection (request not captured?)".into(),
+                                range: head.start_range.clone(),
+                            });
+                            let ex = self.next_exchange;
+                            self.next_exchange += 1;
+                            (None, ex)
+                        }
+                    }
+                }
+            }
+        };
+        let framing = decide_framing(&head, is_request, answers.as_ref(), &mut notes);
+        if let Framing::ContentLength(n) = framing
+            && n > self.cfg.max_message as u64
+        {
+            notes.push(HttpNote {
+                severity: Severity::Error,
+                message: format!(
+                    "Content-Length {n} exceeds the limit of {} bytes; the body is skipped",
+                    self.cfg.max_message
+                ),
+                range: head.start_range.clone(),
+            });
+            let hl = head.len;
+            let msg = self.build(
+                direction,
+                head,
+                Framing::ContentLength(n),
+                None,
+                answers,
+                exchange,
+                notes,
+                hl,
+                false,
+            );
+            events.push(HttpEvent::Message(Box::new(msg)));
+            self.dirs[di].phase = Phase::Skip(n);
+            return true;
+        }
+        self.dirs[di].phase = Phase::Body {
+            head: Box::new(head),
+            framing,
+            chunked: None,
+            answers,
+            exchange,
+            notes,
+        };
+        true
+    }
+
+    /// Take `raw_len` bytes off the direction's buffer and make the message.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &mut self,
+        direction: Direction,
+        head: Head,
+        framing: Framing,
+        chunked: Option<ChunkedDecoder>,
+        answers: Option<RequestRef>,
+        exchange: u64,
+        mut notes: Vec<HttpNote>,
+        raw_len: usize,
+        complete: bool,
+    ) -> HttpMessage {
+        let st = &mut self.dirs[direction.index()];
+        let (raw, origin, stream_offset) = st.take(raw_len);
+        let body_start = head.len.min(raw.len());
+        let body_range = body_start..raw.len();
+        let (wire_body, chunks, trailers) = match (framing, chunked) {
+            (Framing::Chunked, Some(dec)) => (dec.body, dec.chunks, dec.trailers),
+            (Framing::Chunked, None) => (Vec::new(), Vec::new(), Vec::new()),
+            _ => (raw[body_range.clone()].to_vec(), Vec::new(), Vec::new()),
+        };
+        // Transfer codings other than chunked, then content codings, undone last-applied first.
+        let mut codings: Vec<String> = Vec::new();
+        for name in ["transfer-encoding", "content-encoding"] {
+            for h in head
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case(name))
+            {
+                for t in h.value.split(',') {
+                    let t = t.trim().to_ascii_lowercase();
+                    if !t.is_empty() && t != "chunked" && t != "identity" {
+                        codings.push(t);
+                    }
+                }
+            }
+        }
+        let mut body = wire_body;
+        let mut body_truncated = false;
+        for c in codings.iter().rev() {
+            match ContentCoding::parse(c) {
+                Some(coding) => {
+                    let d = body::decode_content(coding, &body, self.cfg.max_decoded);
+                    if d.truncated_at_limit {
+                        body_truncated = true;
+                        notes.push(HttpNote {
+                            severity: Severity::Warning,
+                            message: format!(
+                                "{c} body decompresses to more than {} bytes: decoding stopped at the limit (possible decompression bomb)",
+                                self.cfg.max_decoded
+                            ),
+                            range: body_range.clone(),
+                        });
+                    }
+                    if let Some(e) = &d.error {
+                        notes.push(HttpNote {
+                            severity: Severity::Error,
+                            message: format!(
+                                "{c} data is broken ({e}); {} bytes decoded before the error",
+                                d.data.len()
+                            ),
+                            range: body_range.clone(),
+                        });
+                    }
+                    if d.raw_deflate {
+                        notes.push(HttpNote {
+                            severity: Severity::Note,
+                            message: "deflate body without zlib wrapper (raw DEFLATE)".into(),
+                            range: body_range.clone(),
+                        });
+                    }
+                    body = d.data;
+                    if d.truncated_at_limit || d.error.is_some() {
+                        break;
+                    }
+                }
+                None => {
+                    notes.push(HttpNote {
+                        severity: Severity::Warning,
+                        message: format!("coding {c:?} is not supported; body left encoded"),
+                        range: body_range.clone(),
+                    });
+                    break;
+                }
+            }
+        }
+        let frame = origin.last().map(|s| s.frame);
+        if let StartLine::Request { .. } = head.start
+            && let Some(p) = self.pending.iter_mut().find(|r| r.exchange == exchange)
+        {
+            p.frame = frame;
+        }
+        HttpMessage {
+            direction,
+            head,
+            raw,
+            stream_offset,
+            origin,
+            body_range,
+            framing,
+            chunks,
+            trailers,
+            body,
+            codings,
+            body_truncated,
+            notes,
+            exchange,
+            answers,
+            complete,
+        }
+    }
+}
+
+/// RFC 9112 section 6.3: how the body of this message is delimited.
+fn decide_framing(
+    head: &Head,
+    is_request: bool,
+    answers: Option<&RequestRef>,
+    notes: &mut Vec<HttpNote>,
+) -> Framing {
+    if let StartLine::Response { status, .. } = head.start {
+        let head_req = answers.is_some_and(|r| r.method.eq_ignore_ascii_case("HEAD"));
+        let tunnel = answers.is_some_and(|r| r.method.eq_ignore_ascii_case("CONNECT"))
+            && (200..300).contains(&status);
+        if head_req || tunnel || (100..200).contains(&status) || status == 204 || status == 304 {
+            return Framing::None;
+        }
+    }
+    let te: Vec<&head::Header> = head
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+        .collect();
+    let cls: Vec<&head::Header> = head
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .collect();
+    if let Some(last) = te.last() {
+        let last_coding = last.value.rsplit(',').next().unwrap_or("").trim();
+        if !cls.is_empty() {
+            notes.push(HttpNote {
+                severity: Severity::Warning,
+                message: "both Transfer-Encoding and Content-Length: Transfer-Encoding wins (RFC 9112 6.3)".into(),
+                range: cls[0].range.clone(),
+            });
+        }
+        if last_coding.eq_ignore_ascii_case("chunked") {
+            return Framing::Chunked;
+        }
+        notes.push(HttpNote {
+            severity: Severity::Error,
+            message: format!(
+                "Transfer-Encoding {:?} does not end with chunked",
+                last.value
+            ),
+            range: last.range.clone(),
+        });
+        return if is_request {
+            Framing::None
+        } else {
+            Framing::CloseDelimited
+        };
+    }
+    if let Some(first) = cls.first() {
+        // A list of identical values is allowed (RFC 9110 8.6).
+        let mut vals = cls.iter().flat_map(|h| h.value.split(',')).map(str::trim);
+        let v0 = vals.next().unwrap_or("");
+        let parsed = if v0.len() <= 19 && !v0.is_empty() && v0.bytes().all(|b| b.is_ascii_digit()) {
+            v0.parse::<u64>().ok()
+        } else {
+            None
+        };
+        match parsed {
+            Some(n) => {
+                if vals.any(|v| v != v0) {
+                    notes.push(HttpNote {
+                        severity: Severity::Error,
+                        message: "conflicting Content-Length values; the first is used".into(),
+                        range: first.range.clone(),
+                    });
+                }
+                return Framing::ContentLength(n);
+            }
+            None => {
+                notes.push(HttpNote {
+                    severity: Severity::Error,
+                    message: format!("invalid Content-Length {:?}", first.value),
+                    range: first.value_range.clone(),
+                });
+                return if is_request {
+                    Framing::None
+                } else {
+                    Framing::CloseDelimited
+                };
+            }
+        }
+    }
+    if is_request {
+        Framing::None
+    } else {
+        Framing::CloseDelimited
+    }
+}
+
+/// The first offset in `buf` where a line starts that is a complete HTTP start line (the
+/// first line of `buf` counts: a gap may end right at a message start).
+fn find_start_line(buf: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    loop {
+        let nl = buf[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| start + p)?;
+        let line = &buf[start..nl];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if head::is_start_line(line) {
+            return Some(start);
+        }
+        start = nl + 1;
+    }
+}
+
+/// Detect from the first bytes of a stream whether it carries HTTP/1.x (request or status
+/// line), on any port.
+pub fn detect(data: &[u8]) -> Detection {
+    head::detect(data)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,538 @@
-//! (module under construction)
+//! From captured frames to transport payloads: link layer, IPv4/IPv6 with fragment reassembly,
+//! TCP stream reassembly and UDP datagrams.
+//!
+//! Feed a [`Decoder`] one captured packet at a time; it appends [`Event`]s to a `Vec`:
+//! UDP datagrams (reassembled from IP fragments when needed), in-order TCP stream data per
+//! connection and direction, gaps in TCP streams that will never fill, connection open/close,
+//! and notes about anything odd, each saying where. Every byte handed up carries the frames it
+//! came from ([`FrameSpan`]s, offsets relative to the event's own bytes). See docs/NET.md.
+
+pub mod ip;
+pub mod link;
+pub mod origin;
+pub mod tcp;
+
+pub use ip::{DefragLimits, Defragmenter};
+pub use link::{L3, LinkError};
+pub use tcp::{Segment, TcpLimits, TcpReassembler};
+
+use crate::capture::{LinkType, Packet};
+use crate::model::Timestamp;
+use crate::tree::FrameSpan;
+use etherparse::{TcpHeaderSlice, UdpHeaderSlice};
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+/// Connection number, from 1 in the order connections are first seen.
+pub type FlowId = u64;
+
+/// Direction within a TCP connection: the client is the side that sent the SYN (or, for a
+/// connection seen mid-stream, the side whose port is not well-known (< 1024) against an
+/// unprivileged one, or is ephemeral (>= 32768) against a lower one; else the first sender).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    ClientToServer = 0,
+    ServerToClient = 1,
+}
+
+impl Direction {
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "client->server",
+            Direction::ServerToClient => "server->client",
+        }
+    }
+
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+}
+
+/// A UDP datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpDatagram {
+    /// The frame that carried (or completed) it.
+    pub frame: u64,
+    pub time: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub payload: Vec<u8>,
+    /// Frame origin of `payload` (several frames when it was IP-fragmented).
+    pub origin: Vec<FrameSpan>,
+}
+
+/// A TCP connection seen for the first time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpOpen {
+    pub flow: FlowId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// No SYN was seen: the capture started inside the connection.
+    pub mid_stream: bool,
+    pub frame: u64,
+    pub time: Timestamp,
+}
+
+/// In-order bytes of one direction of a TCP connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpData {
+    pub flow: FlowId,
+    pub dir: Direction,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// Offset of `data[0]` in this direction's stream (0 = first byte after the SYN, or the
+    /// first byte seen). Consecutive events of a direction are contiguous except across a
+    /// [`TcpGap`].
+    pub stream_offset: u64,
+    pub data: Vec<u8>,
+    /// Frame origin of `data` (offsets relative to `data`).
+    pub origin: Vec<FrameSpan>,
+    /// The frame whose arrival made these bytes deliverable.
+    pub frame: u64,
+    pub time: Timestamp,
+}
+
+/// Bytes `[offset, offset + len)` of a direction's stream that the capture does not have; the
+/// stream continues after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpGap {
+    pub flow: FlowId,
+    pub dir: Direction,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub offset: u64,
+    pub len: u64,
+    /// The frame at which the gap was given up on.
+    pub frame: u64,
+    pub time: Timestamp,
+}
+
+impl fmt::Display for TcpGap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "TCP flow {} {} {} -> {}: bytes [{}, {}) missing from the capture (noticed at frame \
+             {})",
+            self.flow,
+            self.dir.arrow(),
+            self.src,
+            self.dst,
+            self.offset,
+            self.offset + self.len,
+            self.frame
+        )
+    }
+}
+
+/// Why a connection was released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// FIN in both directions (and acknowledged or complete).
+    Fin,
+    Reset,
+    /// No segment for the idle timeout.
+    Idle,
+    /// Too many open connections: this was the least recently active.
+    Evicted,
+    /// A new SYN reused the address/port pair.
+    Reused,
+    EndOfCapture,
+}
+
+/// A TCP connection released: no more events for this flow id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpClosed {
+    pub flow: FlowId,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub reason: CloseReason,
+    pub frame: u64,
+    pub time: Timestamp,
+}
+
+/// What the decoder reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Udp(UdpDatagram),
+    TcpOpen(TcpOpen),
+    TcpData(TcpData),
+    TcpGap(TcpGap),
+    TcpClosed(TcpClosed),
+    /// Something odd, for a human: what and where.
+    Note {
+        frame: u64,
+        message: String,
+    },
+}
+
+/// All limits and switches of the decoder.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub defrag: DefragLimits,
+    pub tcp: TcpLimits,
+    /// Decapsulate GTP-U (UDP port 2152) G-PDUs and decode the inner IP packet (default on).
+    pub gtpu: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            defrag: DefragLimits::default(),
+            tcp: TcpLimits::default(),
+            gtpu: true,
+        }
+    }
+}
+
+/// The network decoder: link layer → IP (+ defragmentation) → TCP reassembly / UDP.
+pub struct Decoder {
+    defrag: Defragmenter,
+    tcp: TcpReassembler,
+    gtpu: bool,
+    /// (interface, link type) pairs already reported as unsupported.
+    unsupported_noted: HashSet<(u32, LinkType)>,
+    last_expire: Option<Timestamp>,
+    last_frame: u64,
+    last_time: Timestamp,
+    notes: Vec<(u64, String)>,
+    /// IP packets cut by the capture's snaplen.
+    truncated_packets: u64,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(Limits::default())
+    }
+}
+
+impl Decoder {
+    pub fn new(limits: Limits) -> Self {
+        Decoder {
+            defrag: Defragmenter::new(limits.defrag),
+            tcp: TcpReassembler::new(limits.tcp),
+            gtpu: limits.gtpu,
+            unsupported_noted: HashSet::new(),
+            last_expire: None,
+            last_frame: 0,
+            last_time: Timestamp { secs: 0, nanos: 0 },
+            notes: Vec::new(),
+            truncated_packets: 0,
+        }
+    }
+
+    /// Decode one captured packet.
+    pub fn decode_packet(&mut self, p: &Packet<'_>, out: &mut Vec<Event>) {
+        self.decode(p.frame, p.time, p.link_type, p.interface, p.data, out);
+    }
+
+    /// Decode one frame given by its parts (`interface` only scopes the once-per-interface
+    /// note about an unsupported link type).
+    pub fn decode(
+        &mut self,
+        frame: u64,
+        time: Timestamp,
+        link: LinkType,
+        interface: u32,
+        data: &[u8],
+        out: &mut Vec<Event>,
+    ) {
+        self.last_frame = frame;
+        self.last_time = time;
+        self.expire(frame, time);
+        match link::decode(link, data) {
+            Ok(L3::Ipv4(ip)) => {
+                let origin = origin::single(frame, ip.len());
+                self.ip(ip, false, &origin, frame, time, 0, out);
+            }
+            Ok(L3::Ipv6(ip)) => {
+                let origin = origin::single(frame, ip.len());
+                self.ip(ip, true, &origin, frame, time, 0, out);
+            }
+            Ok(L3::Other { .. }) => {}
+            Err(LinkError::UnsupportedLinkType(l)) => {
+                if self.unsupported_noted.insert((interface, l)) {
+                    self.notes.push((
+                        frame,
+                        format!(
+                            "interface {interface}: {l} is not supported; its frames are \
+                             skipped (first in frame {frame})"
+                        ),
+                    ));
+                }
+            }
+            Err(e) => self.notes.push((frame, format!("frame {frame}: {e}"))),
+        }
+        self.flush_notes(out);
+    }
+
+    /// End of the capture: release every flow (reporting what never completed).
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        self.tcp.finish(self.last_frame, self.last_time, out);
+        self.defrag.flush(self.last_frame, &mut self.notes);
+        if self.truncated_packets > 1 {
+            self.notes.push((
+                self.last_frame,
+                format!(
+                    "{} IP packets in all were cut by the capture (snaplen); their missing bytes \
+                     show as TCP gaps",
+                    self.truncated_packets
+                ),
+            ));
+        }
+        self.flush_notes(out);
+    }
+
+    /// Open TCP flows, datagrams in IP reassembly, bytes buffered out of order.
+    pub fn state(&self) -> (usize, usize, usize) {
+        (self.tcp.flows(), self.defrag.pending(), self.tcp.buffered())
+    }
+
+    fn flush_notes(&mut self, out: &mut Vec<Event>) {
+        out.extend(
+            self.notes
+                .drain(..)
+                .map(|(frame, message)| Event::Note { frame, message }),
+        );
+    }
+
+    fn expire(&mut self, frame: u64, time: Timestamp) {
+        if let Some(t) = self.last_expire
+            && t.seconds_until(time) < 1.0
+        {
+            return;
+        }
+        self.last_expire = Some(time);
+        self.defrag.expire(time, frame, &mut self.notes);
+    }
+
+    /// One IP packet; `origin` maps its bytes to frames (one frame, except for tunnelled
+    /// packets inside a reassembled datagram).
+    #[allow(clippy::too_many_arguments)]
+    fn ip(
+        &mut self,
+        data: &[u8],
+        v6: bool,
+        origin: &[FrameSpan],
+        frame: u64,
+        time: Timestamp,
+        depth: u8,
+        out: &mut Vec<Event>,
+    ) {
+        let parsed = if v6 {
+            ip::parse_ipv6(data)
+        } else {
+            ip::parse_ipv4(data)
+        };
+        let pkt = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                self.notes.push((frame, format!("frame {frame}: {e}")));
+                return;
+            }
+        };
+        if pkt.truncated_by > 0 {
+            // A snaplen cuts every large packet: say it once, count the rest.
+            if self.truncated_packets == 0 {
+                self.notes.push((
+                    frame,
+                    format!(
+                        "frame {frame}: IP packet {} -> {} cut by the capture (snaplen): {} bytes missing; later cut packets are counted, not listed",
+                        pkt.src, pkt.dst, pkt.truncated_by
+                    ),
+                ));
+            }
+            self.truncated_packets += 1;
+        }
+        let payload_origin = origin::slice_origin(origin, pkt.payload_offset, pkt.payload.len());
+        match pkt.fragment {
+            None => self.transport(
+                pkt.src,
+                pkt.dst,
+                pkt.proto,
+                pkt.payload,
+                &payload_origin,
+                frame,
+                time,
+                depth,
+                out,
+            ),
+            Some(frag) => {
+                let Some(whole) = self.defrag.add(
+                    pkt.src,
+                    pkt.dst,
+                    pkt.proto,
+                    frag,
+                    pkt.payload,
+                    &payload_origin,
+                    frame,
+                    time,
+                    &mut self.notes,
+                ) else {
+                    return;
+                };
+                let (mut proto, mut payload, mut origin) =
+                    (whole.proto, &whole.payload[..], whole.origin.clone());
+                if v6 {
+                    // Extension headers after the fragment header are part of the datagram.
+                    match ip::walk_ipv6_extensions(proto, payload) {
+                        Ok((p, skipped, _)) => {
+                            proto = p;
+                            origin =
+                                origin::slice_origin(&origin, skipped, payload.len() - skipped);
+                            payload = &payload[skipped..];
+                        }
+                        Err(e) => {
+                            self.notes.push((frame, format!("frame {frame}: {e}")));
+                            return;
+                        }
+                    }
+                }
+                self.transport(
+                    pkt.src, pkt.dst, proto, payload, &origin, frame, time, depth, out,
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transport(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        proto: u8,
+        data: &[u8],
+        origin: &[FrameSpan],
+        frame: u64,
+        time: Timestamp,
+        depth: u8,
+        out: &mut Vec<Event>,
+    ) {
+        match proto {
+            6 => {
+                let h = match TcpHeaderSlice::from_slice(data) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        self.notes
+                            .push((frame, format!("frame {frame}: TCP {src} -> {dst}: {e}")));
+                        return;
+                    }
+                };
+                let hl = h.slice().len();
+                let payload_origin = origin::slice_origin(origin, hl, data.len() - hl);
+                let seg = Segment {
+                    src: SocketAddr::new(src, h.source_port()),
+                    dst: SocketAddr::new(dst, h.destination_port()),
+                    seq: h.sequence_number(),
+                    ack: h.ack().then(|| h.acknowledgment_number()),
+                    syn: h.syn(),
+                    fin: h.fin(),
+                    rst: h.rst(),
+                    payload: &data[hl..],
+                    origin: &payload_origin,
+                    frame,
+                    time,
+                };
+                self.flush_notes(out);
+                self.tcp.process(&seg, out);
+            }
+            17 => {
+                let h = match UdpHeaderSlice::from_slice(data) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        self.notes
+                            .push((frame, format!("frame {frame}: UDP {src} -> {dst}: {e}")));
+                        return;
+                    }
+                };
+                let len = h.length() as usize;
+                let end = if len < 8 {
+                    // Length 0 is used for jumbograms; anything else below 8 is wrong.
+                    if len != 0 {
+                        self.notes.push((
+                            frame,
+                            format!("frame {frame}: UDP {src} -> {dst}: length field {len} < 8"),
+                        ));
+                    }
+                    data.len()
+                } else if len > data.len() {
+                    self.notes.push((
+                        frame,
+                        format!(
+                            "frame {frame}: UDP {src} -> {dst}: length field {len}, only {} \
+                             bytes present",
+                            data.len()
+                        ),
+                    ));
+                    data.len()
+                } else {
+                    len
+                };
+                let src = SocketAddr::new(src, h.source_port());
+                let dst = SocketAddr::new(dst, h.destination_port());
+                let payload = &data[8..end];
+                let payload_origin = origin::slice_origin(origin, 8, payload.len());
+                if self.gtpu
+                    && depth < 2
+                    && (dst.port() == 2152 || src.port() == 2152)
+                    && let Some((inner, v6)) = gtpu_inner(payload)
+                {
+                    let skip = payload.len() - inner.len();
+                    let o = origin::slice_origin(&payload_origin, skip, inner.len());
+                    self.ip(inner, v6, &o, frame, time, depth + 1, out);
+                    return;
+                }
+                self.flush_notes(out);
+                out.push(Event::Udp(UdpDatagram {
+                    frame,
+                    time,
+                    src,
+                    dst,
+                    payload: payload.to_vec(),
+                    origin: payload_origin,
+                }));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The inner IP packet of a GTP-U (3GPP TS 29.281) G-PDU, and whether it is IPv6.
+fn gtpu_inner(d: &[u8]) -> Option<(&[u8], bool)> {
+    // Version 1, protocol type GTP, message type 255 (G-PDU).
+    if d.len() < 8 || d[0] >> 5 != 1 || d[0] & 0x10 == 0 || d[1] != 0xFF {
+        return None;
+    }
+    let len = u16::from_be_bytes([d[2], d[3]]) as usize;
+    let end = (8 + len).min(d.len());
+    let mut off = 8;
+    if d[0] & 0x07 != 0 {
+        // Sequence number, N-PDU number, next extension header type.
+        off += 4;
+        if off > end {
+            return None;
+        }
+        let mut next_ext = d[off - 1];
+        while next_ext != 0 {
+            // Extension header: length in 4-byte units, last byte is the next type.
+            let units = *d.get(off)? as usize;
+            if units == 0 {
+                return None;
+            }
+            off += units * 4;
+            if off > end {
+                return None;
+            }
+            next_ext = d[off - 1];
+        }
+    }
+    let inner = &d[off..end];
+    match inner.first()? >> 4 {
+        4 => Some((inner, false)),
+        6 => Some((inner, true)),
+        _ => None,
+    }
+}

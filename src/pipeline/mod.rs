@@ -1,9 +1,19 @@
 //! The glue from packets to MMS PDU records: capture → net → http / wap → mms.
 //!
-//! (Being integrated: the signatures below are the contract the CLI, the TUI and correlation
-//! code against.)
+//! This is the only module that knows how the layers stack. Each layer is a pure parser or
+//! state machine; [`Pipeline`] feeds one packet at a time through them and reports every MMS
+//! PDU it finds as a [`PduRecord`], in the order of the frame that completed it. It does not
+//! care where packets come from: [`run_file`] reads a capture file, [`run_source`] any
+//! [`PacketSource`] (a live interface included).
 
-use crate::model::{PduRecord, Stats, Timestamp};
+mod flows;
+mod record;
+
+use crate::capture::{FileReader, Packet, PacketSource};
+use crate::model::{Analysis, PduRecord, Stats, Timestamp};
+use crate::net;
+use crate::wap::{self, WapDecoder, WapEvent};
+use flows::TcpFlows;
 use std::path::Path;
 
 /// What the pipeline reports while it reads a capture.
@@ -29,11 +39,203 @@ pub struct Options {
     pub keep_dissection: bool,
 }
 
+/// Errors that stop the pipeline: the capture could not be read at all.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// How often (in packets) progress is reported.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// The stacked decoders and the state between packets.
+pub struct Pipeline {
+    opts: Options,
+    net: net::Decoder,
+    tcp: TcpFlows,
+    wap: WapDecoder,
+    net_events: Vec<net::Event>,
+    next_index: usize,
+    /// Completing frame of each WSP PDU reported, to point a WTP re-send at its original.
+    wsp_by_frame: std::collections::HashMap<u64, usize>,
+    /// Time of the latest packet, for what completes when the capture ends.
+    last_time: Timestamp,
+    stats: Stats,
+}
+
+impl Pipeline {
+    pub fn new(opts: Options) -> Self {
+        Pipeline {
+            opts,
+            net: net::Decoder::default(),
+            tcp: TcpFlows::default(),
+            wap: WapDecoder::default(),
+            net_events: Vec::new(),
+            next_index: 0,
+            wsp_by_frame: Default::default(),
+            last_time: Timestamp::default(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Feed one captured packet.
+    pub fn packet(&mut self, p: &Packet<'_>, sink: &mut dyn FnMut(Event)) {
+        self.stats.packets += 1;
+        self.stats.bytes += p.data.len() as u64;
+        self.last_time = p.time;
+        let mut events = std::mem::take(&mut self.net_events);
+        self.net.decode_packet(p, &mut events);
+        self.handle_net_events(&mut events, p.time, sink);
+        self.net_events = events;
+    }
+
+    /// The capture ended: flush what is still open (close-delimited bodies, incomplete WTP
+    /// messages, TCP holes).
+    pub fn finish(&mut self, sink: &mut dyn FnMut(Event)) -> Stats {
+        let mut events = std::mem::take(&mut self.net_events);
+        self.net.finish(&mut events);
+        let time = self.last_time;
+        self.handle_net_events(&mut events, time, sink);
+        let mut found = Vec::new();
+        self.tcp.finish(time, &mut found, sink);
+        self.emit_all(found, sink);
+        for ev in self.wap.finish() {
+            self.wap_event(ev, time, sink);
+        }
+        self.stats.clone()
+    }
+
+    fn handle_net_events(
+        &mut self,
+        events: &mut Vec<net::Event>,
+        time: Timestamp,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut found = Vec::new();
+        for ev in events.drain(..) {
+            match ev {
+                net::Event::Udp(d) => {
+                    if let Some(mode) = wap::classify(d.src, d.dst, &d.payload) {
+                        for wev in self.wap.datagram(mode, d.src, d.dst, &d.payload, d.frame) {
+                            self.wap_event(wev, d.time, sink);
+                        }
+                    }
+                }
+                net::Event::Note { message, .. } => {
+                    self.stats.errors += 1;
+                    sink(Event::Note(message))
+                }
+                other => self.tcp.event(other, time, &mut found, sink),
+            }
+        }
+        self.emit_all(found, sink);
+    }
+
+    fn wap_event(&mut self, ev: WapEvent, time: Timestamp, sink: &mut dyn FnMut(Event)) {
+        match ev {
+            WapEvent::Wsp(msg) if msg.is_mms() => {
+                let mut rec = record::from_wsp(&msg, time);
+                if let Some(orig_frame) = msg.retransmission_of {
+                    rec.retransmission_of = self.wsp_by_frame.get(&orig_frame).copied();
+                }
+                let frame = rec.frame;
+                let index = self.emit(rec, sink);
+                self.wsp_by_frame.entry(frame).or_insert(index);
+            }
+            WapEvent::Wsp(_) | WapEvent::Wtp { .. } => {}
+            WapEvent::Error { frame, message } => {
+                // Only datagrams on WAP ports reach here; one that does not parse is worth a note.
+                sink(Event::Note(format!("frame {frame}: {message}")));
+            }
+        }
+    }
+
+    fn emit_all(&mut self, found: Vec<PduRecord>, sink: &mut dyn FnMut(Event)) {
+        for rec in found {
+            self.emit(rec, sink);
+        }
+    }
+
+    fn emit(&mut self, mut rec: PduRecord, sink: &mut dyn FnMut(Event)) -> usize {
+        rec.index = self.next_index;
+        self.next_index += 1;
+        self.stats.pdus += 1;
+        if rec.mms.errors > 0 || !rec.transport_notes.is_empty() {
+            self.stats.errors += 1;
+        }
+        if !self.opts.keep_dissection {
+            rec.dissection = Default::default();
+        }
+        let index = rec.index;
+        sink(Event::Pdu(Box::new(rec)));
+        index
+    }
+}
+
+/// Read packets from `source` until it ends, reporting every MMS PDU to `sink`, streaming.
+/// A read error after some packets is reported as a note and ends the input; the PDUs found
+/// before it stand.
+pub fn run_source(
+    source: &mut dyn PacketSource,
+    opts: &Options,
+    sink: &mut dyn FnMut(Event),
+) -> Result<Stats, Error> {
+    let mut pipeline = Pipeline::new(opts.clone());
+    let mut last_time = Timestamp::default();
+    loop {
+        let packet = match source.next_packet() {
+            None => break,
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                if pipeline.stats.packets == 0 {
+                    return Err(Box::new(e));
+                }
+                pipeline.stats.errors += 1;
+                sink(Event::Note(e.to_string()));
+                break;
+            }
+        };
+        last_time = packet.time;
+        pipeline.packet(&packet, sink);
+        if pipeline.stats.packets % PROGRESS_EVERY == 0 {
+            sink(Event::Progress {
+                packets: pipeline.stats.packets,
+                bytes: source.bytes_read(),
+                total_bytes: source.total_bytes(),
+                time: last_time,
+            });
+        }
+    }
+    let stats = pipeline.finish(sink);
+    sink(Event::Progress {
+        packets: stats.packets,
+        bytes: source.bytes_read(),
+        total_bytes: source.total_bytes(),
+        time: last_time,
+    });
+    Ok(stats)
+}
+
 /// Read a capture file and report every MMS PDU in it to `sink`, streaming.
-pub fn run_file(
-    path: &Path,
-    _opts: &Options,
-    _sink: &mut dyn FnMut(Event),
-) -> Result<Stats, Box<dyn std::error::Error + Send + Sync>> {
-    Err(format!("{}: the pipeline is not integrated yet", path.display()).into())
+pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Event)) -> Result<Stats, Error> {
+    // The reader's errors name the file already.
+    let mut reader = FileReader::open(path)?;
+    run_source(&mut reader, opts, sink)
+}
+
+/// Read a whole capture into an [`Analysis`]: PDUs with their dissections, and transactions.
+pub fn analyze_file(path: &Path) -> Result<Analysis, Error> {
+    let mut analysis = Analysis {
+        source: path.display().to_string(),
+        ..Default::default()
+    };
+    let opts = Options {
+        keep_dissection: true,
+    };
+    let stats = run_file(path, &opts, &mut |ev| match ev {
+        Event::Pdu(p) => analysis.pdus.push(*p),
+        Event::Note(n) => analysis.capture_notes.push(n),
+        Event::Progress { .. } => {}
+    })?;
+    analysis.transactions = crate::correlate::correlate(&analysis.pdus);
+    analysis.stats = stats;
+    analysis.stats.transactions = analysis.transactions.len() as u64;
+    Ok(analysis)
 }

@@ -1,0 +1,742 @@
+//! Streaming pcap / pcapng reader with one reusable buffer.
+//!
+//! The reader keeps at most one record (plus one read-ahead chunk) in memory: records are
+//! handed out as slices of the buffer, and blocks the reader does not need (statistics, name
+//! resolution, custom and unknown blocks) are skipped by reading through them in chunks, never
+//! buffered whole. Every length read from the file is checked against a limit before anything
+//! is allocated for it.
+
+use super::{CaptureError, LinkType, Packet, PacketSource};
+use crate::model::Timestamp;
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+
+/// Which container format a file is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Classic libpcap; `nanos` for the nanosecond-resolution magic.
+    Pcap {
+        nanos: bool,
+        big_endian: bool,
+    },
+    PcapNg,
+}
+
+/// Limits and strictness of the reader.
+#[derive(Debug, Clone)]
+pub struct ReaderOptions {
+    /// Largest captured length accepted for one packet record (default 256 KiB). A longer record
+    /// is reported as corrupt rather than allocated.
+    pub max_record: u32,
+    /// Also reject records whose captured length exceeds the file's / interface's snaplen
+    /// (when the snaplen is not 0). Default true.
+    pub enforce_snaplen: bool,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            max_record: 256 * 1024,
+            enforce_snaplen: true,
+        }
+    }
+}
+
+/// Largest non-packet block (SHB, IDB) that is buffered to read its options.
+const MAX_META_BLOCK: u64 = 1 << 20;
+/// Read-ahead chunk.
+const CHUNK: usize = 64 * 1024;
+
+const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+const PCAPNG_IDB: u32 = 0x0000_0001;
+const PCAPNG_PB: u32 = 0x0000_0002;
+const PCAPNG_SPB: u32 = 0x0000_0003;
+const PCAPNG_EPB: u32 = 0x0000_0006;
+const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+
+#[derive(Debug, Clone)]
+struct Interface {
+    link_type: LinkType,
+    snaplen: u32,
+    /// Timestamp units per second (from if_tsresol, default 10^6).
+    units_per_sec: u64,
+    /// if_tsoffset: seconds added to every timestamp.
+    ts_offset: i64,
+}
+
+#[derive(Debug)]
+enum State {
+    Pcap {
+        big_endian: bool,
+        nanos: bool,
+        link_type: LinkType,
+        snaplen: u32,
+    },
+    PcapNg {
+        big_endian: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// A pcap or pcapng file read as a stream of [`Packet`]s.
+pub struct FileReader<R: Read = File> {
+    src: R,
+    name: String,
+    buf: Vec<u8>,
+    /// Valid bytes are `buf[start..end]`; `buf[start]` is at file offset `pos`.
+    start: usize,
+    end: usize,
+    pos: u64,
+    eof: bool,
+    /// Bytes of the last packet handed out, consumed on the next call.
+    pending: usize,
+    total: Option<u64>,
+    state: State,
+    format: FileFormat,
+    frame: u64,
+    done: bool,
+    opts: ReaderOptions,
+}
+
+impl FileReader<File> {
+    /// Open a capture file and read its header.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CaptureError> {
+        Self::open_with(path, ReaderOptions::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, opts: ReaderOptions) -> Result<Self, CaptureError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let io = |error| CaptureError::Io {
+            path: name.clone(),
+            error,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if meta.is_dir() {
+            return Err(CaptureError::IsDirectory { path: name });
+        }
+        let file = File::open(path).map_err(io)?;
+        let total = meta.is_file().then_some(meta.len());
+        FileReader::from_reader(file, name, total, opts)
+    }
+}
+
+impl<R: Read> FileReader<R> {
+    /// Read a capture from any byte stream (`name` is used in error messages, `total` for
+    /// progress when known).
+    pub fn from_reader(
+        src: R,
+        name: impl Into<String>,
+        total: Option<u64>,
+        opts: ReaderOptions,
+    ) -> Result<Self, CaptureError> {
+        let mut r = FileReader {
+            src,
+            name: name.into(),
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            pos: 0,
+            eof: false,
+            pending: 0,
+            total,
+            state: State::PcapNg {
+                big_endian: false,
+                interfaces: Vec::new(),
+            },
+            format: FileFormat::PcapNg,
+            frame: 0,
+            done: false,
+            opts,
+        };
+        r.read_file_header()?;
+        Ok(r)
+    }
+
+    pub fn format(&self) -> FileFormat {
+        self.format
+    }
+
+    /// The link type of a classic pcap file, or of the first interface of a pcapng section seen
+    /// so far.
+    pub fn link_type(&self) -> Option<LinkType> {
+        match &self.state {
+            State::Pcap { link_type, .. } => Some(*link_type),
+            State::PcapNg { interfaces, .. } => interfaces.first().map(|i| i.link_type),
+        }
+    }
+
+    /// Size of the internal buffer: one record plus read-ahead, whatever the file size.
+    pub fn buffer_size(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn avail(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn io_err(&self, error: std::io::Error) -> CaptureError {
+        CaptureError::Io {
+            path: self.name.clone(),
+            error,
+        }
+    }
+
+    /// Make at least `n` bytes available (fewer only at the end of the file). Returns how many
+    /// are available.
+    fn fill(&mut self, n: usize) -> Result<usize, CaptureError> {
+        if self.avail() >= n || self.eof {
+            return Ok(self.avail());
+        }
+        if self.buf.len() - self.start < n.max(CHUNK) {
+            // Move the live bytes to the front, then grow if the record needs it.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            let want = n.max(CHUNK) + CHUNK;
+            if self.buf.len() < want {
+                self.buf.resize(want, 0);
+            }
+        }
+        while self.avail() < n {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.io_err(e)),
+            }
+        }
+        Ok(self.avail())
+    }
+
+    fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.avail());
+        self.start += n;
+        self.pos += n as u64;
+    }
+
+    /// Skip `n` bytes without buffering them all. Returns the number actually skipped.
+    fn skip(&mut self, mut n: u64) -> Result<u64, CaptureError> {
+        let wanted = n;
+        while n > 0 {
+            let have = self.fill(1)?;
+            if have == 0 {
+                break;
+            }
+            let k = (have as u64).min(n) as usize;
+            self.consume(k);
+            n -= k as u64;
+        }
+        Ok(wanted - n)
+    }
+
+    fn u16_at(&self, off: usize, big: bool) -> u16 {
+        let b = [self.buf[self.start + off], self.buf[self.start + off + 1]];
+        if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        }
+    }
+
+    fn u32_at(&self, off: usize, big: bool) -> u32 {
+        let s = self.start + off;
+        let b = [
+            self.buf[s],
+            self.buf[s + 1],
+            self.buf[s + 2],
+            self.buf[s + 3],
+        ];
+        if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    }
+
+    fn truncated(&self, what: &'static str, needed: u64, available: u64) -> CaptureError {
+        CaptureError::Truncated {
+            what,
+            offset: self.pos,
+            frame: self.frame + 1,
+            needed,
+            available,
+        }
+    }
+
+    fn read_file_header(&mut self) -> Result<(), CaptureError> {
+        let have = self.fill(24)?;
+        if have == 0 {
+            return Err(CaptureError::Empty {
+                path: self.name.clone(),
+            });
+        }
+        let first: Vec<u8> = self.buf[self.start..self.start + have.min(16)].to_vec();
+        let magic_le = if have >= 4 { self.u32_at(0, false) } else { 0 };
+        let pcap = match magic_le {
+            0xA1B2_C3D4 => Some((false, false)),
+            0xA1B2_3C4D => Some((false, true)),
+            0xD4C3_B2A1 => Some((true, false)),
+            0x4D3C_B2A1 => Some((true, true)),
+            _ => None,
+        };
+        if let Some((big_endian, nanos)) = pcap {
+            if have < 24 {
+                return Err(self.truncated("pcap file header", 24, have as u64));
+            }
+            let major = self.u16_at(4, big_endian);
+            if major != 2 {
+                return Err(CaptureError::Unsupported {
+                    what: format!("pcap version {major}.{}", self.u16_at(6, big_endian)),
+                    offset: 4,
+                });
+            }
+            let snaplen = self.u32_at(16, big_endian);
+            // The upper bits carry the FCS length (LINKTYPE_FCS_LEN); the type is the low 16.
+            let link_type = LinkType(self.u32_at(20, big_endian) & 0xFFFF);
+            self.consume(24);
+            self.state = State::Pcap {
+                big_endian,
+                nanos,
+                link_type,
+                snaplen,
+            };
+            self.format = FileFormat::Pcap { nanos, big_endian };
+            return Ok(());
+        }
+        if magic_le == PCAPNG_SHB {
+            self.format = FileFormat::PcapNg;
+            // The section header block is read by the block loop.
+            return Ok(());
+        }
+        Err(CaptureError::NotACapture {
+            path: self.name.clone(),
+            first_bytes: first,
+        })
+    }
+
+    fn read_pcap_record(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        let State::Pcap {
+            big_endian,
+            nanos,
+            link_type,
+            snaplen,
+        } = self.state
+        else {
+            unreachable!()
+        };
+        let have = self.fill(16)?;
+        if have == 0 {
+            return Ok(None);
+        }
+        if have < 16 {
+            return Err(self.truncated("pcap record header", 16, have as u64));
+        }
+        let secs = self.u32_at(0, big_endian);
+        let frac = self.u32_at(4, big_endian);
+        let incl = self.u32_at(8, big_endian);
+        let orig = self.u32_at(12, big_endian);
+        let mut limit = self.opts.max_record;
+        if self.opts.enforce_snaplen && snaplen != 0 {
+            limit = limit.min(snaplen);
+        }
+        if incl > limit {
+            return Err(CaptureError::BadLength {
+                what: "pcap record captured length",
+                offset: self.pos,
+                frame: self.frame + 1,
+                length: incl as u64,
+                limit: limit as u64,
+            });
+        }
+        let need = 16 + incl as usize;
+        let have = self.fill(need)?;
+        if have < need {
+            return Err(self.truncated("pcap record", need as u64, have as u64));
+        }
+        let (extra_secs, nanos_part) = if nanos {
+            (frac / 1_000_000_000, frac % 1_000_000_000)
+        } else {
+            (frac / 1_000_000, (frac % 1_000_000) * 1000)
+        };
+        self.frame += 1;
+        self.pending = need;
+        self.done = false;
+        let s = self.start;
+        Ok(Some(Packet {
+            frame: self.frame,
+            time: Timestamp {
+                secs: secs as i64 + extra_secs as i64,
+                nanos: nanos_part,
+            },
+            link_type,
+            data: &self.buf[s + 16..s + need],
+            orig_len: orig,
+            interface: 0,
+            file_offset: self.pos,
+        }))
+    }
+
+    /// Read the next pcapng block; non-packet blocks are processed or skipped in the loop.
+    fn read_pcapng_block(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        loop {
+            let have = self.fill(12)?;
+            if have == 0 {
+                return Ok(None);
+            }
+            if have < 12 {
+                return Err(self.truncated("pcapng block header", 12, have as u64));
+            }
+            let block_type_le = self.u32_at(0, false);
+            if block_type_le == PCAPNG_SHB {
+                self.read_shb()?;
+                continue;
+            }
+            let State::PcapNg { big_endian, .. } = self.state else {
+                unreachable!()
+            };
+            let block_type = self.u32_at(0, big_endian);
+            let block_len = self.u32_at(4, big_endian) as u64;
+            if block_len < 12 || !block_len.is_multiple_of(4) {
+                return Err(CaptureError::BadLength {
+                    what: "pcapng block length (must be >= 12 and a multiple of 4)",
+                    offset: self.pos,
+                    frame: self.frame + 1,
+                    length: block_len,
+                    limit: u32::MAX as u64,
+                });
+            }
+            match block_type {
+                PCAPNG_EPB | PCAPNG_SPB | PCAPNG_PB => {
+                    // Options of a packet block are few; allow 64 KiB of them.
+                    let limit = self.opts.max_record as u64 + 32 + 65536;
+                    if block_len > limit {
+                        return Err(CaptureError::BadLength {
+                            what: "pcapng packet block length",
+                            offset: self.pos,
+                            frame: self.frame + 1,
+                            length: block_len,
+                            limit,
+                        });
+                    }
+                    let need = block_len as usize;
+                    let have = self.fill(need)?;
+                    if have < need {
+                        return Err(self.truncated(
+                            "pcapng packet block",
+                            need as u64,
+                            have as u64,
+                        ));
+                    }
+                    self.check_trailer(block_len, big_endian)?;
+                    return self
+                        .packet_from_block(block_type, need, big_endian)
+                        .map(Some);
+                }
+                PCAPNG_IDB => {
+                    if block_len > MAX_META_BLOCK {
+                        return Err(CaptureError::BadLength {
+                            what: "pcapng interface description block length",
+                            offset: self.pos,
+                            frame: self.frame + 1,
+                            length: block_len,
+                            limit: MAX_META_BLOCK,
+                        });
+                    }
+                    let need = block_len as usize;
+                    let have = self.fill(need)?;
+                    if have < need {
+                        return Err(self.truncated(
+                            "pcapng interface description block",
+                            need as u64,
+                            have as u64,
+                        ));
+                    }
+                    self.check_trailer(block_len, big_endian)?;
+                    let iface = self.parse_idb(need, big_endian)?;
+                    if let State::PcapNg { interfaces, .. } = &mut self.state {
+                        interfaces.push(iface);
+                    }
+                    self.consume(need);
+                }
+                _ => {
+                    // Statistics, name resolution, decryption secrets, custom, unknown: skip.
+                    let skipped = self.skip(block_len)?;
+                    if skipped < block_len {
+                        return Err(CaptureError::Truncated {
+                            what: "pcapng block",
+                            offset: self.pos - skipped,
+                            frame: self.frame + 1,
+                            needed: block_len,
+                            available: skipped,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_trailer(&self, block_len: u64, big: bool) -> Result<(), CaptureError> {
+        let trailer = self.u32_at(block_len as usize - 4, big) as u64;
+        if trailer != block_len {
+            return Err(CaptureError::BadLength {
+                what: "pcapng block: trailing length differs from leading length",
+                offset: self.pos,
+                frame: self.frame + 1,
+                length: trailer,
+                limit: block_len,
+            });
+        }
+        Ok(())
+    }
+
+    fn read_shb(&mut self) -> Result<(), CaptureError> {
+        let have = self.fill(28)?;
+        if have < 28 {
+            return Err(self.truncated("pcapng section header block", 28, have as u64));
+        }
+        let big_endian = match self.u32_at(8, false) {
+            BYTE_ORDER_MAGIC => false,
+            0x4D3C_2B1A => true,
+            other => {
+                return Err(CaptureError::Unsupported {
+                    what: format!("pcapng byte-order magic {other:#010x}"),
+                    offset: self.pos + 8,
+                });
+            }
+        };
+        let major = self.u16_at(12, big_endian);
+        if major != 1 {
+            return Err(CaptureError::Unsupported {
+                what: format!("pcapng version {major}.{}", self.u16_at(14, big_endian)),
+                offset: self.pos + 12,
+            });
+        }
+        let block_len = self.u32_at(4, big_endian) as u64;
+        if block_len < 28 || !block_len.is_multiple_of(4) {
+            return Err(CaptureError::BadLength {
+                what: "pcapng section header block length",
+                offset: self.pos,
+                frame: self.frame + 1,
+                length: block_len,
+                limit: u32::MAX as u64,
+            });
+        }
+        // A new section: interface numbering starts again.
+        self.state = State::PcapNg {
+            big_endian,
+            interfaces: Vec::new(),
+        };
+        let skipped = self.skip(block_len)?;
+        if skipped < block_len {
+            return Err(CaptureError::Truncated {
+                what: "pcapng section header block",
+                offset: self.pos - skipped,
+                frame: self.frame + 1,
+                needed: block_len,
+                available: skipped,
+            });
+        }
+        Ok(())
+    }
+
+    fn parse_idb(&self, len: usize, big: bool) -> Result<Interface, CaptureError> {
+        if len < 20 {
+            return Err(CaptureError::BadLength {
+                what: "pcapng interface description block length",
+                offset: self.pos,
+                frame: self.frame + 1,
+                length: len as u64,
+                limit: 20,
+            });
+        }
+        let link_type = LinkType(self.u16_at(8, big) as u32);
+        let snaplen = self.u32_at(12, big);
+        let mut iface = Interface {
+            link_type,
+            snaplen,
+            units_per_sec: 1_000_000,
+            ts_offset: 0,
+        };
+        // Options: code u16, length u16, value padded to 4.
+        let mut off = 16;
+        while off + 4 <= len - 4 {
+            let code = self.u16_at(off, big);
+            let olen = self.u16_at(off + 2, big) as usize;
+            let val = off + 4;
+            if code == 0 || val + olen > len - 4 {
+                break;
+            }
+            match (code, olen) {
+                (9, 1) => {
+                    let v = self.buf[self.start + val];
+                    let exp = (v & 0x7F) as u32;
+                    let units = if v & 0x80 != 0 {
+                        1u64.checked_shl(exp).filter(|_| exp < 64)
+                    } else {
+                        10u64.checked_pow(exp)
+                    };
+                    iface.units_per_sec = units.ok_or_else(|| CaptureError::Unsupported {
+                        what: format!("pcapng if_tsresol {v:#04x}"),
+                        offset: self.pos + val as u64,
+                    })?;
+                }
+                (14, 8) => {
+                    let hi = self.u32_at(val, big) as u64;
+                    let lo = self.u32_at(val + 4, big) as u64;
+                    let v = if big {
+                        (hi << 32) | lo
+                    } else {
+                        (lo << 32) | hi
+                    };
+                    iface.ts_offset = v as i64;
+                }
+                _ => {}
+            }
+            off = val + olen.div_ceil(4) * 4;
+        }
+        Ok(iface)
+    }
+
+    fn packet_from_block(
+        &mut self,
+        block_type: u32,
+        block_len: usize,
+        big: bool,
+    ) -> Result<Packet<'_>, CaptureError> {
+        let block_offset = self.pos;
+        let frame = self.frame + 1;
+        let bad = |what: &'static str, length: u64, limit: u64| CaptureError::BadLength {
+            what,
+            offset: block_offset,
+            frame,
+            length,
+            limit,
+        };
+        // (interface, ts units, captured len, orig len, data offset in block)
+        let (interface, ts, caplen, orig, data_off) = match block_type {
+            PCAPNG_EPB => {
+                if block_len < 32 {
+                    return Err(bad("enhanced packet block length", block_len as u64, 32));
+                }
+                let ts = ((self.u32_at(12, big) as u64) << 32) | self.u32_at(16, big) as u64;
+                (
+                    self.u32_at(8, big),
+                    Some(ts),
+                    self.u32_at(20, big),
+                    self.u32_at(24, big),
+                    28,
+                )
+            }
+            PCAPNG_PB => {
+                if block_len < 32 {
+                    return Err(bad("packet block length", block_len as u64, 32));
+                }
+                let ts = ((self.u32_at(12, big) as u64) << 32) | self.u32_at(16, big) as u64;
+                (
+                    self.u16_at(8, big) as u32,
+                    Some(ts),
+                    self.u32_at(20, big),
+                    self.u32_at(24, big),
+                    28,
+                )
+            }
+            _ => {
+                // Simple packet block: interface 0, no timestamp; captured length is what
+                // fits in the block (and the snaplen).
+                if block_len < 16 {
+                    return Err(bad("simple packet block length", block_len as u64, 16));
+                }
+                let orig = self.u32_at(8, big);
+                let room = (block_len - 16) as u32;
+                (0, None, orig.min(room), orig, 12)
+            }
+        };
+        let State::PcapNg { interfaces, .. } = &self.state else {
+            unreachable!()
+        };
+        let Some(iface) = interfaces.get(interface as usize) else {
+            return Err(CaptureError::Unsupported {
+                what: format!(
+                    "packet on interface {interface}, but the section describes only {} \
+                     interface(s) (frame {frame})",
+                    interfaces.len()
+                ),
+                offset: block_offset,
+            });
+        };
+        let mut caplen = caplen;
+        if block_type == PCAPNG_SPB && iface.snaplen != 0 {
+            caplen = caplen.min(iface.snaplen);
+        }
+        let mut limit = self.opts.max_record;
+        if self.opts.enforce_snaplen && iface.snaplen != 0 {
+            limit = limit.min(iface.snaplen);
+        }
+        if caplen > limit {
+            return Err(bad("packet captured length", caplen as u64, limit as u64));
+        }
+        if data_off + caplen as usize > block_len - 4 {
+            return Err(bad(
+                "packet captured length (larger than its block)",
+                caplen as u64,
+                (block_len - 4 - data_off) as u64,
+            ));
+        }
+        let time = match ts {
+            Some(ts) => {
+                let u = iface.units_per_sec;
+                let secs = (ts / u) as i64 + iface.ts_offset;
+                let nanos = ((ts % u) as u128 * 1_000_000_000 / u as u128) as u32;
+                Timestamp { secs, nanos }
+            }
+            None => Timestamp { secs: 0, nanos: 0 },
+        };
+        let link_type = iface.link_type;
+        self.frame = frame;
+        self.pending = block_len;
+        self.done = false;
+        let s = self.start + data_off;
+        Ok(Packet {
+            frame,
+            time,
+            link_type,
+            data: &self.buf[s..s + caplen as usize],
+            orig_len: orig,
+            interface,
+            file_offset: block_offset,
+        })
+    }
+}
+
+impl<R: Read> PacketSource for FileReader<R> {
+    fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
+        if self.pending > 0 {
+            let n = self.pending;
+            self.pending = 0;
+            self.consume(n);
+        }
+        if self.done {
+            return None;
+        }
+        // Assume the end (or an error); a packet read clears it again.
+        self.done = true;
+        match self.state {
+            State::Pcap { .. } => self.read_pcap_record(),
+            State::PcapNg { .. } => self.read_pcapng_block(),
+        }
+        .transpose()
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.pos + self.pending as u64
+    }
+
+    fn total_bytes(&self) -> Option<u64> {
+        self.total
+    }
+}

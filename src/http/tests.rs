@@ -1,0 +1,308 @@
+use super::*;
+use std::io::Write;
+
+const C: Direction = Direction::ClientToServer;
+const S: Direction = Direction::ServerToClient;
+
+fn messages(events: Vec<HttpEvent>) -> Vec<HttpMessage> {
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            HttpEvent::Message(m) => Some(*m),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn content_length_request_and_response_pair() {
+    let mut c = HttpConnection::default();
+    let req = b"POST /mmsc HTTP/1.1\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: 3\r\n\r\n\x8c\x80\x98";
+    let ev = c.feed(C, &req[..20], 1);
+    assert!(ev.is_empty());
+    let m = messages(c.feed(C, &req[20..], 2));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].body, b"\x8c\x80\x98");
+    assert_eq!(m[0].method(), Some("POST"));
+    assert!(m[0].is_mms());
+    assert_eq!(m[0].frames(), [1, 2]);
+    assert_eq!(m[0].origin[1].offset, 20);
+    let resp = messages(c.feed(S, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 3));
+    assert_eq!(resp[0].status(), Some(200));
+    assert_eq!(resp[0].uri(), Some("/mmsc"));
+    assert_eq!(resp[0].exchange, m[0].exchange);
+    assert_eq!(resp[0].answers.as_ref().unwrap().frame, Some(2));
+    assert_eq!(resp[0].body, b"ok");
+}
+
+#[test]
+fn pipelined_requests_pair_fifo_and_head_has_no_body() {
+    let mut c = HttpConnection::default();
+    let m = messages(c.feed(
+        C,
+        b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n",
+        1,
+    ));
+    assert_eq!(m.len(), 3);
+    assert_eq!(m.iter().map(|x| x.exchange).collect::<Vec<_>>(), [0, 1, 2]);
+    // Response to HEAD declares a length but has no body; the next response follows at once.
+    let r = messages(c.feed(
+        S,
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+        2,
+    ));
+    assert_eq!(r.len(), 4);
+    assert_eq!(r[0].status(), Some(100));
+    assert_eq!(r[0].uri(), Some("/a"));
+    assert_eq!((r[1].uri(), r[1].body.as_slice()), (Some("/a"), &b"a"[..]));
+    assert_eq!(r[2].uri(), Some("/b"));
+    assert_eq!(r[2].framing, Framing::None);
+    assert_eq!((r[3].uri(), r[3].status()), (Some("/c"), Some(404)));
+}
+
+#[test]
+fn chunked_with_extensions_trailers_and_gzip() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"\x8c\x81hello mms").unwrap();
+    let gz = gz.finish().unwrap();
+    let mut raw =
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n".to_vec();
+    let (a, b) = gz.split_at(5);
+    raw.extend_from_slice(format!("{:x};foo=bar\r\n", a.len()).as_bytes());
+    raw.extend_from_slice(a);
+    raw.extend_from_slice(format!("\r\n{:X}\r\n", b.len()).as_bytes());
+    raw.extend_from_slice(b);
+    raw.extend_from_slice(b"\r\n0\r\nX-Trailer: t\r\n\r\n");
+    let mut c = HttpConnection::default();
+    c.feed(
+        C,
+        b"GET /mms/1 HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n",
+        1,
+    );
+    let mut got = Vec::new();
+    for (i, piece) in raw.chunks(7).enumerate() {
+        got.extend(messages(c.feed(S, piece, i as u64 + 1)));
+    }
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(m.framing, Framing::Chunked);
+    assert_eq!(m.body, b"\x8c\x81hello mms");
+    assert_eq!(m.codings, ["gzip"]);
+    assert_eq!(m.chunks.len(), 3);
+    assert_eq!(m.chunks[0].extensions.as_deref(), Some("foo=bar"));
+    assert_eq!(m.trailers[0].0, "X-Trailer");
+    assert_eq!(m.raw, raw);
+    assert!(m.notes.is_empty(), "{:?}", m.notes);
+    let tree = m.tree();
+    assert_eq!(
+        tree.child("Status line").unwrap().children[1].value,
+        Value::Enum {
+            code: 200,
+            name: "OK".into()
+        }
+    );
+    let body = tree.child("Body").unwrap();
+    assert!(body.display.starts_with("chunked: 2 chunks"));
+    assert!(tree.worst().is_none());
+}
+
+#[test]
+fn gzip_bomb_stops_at_limit_and_says_so() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b'A'; 5_000_000]).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut raw = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        gz.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(&gz);
+    let mut c = HttpConnection::new(Config {
+        max_decoded: 10_000,
+        ..Config::default()
+    });
+    let m = messages(c.feed(S, &raw, 1));
+    assert_eq!(m[0].body.len(), 10_000);
+    assert!(m[0].body_truncated);
+    assert!(m[0].notes.iter().any(|n| n.message.contains("bomb")));
+    assert_eq!(m[0].tree().worst(), Some(Severity::Warning));
+}
+
+#[test]
+fn close_delimited_response_ends_at_close() {
+    let mut c = HttpConnection::default();
+    c.feed(C, b"GET / HTTP/1.0\r\n\r\n", 1);
+    assert!(messages(c.feed(S, b"HTTP/1.0 200 OK\r\n\r\nbody part 1, ", 2)).is_empty());
+    assert!(messages(c.feed(S, b"part 2", 3)).is_empty());
+    let m = messages(c.close(S));
+    assert_eq!(m[0].body, b"body part 1, part 2");
+    assert_eq!(m[0].framing, Framing::CloseDelimited);
+    assert!(m[0].complete);
+}
+
+#[test]
+fn gap_mid_body_abandons_and_resynchronises() {
+    let mut c = HttpConnection::default();
+    // Content-Length known: the gap is skipped exactly, the next message follows.
+    c.feed(C, b"POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123", 1);
+    let ev = c.gap(C, 4);
+    let HttpEvent::Gap {
+        stream_offset,
+        len,
+        abandoned: Some(ab),
+        ..
+    } = &ev[0]
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((*stream_offset, *len), (44, 4));
+    assert!(!ab.complete);
+    assert_eq!(ab.body, b"0123");
+    assert!(ab.notes[0].message.contains("stream offset 44"));
+    let m = messages(c.feed(C, b"89GET /b HTTP/1.1\r\n\r\n", 3));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].uri(), Some("/b"));
+    assert_eq!(m[0].stream_offset, 50);
+
+    // Chunked: the parser must search for the next start line.
+    let mut c = HttpConnection::default();
+    c.feed(
+        S,
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+        1,
+    );
+    let ev = c.gap(S, 100);
+    assert!(matches!(
+        &ev[0],
+        HttpEvent::Gap {
+            abandoned: Some(_),
+            ..
+        }
+    ));
+    let ev = c.feed(
+        S,
+        b"garbage tail\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        2,
+    );
+    assert!(ev.iter().any(|e| matches!(e, HttpEvent::Resynced { .. })));
+    let m = messages(ev);
+    assert_eq!(m[0].status(), Some(204));
+}
+
+#[test]
+fn garbage_is_not_http() {
+    let mut c = HttpConnection::default();
+    let ev = c.feed(C, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 1);
+    assert!(matches!(
+        ev[0],
+        HttpEvent::NotHttp {
+            stream_offset: 0,
+            ..
+        }
+    ));
+    assert!(c.is_not_http(C));
+    assert!(c.feed(C, b"GET / HTTP/1.1\r\n\r\n", 2).is_empty());
+    assert!(c.gave_up());
+}
+
+#[test]
+fn bad_content_length_and_te_cl_conflict_are_noted() {
+    let mut c = HttpConnection::default();
+    c.feed(C, b"GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n", 1);
+    let m = messages(c.feed(
+        S,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+        2,
+    ));
+    assert_eq!(m[0].body, b"x");
+    assert!(m[0].notes[0].message.contains("Transfer-Encoding wins"));
+    let m = messages(c.feed(S, b"HTTP/1.1 200 OK\r\nContent-Length: x1\r\n\r\nabc", 3));
+    assert!(m.is_empty());
+    let m = messages(c.close(S));
+    assert_eq!(m[0].body, b"abc");
+    assert!(m[0].notes[0].message.contains("invalid Content-Length"));
+}
+
+#[test]
+fn midstream_start_hunts_for_a_message_then_gives_up_on_non_http() {
+    let mut c = HttpConnection::default();
+    assert!(c.midstream(S).is_empty());
+    // The tail of a body, then a response.
+    let ev = c.feed(
+        S,
+        b"\x8c\x84 tail of a body\r\nHTTP/1.1 204 No Content\r\n\r\n",
+        5,
+    );
+    assert!(matches!(&ev[0], HttpEvent::Resynced { skipped, .. } if *skipped == (0..19)));
+    assert_eq!(messages(ev)[0].status(), Some(204));
+    // A direction that never shows a start line is declared not HTTP after the hunt limit.
+    c.midstream(C);
+    let junk = vec![0x17u8; 64 * 1024];
+    let mut gave_up = false;
+    for i in 0..6 {
+        gave_up |= c
+            .feed(C, &junk, i)
+            .iter()
+            .any(|e| matches!(e, HttpEvent::NotHttp { .. }));
+    }
+    assert!(gave_up);
+    assert!(c.is_not_http(C));
+}
+
+#[test]
+fn upgrade_and_connect_end_http_on_the_connection() {
+    let mut c = HttpConnection::default();
+    c.feed(
+        C,
+        b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        1,
+    );
+    let ev = c.feed(
+        S,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+        2,
+    );
+    assert_eq!(messages(ev.clone())[0].uri(), Some("/ws"));
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, HttpEvent::NotHttp { .. }))
+            .count(),
+        2
+    );
+    assert!(c.gave_up());
+    let mut c = HttpConnection::default();
+    c.feed(C, b"CONNECT mmsc:443 HTTP/1.1\r\n\r\n", 1);
+    c.feed(S, b"HTTP/1.1 200 Connection established\r\n\r\n", 2);
+    assert!(c.is_not_http(C) && c.is_not_http(S));
+}
+
+#[test]
+fn gap_inside_a_head_drops_it_and_finds_the_next_message() {
+    let mut c = HttpConnection::default();
+    c.feed(C, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /lost HT", 1);
+    let ev = c.gap(C, 30);
+    assert!(matches!(
+        &ev[0],
+        HttpEvent::Note {
+            stream_offset: 28,
+            ..
+        }
+    ));
+    assert!(matches!(
+        &ev[1],
+        HttpEvent::Gap {
+            stream_offset: 40,
+            len: 30,
+            abandoned: None,
+            ..
+        }
+    ));
+    let ev = c.feed(C, b"ost\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 3);
+    let m = messages(ev);
+    assert_eq!(m[0].uri(), Some("/b"));
+    assert_eq!(
+        m[0].exchange, 1,
+        "the lost request never got an exchange number"
+    );
+    assert_eq!(m[0].stream_offset, 77);
+}

@@ -1,0 +1,105 @@
+//! Frame origins of reassembled bytes: which capture frame each byte came from.
+
+use crate::tree::FrameSpan;
+
+/// Frame spans with offsets relative to the start of the bytes they describe.
+pub type Origin = Vec<FrameSpan>;
+
+/// The spans covering `start..start + len` of the described bytes, rebased to `start`.
+pub fn slice_origin(origin: &[FrameSpan], start: usize, len: usize) -> Origin {
+    let end = start + len;
+    origin
+        .iter()
+        .filter_map(|s| {
+            let a = s.offset.max(start);
+            let b = (s.offset + s.len).min(end);
+            (a < b).then_some(FrameSpan {
+                offset: a - start,
+                len: b - a,
+                frame: s.frame,
+            })
+        })
+        .collect()
+}
+
+/// Append `spans` (relative to bytes that will start at `base`) to `into`, merging a span with
+/// the previous one when they are adjacent and from the same frame.
+pub fn append_origin(into: &mut Origin, spans: &[FrameSpan], base: usize) {
+    for s in spans {
+        let s = FrameSpan {
+            offset: s.offset + base,
+            ..*s
+        };
+        match into.last_mut() {
+            Some(l) if l.frame == s.frame && l.offset + l.len == s.offset => l.len += s.len,
+            _ => into.push(s),
+        }
+    }
+}
+
+/// One frame for all of `len` bytes.
+pub fn single(frame: u64, len: usize) -> Origin {
+    if len == 0 {
+        Vec::new()
+    } else {
+        vec![FrameSpan {
+            offset: 0,
+            len,
+            frame,
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_and_append() {
+        let o = vec![
+            FrameSpan {
+                offset: 0,
+                len: 4,
+                frame: 1,
+            },
+            FrameSpan {
+                offset: 4,
+                len: 6,
+                frame: 2,
+            },
+        ];
+        assert_eq!(
+            slice_origin(&o, 2, 5),
+            vec![
+                FrameSpan {
+                    offset: 0,
+                    len: 2,
+                    frame: 1
+                },
+                FrameSpan {
+                    offset: 2,
+                    len: 3,
+                    frame: 2
+                },
+            ]
+        );
+        let mut into = single(2, 3);
+        append_origin(&mut into, &single(2, 5), 3);
+        append_origin(&mut into, &single(3, 1), 8);
+        assert_eq!(
+            into,
+            vec![
+                FrameSpan {
+                    offset: 0,
+                    len: 8,
+                    frame: 2
+                },
+                FrameSpan {
+                    offset: 8,
+                    len: 1,
+                    frame: 3
+                },
+            ]
+        );
+    }
+}

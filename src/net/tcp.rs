@@ -1,0 +1,846 @@
+//! TCP reassembly per connection and direction.
+//!
+//! Rules (see docs/NET.md for the reasoning):
+//! * Stream offset 0 is the byte after the SYN, or the first byte of the first segment seen in
+//!   that direction when the capture starts mid-stream.
+//! * Out-of-order data is buffered until the hole before it fills; bytes are handed up in order,
+//!   exactly once.
+//! * On overlap the first copy seen wins; a later copy with different bytes is reported.
+//! * A hole is given up on (reported as a [`TcpGap`] with its exact range, then skipped) when
+//!   the peer acknowledged data beyond it a while ago (the capture missed bytes the receiver
+//!   got), when the data buffered behind it exceeds the per-direction limit, when the total
+//!   limit forces it, or when the flow is released (FIN both ways, RST, idle, eviction, end of
+//!   capture).
+
+use super::ip::{PieceLike, insert_first_wins};
+use super::origin::{Origin, append_origin, slice_origin};
+use super::{CloseReason, Direction, Event, FlowId, TcpClosed, TcpData, TcpGap, TcpOpen};
+use crate::model::Timestamp;
+use crate::tree::FrameSpan;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+
+/// Limits of TCP reassembly.
+#[derive(Debug, Clone)]
+pub struct TcpLimits {
+    /// Connections tracked at once; the least recently active is evicted beyond this.
+    pub max_flows: usize,
+    /// Out-of-order bytes buffered behind a hole in one direction before the hole is skipped.
+    pub max_buffered_per_direction: usize,
+    /// Out-of-order bytes buffered over all flows; beyond, the flow holding most gives up its
+    /// holes.
+    pub max_buffered_total: usize,
+    /// Capture-time seconds without a segment after which a flow is released.
+    pub idle_timeout_secs: f64,
+    /// Bytes of already delivered data kept per direction to compare retransmissions against.
+    pub overlap_check_bytes: usize,
+    /// Capture-time seconds a hole may stay open after the peer acknowledged data beyond it
+    /// (the receiver has the bytes, the capture missed them) before it is given up.
+    pub acked_hole_timeout_secs: f64,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits {
+            max_flows: 65536,
+            max_buffered_per_direction: 4 << 20,
+            max_buffered_total: 256 << 20,
+            idle_timeout_secs: 300.0,
+            overlap_check_bytes: 4 << 10,
+            acked_hole_timeout_secs: 1.0,
+        }
+    }
+}
+
+/// One TCP segment as the IP layer hands it over.
+#[derive(Debug, Clone)]
+pub struct Segment<'a> {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub seq: u32,
+    pub ack: Option<u32>,
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub payload: &'a [u8],
+    /// Frame origin of `payload` (offsets relative to it).
+    pub origin: &'a [FrameSpan],
+    pub frame: u64,
+    pub time: Timestamp,
+}
+
+struct Piece {
+    data: Vec<u8>,
+    origin: Origin,
+}
+
+impl PieceLike for Piece {
+    fn new(data: Vec<u8>, origin: Origin) -> Self {
+        Piece { data, origin }
+    }
+    fn data(&self) -> &[u8] {
+        &self.data
+    }
+    fn origin(&self) -> &Origin {
+        &self.origin
+    }
+}
+
+#[derive(Default)]
+struct Stream {
+    /// Sequence number of stream offset 0.
+    base: Option<u32>,
+    isn: Option<u32>,
+    /// Next stream offset to hand up.
+    next: u64,
+    /// Buffered out-of-order pieces, all at offsets > `next`, not overlapping.
+    ooo: BTreeMap<u64, Piece>,
+    ooo_bytes: usize,
+    /// Stream offset of the FIN.
+    fin: Option<u64>,
+    fin_acked: bool,
+    /// Highest offset the peer acknowledged.
+    acked: Option<u64>,
+    /// The last bytes handed up, ending at `next` (to compare retransmissions).
+    tail: VecDeque<u8>,
+    /// Since when the peer has acknowledged data beyond `next` that the capture lacks.
+    acked_hole_since: Option<Timestamp>,
+    /// The last holes given up, to recognise their bytes if they turn up after all.
+    skipped: VecDeque<(u64, u64)>,
+}
+
+impl Stream {
+    /// Stream offset of `seq`, taken as the nearest to `next` (sequence numbers wrap).
+    fn offset_of(&self, seq: u32) -> Option<i64> {
+        let base = self.base?;
+        let next_seq = base.wrapping_add(self.next as u32);
+        Some(self.next as i64 + seq.wrapping_sub(next_seq) as i32 as i64)
+    }
+
+    fn push_tail(&mut self, data: &[u8], keep: usize) {
+        if keep == 0 {
+            return;
+        }
+        if data.len() >= keep {
+            self.tail.clear();
+            self.tail.extend(&data[data.len() - keep..]);
+        } else {
+            let excess = (self.tail.len() + data.len()).saturating_sub(keep);
+            self.tail.drain(..excess);
+            self.tail.extend(data);
+        }
+    }
+
+    /// Compare bytes at `off` (already handed up) with the kept tail. Returns the differing
+    /// range, if any.
+    fn compare_tail(&self, off: u64, data: &[u8]) -> Option<(u64, u64)> {
+        let tail_start = self.next - self.tail.len() as u64;
+        let a = off.max(tail_start);
+        let b = (off + data.len() as u64).min(self.next);
+        let mut first = None;
+        let mut last = 0;
+        for o in a..b {
+            let old = self.tail[(o - tail_start) as usize];
+            let new = data[(o - off) as usize];
+            if old != new {
+                first.get_or_insert(o);
+                last = o;
+            }
+        }
+        first.map(|f| (f, last + 1))
+    }
+
+    /// Pop every piece that continues at `next` onto `chunk`.
+    fn drain(&mut self, chunk: &mut Option<Chunk>, keep: usize) -> usize {
+        let mut freed = 0;
+        while let Some(e) = self.ooo.first_entry() {
+            if *e.key() != self.next {
+                break;
+            }
+            let p = e.remove();
+            freed += p.data.len();
+            self.deliver(chunk, &p.data, &p.origin, keep);
+        }
+        self.ooo_bytes -= freed;
+        freed
+    }
+
+    fn deliver(
+        &mut self,
+        chunk: &mut Option<Chunk>,
+        data: &[u8],
+        origin: &[FrameSpan],
+        keep: usize,
+    ) {
+        let c = chunk.get_or_insert_with(|| Chunk {
+            offset: self.next,
+            data: Vec::new(),
+            origin: Vec::new(),
+        });
+        append_origin(&mut c.origin, origin, c.data.len());
+        c.data.extend_from_slice(data);
+        self.next += data.len() as u64;
+        self.push_tail(data, keep);
+    }
+
+    /// Give up the hole at `next`: returns its range and moves `next` past it.
+    fn skip_hole(&mut self) -> Option<(u64, u64)> {
+        let (&k, _) = self.ooo.first_key_value()?;
+        Some(self.skip_to(k))
+    }
+
+    fn skip_to(&mut self, end: u64) -> (u64, u64) {
+        let hole = (self.next, end - self.next);
+        self.next = end;
+        self.tail.clear();
+        if self.skipped.len() == 16 {
+            self.skipped.pop_front();
+        }
+        self.skipped.push_back(hole);
+        hole
+    }
+
+    /// Data bytes the peer acknowledged (the FIN's sequence number left out).
+    fn acked_data(&self) -> Option<u64> {
+        let a = self.acked?;
+        Some(self.fin.map_or(a, |f| a.min(f)))
+    }
+
+    /// The part of `[a, b)` that was given up as a gap earlier, if any.
+    fn late_for_gap(&self, a: u64, b: u64) -> Option<(u64, u64)> {
+        self.skipped.iter().find_map(|&(s, len)| {
+            let (x, y) = (a.max(s), b.min(s + len));
+            (x < y).then_some((x, y))
+        })
+    }
+}
+
+struct Chunk {
+    offset: u64,
+    data: Vec<u8>,
+    origin: Origin,
+}
+
+struct Flow {
+    id: FlowId,
+    client: SocketAddr,
+    server: SocketAddr,
+    streams: [Stream; 2],
+    last_seen: Timestamp,
+    last_frame: u64,
+}
+
+impl Flow {
+    fn addrs(&self, dir: Direction) -> (SocketAddr, SocketAddr) {
+        match dir {
+            Direction::ClientToServer => (self.client, self.server),
+            Direction::ServerToClient => (self.server, self.client),
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.streams[0].ooo_bytes + self.streams[1].ooo_bytes
+    }
+}
+
+/// What is remembered of a released flow, to recognise late retransmissions of it.
+struct Closed {
+    client: SocketAddr,
+    /// Sequence number after the last byte (and FIN) of each direction.
+    ends: [Option<u32>; 2],
+    time: Timestamp,
+}
+
+type Key = (SocketAddr, SocketAddr);
+
+fn key(a: SocketAddr, b: SocketAddr) -> Key {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+/// TCP reassembly over all connections of a capture.
+pub struct TcpReassembler {
+    limits: TcpLimits,
+    flows: HashMap<Key, Flow>,
+    closed: HashMap<Key, Closed>,
+    next_id: FlowId,
+    total_buffered: usize,
+    last_sweep: Option<Timestamp>,
+}
+
+impl TcpReassembler {
+    pub fn new(limits: TcpLimits) -> Self {
+        TcpReassembler {
+            limits,
+            flows: HashMap::new(),
+            closed: HashMap::new(),
+            next_id: 1,
+            total_buffered: 0,
+            last_sweep: None,
+        }
+    }
+
+    /// Open flows.
+    pub fn flows(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Out-of-order bytes buffered over all flows.
+    pub fn buffered(&self) -> usize {
+        self.total_buffered
+    }
+
+    pub fn process(&mut self, seg: &Segment<'_>, out: &mut Vec<Event>) {
+        self.sweep(seg.time, seg.frame, out);
+        let k = key(seg.src, seg.dst);
+        let opening = seg.syn && seg.ack.is_none();
+        // A new SYN on a tracked 4-tuple with another ISN: the port pair is reused.
+        if opening && let Some(f) = self.flows.get(&k) {
+            let same = seg.src == f.client && f.streams[0].isn == Some(seg.seq);
+            if !same {
+                self.release(k, CloseReason::Reused, seg.frame, seg.time, out);
+            }
+        }
+        if !self.flows.contains_key(&k) {
+            if let Some(c) = self.closed.get(&k) {
+                let d = if seg.src == c.client { 0 } else { 1 };
+                if !opening && let Some(end) = c.ends[d] {
+                    let seg_end = seg
+                        .seq
+                        .wrapping_add(seg.payload.len() as u32 + seg.fin as u32);
+                    if seg_end.wrapping_sub(end) as i32 <= 0 {
+                        // A late retransmission of a flow already released.
+                        return;
+                    }
+                }
+            }
+            if seg.rst || (seg.payload.is_empty() && !seg.syn) {
+                // Nothing to reassemble from a bare ACK/FIN/RST of an unknown connection.
+                return;
+            }
+            self.open(seg, k, out);
+        }
+        self.segment(k, seg, out);
+    }
+
+    fn open(&mut self, seg: &Segment<'_>, k: Key, out: &mut Vec<Event>) {
+        if self.flows.len() >= self.limits.max_flows {
+            self.evict_oldest(seg.frame, seg.time, out);
+        }
+        // The client sends the SYN; a SYN-ACK comes from the server. Without a handshake a
+        // well-known port (< 1024) facing an unprivileged one marks the server, then a
+        // registered port (< 32768) facing an ephemeral one (the Linux and IANA ephemeral
+        // ranges start at 32768 and 49152); else the first sender is taken as the client.
+        let server_side = |p: u16, q: u16| (p < 1024 && q >= 1024) || (p < 32768 && q >= 32768);
+        let src_is_client = if seg.syn {
+            seg.ack.is_none()
+        } else {
+            !server_side(seg.src.port(), seg.dst.port())
+        };
+        let (client, server) = if src_is_client {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        self.closed.remove(&k);
+        self.flows.insert(
+            k,
+            Flow {
+                id,
+                client,
+                server,
+                streams: [Stream::default(), Stream::default()],
+                last_seen: seg.time,
+                last_frame: seg.frame,
+            },
+        );
+        out.push(Event::TcpOpen(TcpOpen {
+            flow: id,
+            client,
+            server,
+            mid_stream: !seg.syn,
+            frame: seg.frame,
+            time: seg.time,
+        }));
+    }
+
+    fn segment(&mut self, k: Key, seg: &Segment<'_>, out: &mut Vec<Event>) {
+        let keep = self.limits.overlap_check_bytes;
+        let per_dir = self.limits.max_buffered_per_direction;
+        let flow = self.flows.get_mut(&k).expect("opened");
+        flow.last_seen = seg.time;
+        flow.last_frame = seg.frame;
+        let dir = if seg.src == flow.client {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let d = dir as usize;
+        let (src, dst) = flow.addrs(dir);
+        let id = flow.id;
+        let before = flow.buffered();
+        {
+            let st = &mut flow.streams[d];
+            if seg.syn && st.base.is_none() {
+                st.isn = Some(seg.seq);
+                st.base = Some(seg.seq.wrapping_add(1));
+            }
+            let data_seq = seg.seq.wrapping_add(seg.syn as u32);
+            if st.base.is_none() && (!seg.payload.is_empty() || seg.fin) {
+                st.base = Some(data_seq);
+            }
+            let mut chunk = None;
+            if let Some(off) = st.offset_of(data_seq) {
+                let mut data = seg.payload;
+                let mut origin: Origin = seg.origin.to_vec();
+                let mut off = off;
+                if off < 0 {
+                    // Bytes before the first segment seen of a mid-stream capture.
+                    let cut = ((-off) as usize).min(data.len());
+                    origin = slice_origin(&origin, cut, data.len() - cut);
+                    data = &data[cut..];
+                    off = 0;
+                }
+                let off = off as u64;
+                // No receive window exceeds 2^30 bytes (RFC 7323): data further ahead is not
+                // part of this stream (a stray segment of an older connection, corruption).
+                let far = off > st.next + (1 << 30);
+                if far {
+                    out.push(Event::Note {
+                        frame: seg.frame,
+                        message: format!(
+                            "TCP flow {id} {} {src} -> {dst}: segment in frame {} lies {} bytes \
+                             ahead of the stream, beyond any window; ignored",
+                            dir.arrow(),
+                            seg.frame,
+                            off - st.next
+                        ),
+                    });
+                    data = &[];
+                }
+                if !data.is_empty()
+                    && off < st.next
+                    && let Some((a, b)) = st.late_for_gap(off, off + data.len() as u64)
+                {
+                    out.push(Event::Note {
+                        frame: seg.frame,
+                        message: format!(
+                            "TCP flow {id} {} {src} -> {dst}: stream bytes [{a}, {b}) arrived \
+                             in frame {} after they had been reported missing; not handed up",
+                            dir.arrow(),
+                            seg.frame
+                        ),
+                    });
+                }
+                if !data.is_empty() {
+                    let conflict = accept(st, off, data, &origin, keep, &mut chunk);
+                    if let Some((a, b, first)) = conflict {
+                        let first = first.map_or("the copy handed up earlier".to_string(), |f| {
+                            format!("the first copy (frame {f})")
+                        });
+                        out.push(Event::Note {
+                            frame: seg.frame,
+                            message: format!(
+                                "TCP flow {id} {} {src} -> {dst}: segment in frame {} \
+                                 overlaps stream bytes [{a}, {b}) with different content; {first} \
+                                 is kept",
+                                dir.arrow(),
+                                seg.frame
+                            ),
+                        });
+                    }
+                }
+                if seg.fin && !far && st.fin.is_none() {
+                    st.fin = Some(off + data.len() as u64);
+                }
+            }
+            // Holes give way when too much is buffered behind them.
+            while st.ooo_bytes > per_dir {
+                let Some((a, len)) = st.skip_hole() else {
+                    break;
+                };
+                emit_chunk(out, id, dir, src, dst, seg, chunk.take());
+                out.push(Event::TcpGap(TcpGap {
+                    flow: id,
+                    dir,
+                    src,
+                    dst,
+                    offset: a,
+                    len,
+                    frame: seg.frame,
+                    time: seg.time,
+                }));
+                st.drain(&mut chunk, keep);
+            }
+            emit_chunk(out, id, dir, src, dst, seg, chunk);
+        }
+        // The ACK tells what the peer has, and whether its FIN is acknowledged.
+        if let Some(ack) = seg.ack {
+            let peer = &mut flow.streams[1 - d];
+            if let Some(a) = peer.offset_of(ack)
+                && a >= 0
+            {
+                let a = a as u64;
+                // Bound against wild values: within 1 GiB past what has been seen.
+                if a <= peer.next + peer.ooo_bytes as u64 + (1 << 30) {
+                    peer.acked = Some(peer.acked.map_or(a, |x| x.max(a)));
+                    if let Some(f) = peer.fin
+                        && a > f
+                    {
+                        peer.fin_acked = true;
+                    }
+                }
+            }
+        }
+        let hole_timeout = self.limits.acked_hole_timeout_secs;
+        give_up_acked_holes(flow, hole_timeout, keep, seg.frame, seg.time, out);
+        let after = flow.buffered();
+        self.total_buffered = self.total_buffered + after - before;
+        let done = |s: &Stream| s.fin.is_some_and(|f| s.next >= f && s.ooo.is_empty());
+        let fins = flow.streams.iter().all(|s| s.fin.is_some());
+        let finished =
+            fins && (flow.streams.iter().all(done) || flow.streams.iter().all(|s| s.fin_acked));
+        if seg.rst {
+            self.release(k, CloseReason::Reset, seg.frame, seg.time, out);
+        } else if finished {
+            self.release(k, CloseReason::Fin, seg.frame, seg.time, out);
+        }
+        if self.total_buffered > self.limits.max_buffered_total {
+            self.relieve_memory(seg.frame, seg.time, out);
+        }
+    }
+
+    /// Release every flow (end of capture).
+    pub fn finish(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+        let mut keys: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        keys.sort();
+        for (_, k) in keys {
+            self.release(k, CloseReason::EndOfCapture, frame, time, out);
+        }
+        self.closed.clear();
+    }
+
+    /// Release flows idle longer than the timeout; checked once per second of capture time.
+    fn sweep(&mut self, now: Timestamp, frame: u64, out: &mut Vec<Event>) {
+        if let Some(last) = self.last_sweep
+            && last.seconds_until(now) < 1.0
+        {
+            return;
+        }
+        self.last_sweep = Some(now);
+        let (hole_timeout, keep) = (
+            self.limits.acked_hole_timeout_secs,
+            self.limits.overlap_check_bytes,
+        );
+        let mut ids: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        ids.sort();
+        for (_, k) in ids {
+            let f = self.flows.get_mut(&k).expect("present");
+            let before = f.buffered();
+            give_up_acked_holes(f, hole_timeout, keep, frame, now, out);
+            self.total_buffered -= before - f.buffered();
+        }
+        let timeout = self.limits.idle_timeout_secs;
+        let mut idle: Vec<(FlowId, Key)> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| f.last_seen.seconds_until(now) > timeout)
+            .map(|(k, f)| (f.id, *k))
+            .collect();
+        idle.sort();
+        for (_, k) in idle {
+            let f = &self.flows[&k];
+            out.push(Event::Note {
+                frame,
+                message: format!(
+                    "TCP flow {} {} <-> {} released after more than {timeout} s without a \
+                     segment (last in frame {})",
+                    f.id, f.client, f.server, f.last_frame
+                ),
+            });
+            self.release(k, CloseReason::Idle, frame, now, out);
+        }
+        self.closed
+            .retain(|_, c| c.time.seconds_until(now) <= timeout);
+    }
+
+    fn evict_oldest(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+        let oldest = self
+            .flows
+            .iter()
+            .min_by_key(|(_, f)| (f.last_frame, f.id))
+            .map(|(k, _)| *k);
+        if let Some(k) = oldest {
+            let f = &self.flows[&k];
+            out.push(Event::Note {
+                frame,
+                message: format!(
+                    "TCP flow {} {} <-> {} evicted: more than {} open flows (it was last seen \
+                     in frame {})",
+                    f.id, f.client, f.server, self.limits.max_flows, f.last_frame
+                ),
+            });
+            self.release(k, CloseReason::Evicted, frame, time, out);
+        }
+    }
+
+    /// Over the total buffer limit: the flow holding most out-of-order data gives up its holes.
+    fn relieve_memory(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+        let Some(k) = self
+            .flows
+            .iter()
+            .max_by_key(|(_, f)| f.buffered())
+            .map(|(k, _)| *k)
+        else {
+            return;
+        };
+        let f = self.flows.get_mut(&k).expect("present");
+        out.push(Event::Note {
+            frame,
+            message: format!(
+                "TCP flow {} {} <-> {}: {} bytes buffered out of order, over the total limit of \
+                 {} over all flows; its holes are skipped",
+                f.id,
+                f.client,
+                f.server,
+                f.buffered(),
+                self.limits.max_buffered_total
+            ),
+        });
+        let before = f.buffered();
+        flush(f, self.limits.overlap_check_bytes, frame, time, out);
+        self.total_buffered -= before;
+    }
+
+    fn release(
+        &mut self,
+        k: Key,
+        reason: CloseReason,
+        frame: u64,
+        time: Timestamp,
+        out: &mut Vec<Event>,
+    ) {
+        let Some(mut f) = self.flows.remove(&k) else {
+            return;
+        };
+        self.total_buffered -= f.buffered();
+        flush(&mut f, self.limits.overlap_check_bytes, frame, time, out);
+        // Data the peer acknowledged (or the FIN accounts for) but the capture never showed.
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            let st = &f.streams[dir as usize];
+            let end = match (st.fin, st.acked) {
+                (Some(fin), _) => Some(fin),
+                (None, Some(a)) => Some(a),
+                _ => None,
+            };
+            if let Some(end) = end
+                && end > st.next
+            {
+                let (src, dst) = f.addrs(dir);
+                out.push(Event::TcpGap(TcpGap {
+                    flow: f.id,
+                    dir,
+                    src,
+                    dst,
+                    offset: st.next,
+                    len: end - st.next,
+                    frame,
+                    time,
+                }));
+            }
+        }
+        let ends = [0, 1].map(|d| {
+            let s = &f.streams[d];
+            s.base.map(|b| {
+                let end = s.fin.map_or(s.next, |x| x.max(s.next) + 1);
+                b.wrapping_add(end as u32)
+            })
+        });
+        if self.closed.len() < self.limits.max_flows {
+            self.closed.insert(
+                k,
+                Closed {
+                    client: f.client,
+                    ends,
+                    time,
+                },
+            );
+        }
+        out.push(Event::TcpClosed(TcpClosed {
+            flow: f.id,
+            client: f.client,
+            server: f.server,
+            reason,
+            frame,
+            time,
+        }));
+    }
+}
+
+/// Give up holes the peer acknowledged data beyond, once they stayed open for `timeout`
+/// seconds of capture time: the receiver has those bytes, the capture does not, and (short
+/// of capture-side reordering, which the timeout allows for) it never will.
+fn give_up_acked_holes(
+    f: &mut Flow,
+    timeout: f64,
+    keep: usize,
+    frame: u64,
+    now: Timestamp,
+    out: &mut Vec<Event>,
+) {
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        let (src, dst) = f.addrs(dir);
+        let id = f.id;
+        let st = &mut f.streams[dir as usize];
+        let Some(acked) = st.acked_data().filter(|&a| a > st.next) else {
+            st.acked_hole_since = None;
+            continue;
+        };
+        let since = *st.acked_hole_since.get_or_insert(now);
+        if since.seconds_until(now) <= timeout {
+            continue;
+        }
+        while st.next < acked {
+            let end = st
+                .ooo
+                .first_key_value()
+                .map_or(acked, |(&k, _)| k.min(acked));
+            let (a, len) = st.skip_to(end);
+            out.push(Event::TcpGap(TcpGap {
+                flow: id,
+                dir,
+                src,
+                dst,
+                offset: a,
+                len,
+                frame,
+                time: now,
+            }));
+            let mut chunk = None;
+            st.drain(&mut chunk, keep);
+            if let Some(c) = chunk {
+                out.push(Event::TcpData(TcpData {
+                    flow: id,
+                    dir,
+                    src,
+                    dst,
+                    stream_offset: c.offset,
+                    data: c.data,
+                    origin: c.origin,
+                    frame,
+                    time: now,
+                }));
+            }
+        }
+        st.acked_hole_since = None;
+    }
+}
+
+/// Skip every hole of both directions, handing up all buffered data.
+fn flush(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        let (src, dst) = f.addrs(dir);
+        let id = f.id;
+        let st = &mut f.streams[dir as usize];
+        while let Some((a, len)) = st.skip_hole() {
+            out.push(Event::TcpGap(TcpGap {
+                flow: id,
+                dir,
+                src,
+                dst,
+                offset: a,
+                len,
+                frame,
+                time,
+            }));
+            let mut chunk = None;
+            st.drain(&mut chunk, keep);
+            if let Some(c) = chunk {
+                out.push(Event::TcpData(TcpData {
+                    flow: id,
+                    dir,
+                    src,
+                    dst,
+                    stream_offset: c.offset,
+                    data: c.data,
+                    origin: c.origin,
+                    frame,
+                    time,
+                }));
+            }
+        }
+    }
+}
+
+fn emit_chunk(
+    out: &mut Vec<Event>,
+    flow: FlowId,
+    dir: Direction,
+    src: SocketAddr,
+    dst: SocketAddr,
+    seg: &Segment<'_>,
+    chunk: Option<Chunk>,
+) {
+    if let Some(c) = chunk {
+        out.push(Event::TcpData(TcpData {
+            flow,
+            dir,
+            src,
+            dst,
+            stream_offset: c.offset,
+            data: c.data,
+            origin: c.origin,
+            frame: seg.frame,
+            time: seg.time,
+        }));
+    }
+}
+
+/// Take `data` at stream offset `off` into `st`: hand up what is in order (into `chunk`),
+/// buffer the rest. Returns a conflicting overlap: its range and, when known, the frame of the
+/// copy kept.
+fn accept(
+    st: &mut Stream,
+    off: u64,
+    data: &[u8],
+    origin: &[FrameSpan],
+    keep: usize,
+    chunk: &mut Option<Chunk>,
+) -> Option<(u64, u64, Option<u64>)> {
+    let end = off + data.len() as u64;
+    let mut conflict = None;
+    if off < st.next {
+        // A keep-alive probe repeats the last byte with arbitrary content: not a conflict.
+        let keepalive = data.len() == 1 && off + 1 == st.next;
+        if !keepalive && let Some((a, b)) = st.compare_tail(off, data) {
+            conflict = Some((a, b, None));
+        }
+        if end <= st.next {
+            return conflict;
+        }
+    }
+    let (off, data, origin) = if off < st.next {
+        let cut = (st.next - off) as usize;
+        (
+            st.next,
+            &data[cut..],
+            slice_origin(origin, cut, data.len() - cut),
+        )
+    } else {
+        (off, data, origin.to_vec())
+    };
+    if off == st.next && st.ooo.is_empty() {
+        st.deliver(chunk, data, &origin, keep);
+        return conflict;
+    }
+    let (c, stored) = insert_first_wins(&mut st.ooo, off, data, &origin);
+    st.ooo_bytes += stored;
+    if conflict.is_none()
+        && let Some(c) = c
+    {
+        conflict = Some((c.start, c.end, Some(c.first_frame)));
+    }
+    st.drain(chunk, keep);
+    conflict
+}

@@ -1,0 +1,181 @@
+//! TCP connections as the pipeline sees them: each one an HTTP/1.x parser fed with the
+//! reassembled bytes of both directions, until the bytes show it is not HTTP.
+
+use super::Event;
+use super::record::{self, Completion};
+use crate::http::{self, HttpConnection, HttpEvent, HttpMessage};
+use crate::model::{PduRecord, Timestamp};
+use crate::net::{self, Direction, FlowId};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+struct Flow {
+    http: HttpConnection,
+    client: SocketAddr,
+    server: SocketAddr,
+}
+
+/// Open TCP connections. A connection is forgotten when it closes, so memory follows the open
+/// connections, not the file.
+#[derive(Default)]
+pub struct TcpFlows {
+    flows: HashMap<FlowId, Flow>,
+}
+
+fn http_dir(d: Direction) -> http::Direction {
+    match d {
+        Direction::ClientToServer => http::Direction::ClientToServer,
+        Direction::ServerToClient => http::Direction::ServerToClient,
+    }
+}
+
+impl TcpFlows {
+    fn flow(&mut self, flow: FlowId, client: SocketAddr, server: SocketAddr) -> &mut Flow {
+        self.flows.entry(flow).or_insert_with(|| Flow {
+            http: HttpConnection::default(),
+            client,
+            server,
+        })
+    }
+
+    /// Handle one TCP event from the net layer; MMS PDUs found go to `found`.
+    pub fn event(
+        &mut self,
+        ev: net::Event,
+        _time: Timestamp,
+        found: &mut Vec<PduRecord>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        match ev {
+            net::Event::TcpOpen(o) => {
+                let f = self.flow(o.flow, o.client, o.server);
+                if o.mid_stream {
+                    // The capture starts inside the connection: hunt for the first message.
+                    let mut evs = f.http.midstream(http::Direction::ClientToServer);
+                    evs.extend(f.http.midstream(http::Direction::ServerToClient));
+                    self.http_events(o.flow, evs, o.frame, o.time, found, sink);
+                }
+            }
+            net::Event::TcpData(d) => {
+                let (client, server) = match d.dir {
+                    Direction::ClientToServer => (d.src, d.dst),
+                    Direction::ServerToClient => (d.dst, d.src),
+                };
+                let f = self.flow(d.flow, client, server);
+                if f.http.gave_up() {
+                    return;
+                }
+                let dir = http_dir(d.dir);
+                let mut evs = Vec::new();
+                // Feed span by span so that every byte keeps the frame it came from.
+                for span in &d.origin {
+                    let end = (span.offset + span.len).min(d.data.len());
+                    if span.offset < end {
+                        evs.extend(f.http.feed(dir, &d.data[span.offset..end], span.frame));
+                    }
+                }
+                self.http_events(d.flow, evs, d.frame, d.time, found, sink);
+            }
+            net::Event::TcpGap(g) => {
+                let gap_text = g.to_string();
+                let Some(f) = self.flows.get_mut(&g.flow) else {
+                    return;
+                };
+                if f.http.gave_up() || f.http.is_not_http(http_dir(g.dir)) {
+                    return;
+                }
+                let evs = f.http.gap(http_dir(g.dir), g.len);
+                if evs.iter().any(|e| matches!(e, HttpEvent::Gap { abandoned: Some(_), .. })) {
+                    sink(Event::Note(gap_text));
+                }
+                self.http_events(g.flow, evs, g.frame, g.time, found, sink);
+            }
+            net::Event::TcpClosed(c) => {
+                if let Some(mut f) = self.flows.remove(&c.flow) {
+                    let mut evs = f.http.close(http::Direction::ClientToServer);
+                    evs.extend(f.http.close(http::Direction::ServerToClient));
+                    self.flows.insert(c.flow, f);
+                    self.http_events(c.flow, evs, c.frame, c.time, found, sink);
+                    self.flows.remove(&c.flow);
+                }
+            }
+            net::Event::Udp(_) | net::Event::Note { .. } => {}
+        }
+    }
+
+    fn http_events(
+        &mut self,
+        flow: FlowId,
+        evs: Vec<HttpEvent>,
+        frame: u64,
+        time: Timestamp,
+        found: &mut Vec<PduRecord>,
+        _sink: &mut dyn FnMut(Event),
+    ) {
+        let Some(f) = self.flows.get(&flow) else {
+            return;
+        };
+        let (client, server) = (f.client, f.server);
+        for ev in evs {
+            let msg = match ev {
+                HttpEvent::Message(m) => m,
+                HttpEvent::Gap {
+                    abandoned: Some(m), ..
+                } => m,
+                _ => continue,
+            };
+            let (src, dst) = match msg.direction {
+                http::Direction::ClientToServer => (client, server),
+                http::Direction::ServerToClient => (server, client),
+            };
+            let at = Completion {
+                frame,
+                time,
+                src,
+                dst,
+            };
+            if let Some(rec) = mms_in_http(&msg, flow, &at) {
+                found.push(rec);
+            }
+        }
+    }
+
+    /// End of capture: close every open connection (close-delimited bodies end here).
+    pub fn finish(
+        &mut self,
+        time: Timestamp,
+        found: &mut Vec<PduRecord>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(f) = self.flows.get_mut(&id) {
+                let mut evs = f.http.close(http::Direction::ClientToServer);
+                evs.extend(f.http.close(http::Direction::ServerToClient));
+                let frame = evs
+                    .iter()
+                    .find_map(|e| match e {
+                        HttpEvent::Message(m) => m.last_frame(),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                self.http_events(id, evs, frame, time, found, sink);
+            }
+        }
+        self.flows.clear();
+    }
+}
+
+/// The MMS PDU an HTTP message carries: its body, or the content part of a PAP submission.
+fn mms_in_http(msg: &HttpMessage, flow: FlowId, at: &Completion) -> Option<PduRecord> {
+    if msg.is_mms() {
+        return Some(record::from_http(msg, flow, at));
+    }
+    if msg.is_request() {
+        let submission = http::pap::parse_submission(msg)?;
+        let part = submission.mms_part()?;
+        return Some(record::from_pap(msg, &submission, part, flow, at));
+    }
+    None
+}

@@ -1,0 +1,145 @@
+//! Building a [`PduRecord`] from the carrier an MMS PDU was found in: the carrier's layers and
+//! buffers first, then the MMS layer dissected from a buffer of its own, so that the hex pane can
+//! show the exact bytes the dissector read, with the frames they came from.
+
+use crate::http::HttpMessage;
+use crate::http::pap::PapSubmission;
+use crate::http::mime::TransferEncoding;
+use crate::model::{PduRecord, Timestamp, Transport};
+use crate::net::origin::slice_origin;
+use crate::tree::{Buffer, Dissection};
+use crate::wap::WspMessage;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+
+/// Where and when a PDU was completed.
+pub struct Completion {
+    pub frame: u64,
+    pub time: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+fn record(
+    at: &Completion,
+    mut frames: Vec<u64>,
+    transport: Transport,
+    carrier: crate::model::Carrier,
+    mut dissection: Dissection,
+    mms_buffer: crate::tree::BufferId,
+    transport_notes: Vec<String>,
+) -> PduRecord {
+    let mms = crate::mms::dissect(&mut dissection, mms_buffer);
+    if !frames.contains(&at.frame) {
+        frames.push(at.frame);
+    }
+    frames.sort_unstable();
+    frames.dedup();
+    PduRecord {
+        index: 0,
+        frame: at.frame,
+        frames,
+        time: at.time,
+        src: at.src,
+        dst: at.dst,
+        transport,
+        carrier,
+        mms,
+        retransmission_of: None,
+        transport_notes,
+        dissection,
+    }
+}
+
+/// An MMS PDU that is the body of an HTTP message.
+pub fn from_http(msg: &HttpMessage, flow: u64, at: &Completion) -> PduRecord {
+    let (dissection, body) = msg.dissection();
+    record(
+        at,
+        msg.frames(),
+        Transport::Http,
+        msg.carrier(flow),
+        dissection,
+        body,
+        msg.transport_notes(),
+    )
+}
+
+/// An MMS PDU that is the content part of a PAP push submission (an HTTP POST to a PPG).
+pub fn from_pap(
+    msg: &HttpMessage,
+    submission: &PapSubmission,
+    part: &crate::http::mime::MimePart,
+    flow: u64,
+    at: &Completion,
+) -> PduRecord {
+    let (mut dissection, body) = msg.dissection();
+    dissection.add_layer(submission.tree(), body);
+    let (name, origin) = match part.transfer_encoding {
+        TransferEncoding::Base64 => ("PAP content part, base64-decoded", Vec::new()),
+        TransferEncoding::QuotedPrintable => {
+            ("PAP content part, quoted-printable-decoded", Vec::new())
+        }
+        _ => {
+            let body_origin = &dissection.buffers[body as usize].origin;
+            let r = &part.content_range;
+            ("PAP content part", slice_origin(body_origin, r.start, r.len()))
+        }
+    };
+    let mut buffer = Buffer::new(name, part.content.clone());
+    buffer.origin = origin;
+    let mms_buffer = dissection.add_buffer(buffer);
+    let mut notes = msg.transport_notes();
+    notes.extend(part.notes.iter().map(|(n, _)| n.clone()));
+    record(
+        at,
+        msg.frames(),
+        Transport::Pap,
+        msg.carrier(flow),
+        dissection,
+        mms_buffer,
+        notes,
+    )
+}
+
+/// A stable identifier of the unordered peer pair, so that a WSP request and its reply (which
+/// travel in opposite directions) share the carrier's exchange key.
+fn peer_pair_id(a: SocketAddr, b: SocketAddr) -> u64 {
+    let (x, y) = if a <= b { (a, b) } else { (b, a) };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (x, y).hash(&mut h);
+    // The high bit keeps WSP keys apart from TCP flow numbers, which count up from 1.
+    h.finish() | 1 << 63
+}
+
+/// An MMS PDU that is the data of a WSP PDU (Reply, Post, Push, …).
+pub fn from_wsp(msg: &WspMessage, time: Timestamp) -> PduRecord {
+    let mut dissection = msg.dissection();
+    let body = msg.body_range();
+    let mut buffer = Buffer::new("WSP data", msg.data[body.clone()].to_vec());
+    buffer.origin = slice_origin(&msg.origin, body.start, body.len());
+    let mms_buffer = dissection.add_buffer(buffer);
+    let mut notes = msg.notes.clone();
+    if !msg.complete {
+        notes.push(format!(
+            "frame {}: WTP segments missing, decoded the {} bytes that arrived",
+            msg.frame,
+            msg.data.len()
+        ));
+    }
+    let at = Completion {
+        frame: msg.frame,
+        time,
+        src: msg.src,
+        dst: msg.dst,
+    };
+    record(
+        &at,
+        msg.frames(),
+        msg.transport(),
+        msg.carrier(peer_pair_id(msg.src, msg.dst)),
+        dissection,
+        mms_buffer,
+        notes,
+    )
+}
