@@ -103,7 +103,7 @@ measure() {
                 rss=$kb
             fi
         else
-            status="failed: $(tail -n 1 "$OUT/stderr.out" | tr '|' '/' | cut -c1-120)"
+            status="failed (exit $?): $(tail -n 1 "$OUT/stderr.out" | tr '|' '/' | cut -c1-120)"
             break
         fi
     done
@@ -125,10 +125,10 @@ if [ -z "${SKIP_TSHARK:-}" ]; then
     measure "tshark -r F -Y mmse -T fields -e …" "$TF" "$TBYTES" "$TPACKETS" "$OUT/tshark.out" \
         tshark -r "$TF" -Y mmse -T fields \
         -e mmse.message_type -e mmse.transaction_id -e mmse.message_id
-    if [ -f "$OUT/tshark.out" ]; then
+    if [ -f "$OUT/tshark.out" ] && [[ ${ROWS[-1]} == *"|ok" ]]; then
         CHECKS+=("tshark: $(wc -l <"$OUT/tshark.out") PDUs found, generator wrote $(json_field "$TF.truth.json" pdus)")
-        rm -f "$OUT/tshark.out"
     fi
+    rm -f "$OUT/tshark.out"
 fi
 measure "mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$MMSCOPE" pdus --json "$F"
 measure "mmscope transactions --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$MMSCOPE" transactions --json "$F"

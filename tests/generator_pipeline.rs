@@ -100,3 +100,14 @@ fn pipeline_finds_every_pdu_of_mixed_capture() {
     };
     check("mixed.pcap", &cfg, Format::Pcap);
 }
+
+#[test]
+fn pipeline_finds_every_pdu_of_impaired_capture() {
+    let cfg = Config {
+        size: 4 << 20,
+        seed: 12,
+        impair: 0.05,
+        ..Config::default()
+    };
+    check("impaired.pcapng", &cfg, Format::Pcapng);
+}

@@ -60,6 +60,10 @@ struct Args {
     /// Share of the bytes that MMS makes up in mixed mode.
     #[arg(long, default_value_t = 0.02)]
     mms_share: f64,
+    /// Impairment probability: per TCP data segment, a retransmission or an out-of-order swap;
+    /// per WTP segment, a loss answered by a Negative Ack and a resend.
+    #[arg(long, default_value_t = 0.0)]
+    impair: f64,
     /// Do not write OUT.truth.tsv (the per-PDU list).
     #[arg(long)]
     no_tsv: bool,
@@ -82,6 +86,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         seed: args.seed,
         concurrency: args.concurrency,
         mms_share: args.mms_share,
+        impair: args.impair,
         ..Config::default()
     };
     let file = File::create(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;

@@ -50,6 +50,12 @@ pub struct Config {
     pub mms_share: f64,
     /// Time of the first packet, seconds since the epoch.
     pub start_secs: i64,
+    /// Probability, per TCP data segment, that it is sent twice (a retransmission) or swapped
+    /// with the next (out of order), and per WTP segment inside a group, that it is lost
+    /// before the capture point (then asked for by a Negative Ack and sent again with RID).
+    /// 0 for a clean capture. The truth lists each PDU once, in the frame where its last
+    /// missing byte arrives.
+    pub impair: f64,
 }
 
 impl Default for Config {
@@ -61,6 +67,7 @@ impl Default for Config {
             concurrency: 32,
             mms_share: 0.02,
             start_secs: 1_767_225_600, // 2026-01-01T00:00:00Z
+            impair: 0.0,
         }
     }
 }
@@ -230,6 +237,7 @@ pub fn generate(
     mut pdu_log: Option<&mut dyn Write>,
 ) -> io::Result<Truth> {
     let mut world = scenario::World::new(cfg.seed);
+    world.impair = cfg.impair;
     let mut truth = Truth {
         seed: cfg.seed,
         ..Truth::default()

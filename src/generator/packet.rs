@@ -3,6 +3,7 @@
 //! sequence and acknowledgement numbers right.
 
 use super::Timeline;
+use super::rng::Rng;
 
 /// One end of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +142,16 @@ pub struct TcpFlow {
     /// Half the round-trip time, ns.
     half_rtt: u64,
     pub mss: usize,
+    /// Network impairment of data segments, when asked for.
+    impair: Option<Impairment>,
+}
+
+/// Probability, per data segment, of an impairment: half the time the segment is sent twice
+/// (a retransmission), half the time it swaps places with the next one (out of order).
+#[derive(Debug, Clone)]
+struct Impairment {
+    probability: f64,
+    rng: Rng,
 }
 
 /// Time to put one full segment on the wire (≈ 100 Mbit/s), ns.
@@ -157,7 +168,36 @@ impl TcpFlow {
             server_ip_id: (isn.1 >> 16) as u16,
             half_rtt: rtt_ns / 2,
             mss: 1460,
+            impair: None,
         }
+    }
+
+    /// Impair the data segments of this flow with probability `p` each (see [`Impairment`]).
+    pub fn impaired(mut self, p: f64, seed: u64) -> TcpFlow {
+        if p > 0.0 {
+            self.impair = Some(Impairment {
+                probability: p,
+                rng: Rng::new(seed),
+            });
+        }
+        self
+    }
+
+    fn seq_of(&self, side: Side) -> u32 {
+        match side {
+            Side::Client => self.client_seq,
+            Side::Server => self.server_seq,
+        }
+    }
+
+    /// A frame from `from` with explicit sequence and acknowledgement numbers.
+    fn frame_at(&mut self, from: Side, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let (src, dst, id) = match from {
+            Side::Client => (self.client, self.server, &mut self.client_ip_id),
+            Side::Server => (self.server, self.client, &mut self.server_ip_id),
+        };
+        *id = id.wrapping_add(1);
+        tcp_frame(&src, &dst, *id, seq, ack, flags, &[], payload)
     }
 
     fn frame(&mut self, from: Side, flags: u8, options: &[u8], payload: &[u8]) -> Vec<u8> {
@@ -207,30 +247,76 @@ impl TcpFlow {
     }
 
     /// Send `data` from `from` in MSS-sized segments, the receiver acknowledging every second
-    /// segment and the last one. Returns the index in `tl` of the segment carrying the last
-    /// byte (where a dissector completes the message).
+    /// segment and the last one (and at once, with a duplicate ACK, a segment after a gap).
+    /// Returns the index in `tl` of the segment that completes the data (the last one to
+    /// arrive that brings new bytes: where a dissector completes the message).
     pub fn send(&mut self, tl: &mut Timeline, from: Side, data: &[u8]) -> usize {
         let to = match from {
             Side::Client => Side::Server,
             Side::Server => Side::Client,
         };
-        let mut last = 0;
+        let base = self.seq_of(from);
+        let their_seq = self.seq_of(to);
         let n = data.len().div_ceil(self.mss).max(1);
-        for (i, seg) in data.chunks(self.mss).enumerate() {
-            let is_last = i + 1 == n;
-            let flags = tcp_flags::ACK | if is_last { tcp_flags::PSH } else { 0 };
-            let f = self.frame(from, flags, &[], seg);
-            last = tl.push(f);
-            self.advance_seq(from, seg.len() as u32);
+        if data.is_empty() {
+            return 0;
+        }
+        let mss = self.mss;
+        let seg_range = move |k: usize| (k * mss).min(data.len())..((k + 1) * mss).min(data.len());
+        // Transmission order, and which segments are sent twice.
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut twice = vec![false; n];
+        if let Some(imp) = self.impair.as_mut() {
+            let mut k = 0;
+            while k < n {
+                if imp.rng.chance(imp.probability) {
+                    if imp.rng.chance(0.5) && k + 1 < n {
+                        order.swap(k, k + 1);
+                        k += 1;
+                    } else {
+                        twice[order[k]] = true;
+                    }
+                }
+                k += 1;
+            }
+        }
+        let mut received = vec![false; n];
+        let mut contiguous = 0; // segments received in order so far
+        let mut last_new = 0;
+        for (sent, &k) in order.iter().enumerate() {
+            let r = seg_range(k);
+            let seg = &data[r.clone()];
+            let flags = tcp_flags::ACK | if k + 1 == n { tcp_flags::PSH } else { 0 };
+            let seq = base.wrapping_add(r.start as u32);
+            let f = self.frame_at(from, seq, their_seq, flags, seg);
+            last_new = tl.push(f);
             tl.advance(SEGMENT_GAP_NS * seg.len() as u64 / 1460 + 1_000);
-            if i % 2 == 1 || is_last {
-                let f = self.frame(to, tcp_flags::ACK, &[], &[]);
+            received[k] = true;
+            let gap = k != contiguous;
+            while contiguous < n && received[contiguous] {
+                contiguous += 1;
+            }
+            if twice[k] {
+                // The same bytes again, as after a lost ACK.
+                tl.advance(200_000);
+                let f = self.frame_at(from, seq, their_seq, flags, seg);
+                tl.push(f);
+                tl.advance(1_000);
+            }
+            if sent % 2 == 1 || sent + 1 == n || gap || twice[k] {
+                let acked_bytes = match contiguous {
+                    0 => 0,
+                    c => seg_range(c - 1).end,
+                };
+                let acked = base.wrapping_add(acked_bytes as u32);
+                let f = self.frame_at(to, their_seq, acked, tcp_flags::ACK, &[]);
                 tl.push(f);
                 tl.advance(2_000);
             }
         }
+        self.advance_seq(from, data.len() as u32);
         tl.advance(self.half_rtt);
-        last
+        last_new
     }
 
     /// Client FIN, server FIN, client ACK.
@@ -349,5 +435,66 @@ mod tests {
         assert_eq!(tcp(10).acknowledgment_number, 5002);
         // Times never go backwards.
         assert!(pkts.windows(2).all(|w| w[0].time_ns <= w[1].time_ns));
+    }
+
+    /// With impairment, every byte is still sent, at the right sequence number, and the
+    /// segment reported as completing the data is the last one bringing new bytes.
+    #[test]
+    fn impaired_flow_delivers_every_byte() {
+        let mut tl = Timeline::new(0);
+        let mut flow = TcpFlow::new(
+            ep([10, 0, 0, 1], 40000),
+            ep([10, 0, 0, 2], 80),
+            (u32::MAX - 5000, 5000),
+            40_000_000,
+        )
+        .impaired(0.3, 9);
+        flow.open(&mut tl);
+        let data: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let last = flow.send(&mut tl, Side::Client, &data);
+        let pkts = tl.into_packets();
+        let mut rebuilt = vec![None; data.len()];
+        let mut data_frames = 0;
+        let mut dups = 0;
+        let mut out_of_order = 0;
+        let mut highest = 0usize;
+        let mut completing = None;
+        for (i, p) in pkts.iter().enumerate().skip(3) {
+            let s = etherparse::SlicedPacket::from_ethernet(&p.data).unwrap();
+            let Some(etherparse::TransportSlice::Tcp(t)) = s.transport else {
+                panic!()
+            };
+            if t.payload().is_empty() || t.source_port() != 40000 {
+                continue;
+            }
+            data_frames += 1;
+            let off = t.sequence_number().wrapping_sub(u32::MAX - 4999) as usize;
+            if off < highest {
+                out_of_order += 1;
+            }
+            highest = highest.max(off);
+            let mut new = false;
+            for (j, b) in t.payload().iter().enumerate() {
+                if rebuilt[off + j].is_none() {
+                    new = true;
+                }
+                if let Some(old) = rebuilt[off + j] {
+                    assert_eq!(old, *b);
+                    dups += (j == 0) as usize;
+                }
+                rebuilt[off + j] = Some(*b);
+            }
+            if new {
+                completing = Some(i);
+            }
+        }
+        let rebuilt: Vec<u8> = rebuilt.into_iter().map(|b| b.unwrap()).collect();
+        assert_eq!(rebuilt, data);
+        assert!(
+            dups > 0 && out_of_order > 0,
+            "dups {dups}, out of order {out_of_order}"
+        );
+        assert_eq!(data_frames, 28 + dups);
+        assert_eq!(Some(last), completing);
     }
 }

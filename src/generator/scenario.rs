@@ -62,6 +62,8 @@ pub struct World {
     push_tid: u8,
     wtp_tid: u16,
     session: u32,
+    /// Probability of an impairment per TCP data segment (0: none).
+    pub impair: f64,
 }
 
 fn mac_for(ip: [u8; 4]) -> [u8; 6] {
@@ -97,6 +99,18 @@ impl World {
             push_tid: 0,
             wtp_tid: 0,
             session: 0,
+            impair: 0.0,
+        }
+    }
+
+    /// Give `flow` its impairment, if any. Draws from the PRNG only when impairing, so
+    /// unimpaired captures stay byte-identical for a seed.
+    fn impair_flow(&mut self, flow: TcpFlow) -> TcpFlow {
+        if self.impair > 0.0 {
+            let seed = self.rng.next_u64();
+            flow.impaired(self.impair, seed)
+        } else {
+            flow
         }
     }
 
@@ -327,7 +341,7 @@ impl World {
         let rtt = self.rtt();
         let isn = self.isn();
         let port = self.port();
-        let mut flow = TcpFlow::new(endpoint(a_ip, port), mmsc, isn, rtt);
+        let mut flow = self.impair_flow(TcpFlow::new(endpoint(a_ip, port), mmsc, isn, rtt));
         flow.open(&mut tl);
         let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &send_req);
         let coding = if self.rng.chance(0.2) {
@@ -403,7 +417,7 @@ impl World {
             let rtt = self.rtt();
             let isn = self.isn();
             let port = self.port();
-            let mut flow = TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt);
+            let mut flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
             flow.open(&mut tl);
             let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &notifyresp);
             let resp = self.http_response("204 No Content", None, &[], Coding::Plain, true);
@@ -425,7 +439,7 @@ impl World {
             let rtt = self.rtt();
             let isn = self.isn();
             let port = self.port();
-            let mut flow = TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt);
+            let mut flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
             flow.open(&mut tl);
             let path = format!("/mms/M{n:010}");
             let req = Self::http_request("GET", &path, MMSC_HOST, "", &[]);
@@ -458,7 +472,7 @@ impl World {
                 let rtt = self.rtt();
                 let isn = self.isn();
                 let port = self.port();
-                flow = TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt);
+                flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
                 flow.open(&mut tl);
             }
             let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &ack);
@@ -554,28 +568,51 @@ impl World {
         let segments: Vec<&[u8]> = reply.chunks(WTP_SEGMENT).collect();
         let group = self.rng.urange(3, 6);
         let last = segments.len() - 1;
-        for (psn, seg) in segments.iter().enumerate() {
+        let segment = |psn: usize, gtr: bool, ttr: bool, rid: bool| {
+            let mut pkt = if psn == 0 {
+                with(&wtp::result(t, gtr, ttr), segments[psn])
+            } else {
+                with(
+                    &wtp::segmented_result(t, psn as u8, gtr, ttr),
+                    segments[psn],
+                )
+            };
+            pkt[0] |= rid as u8;
+            pkt
+        };
+        // With impairment, a segment inside a group may be lost before the capture point (the
+        // handset's side): the handset asks for it with a Negative Ack at the end of the group
+        // and the gateway sends it again with RID set.
+        let mut missing: Vec<(usize, bool)> = Vec::new();
+        let mut completing = None;
+        for psn in 0..segments.len() {
             let ttr = psn == last;
             let gtr = !ttr && psn % group == group - 1;
-            let pkt = if psn == 0 {
-                with(&wtp::result(t, gtr, ttr), seg)
+            let lost =
+                self.impair > 0.0 && psn != 0 && !gtr && !ttr && self.rng.chance(self.impair);
+            if lost {
+                missing.push((psn, gtr));
+                tl.advance(1_000);
             } else {
-                with(&wtp::segmented_result(t, psn as u8, gtr, ttr), seg)
-            };
-            let i = link.send(tl, false, pkt);
-            if ttr {
-                tl.mark(
-                    i,
-                    PduTruth {
-                        message_type: mt::RETRIEVE_CONF,
-                        transaction_id: Some(tid_retr.to_owned()),
-                        message_id: Some(message_id.to_owned()),
-                        transport: TruthTransport::Wsp,
-                    },
-                );
+                let i = link.send(tl, false, segment(psn, gtr, ttr, false));
+                completing = Some(i);
             }
             if gtr || ttr {
                 tl.advance(half_rtt);
+                if !missing.is_empty() {
+                    link.send(
+                        tl,
+                        true,
+                        wtp::nack(t, missing.iter().map(|&(p, _)| p as u8)),
+                    );
+                    tl.advance(half_rtt);
+                    for &(p, g) in &missing {
+                        let i = link.send(tl, false, segment(p, g, false, true));
+                        completing = Some(i);
+                    }
+                    missing.clear();
+                    tl.advance(half_rtt);
+                }
                 let acked = if segments.len() == 1 {
                     None
                 } else {
@@ -584,6 +621,17 @@ impl World {
                 link.send(tl, true, wtp::ack(t, acked));
                 tl.advance(half_rtt);
             }
+        }
+        if let Some(i) = completing {
+            tl.mark(
+                i,
+                PduTruth {
+                    message_type: mt::RETRIEVE_CONF,
+                    transaction_id: Some(tid_retr.to_owned()),
+                    message_id: Some(message_id.to_owned()),
+                    transport: TruthTransport::Wsp,
+                },
+            );
         }
         tl.advance(self.rng.range(5, 100) * MS);
 
@@ -653,7 +701,12 @@ impl World {
         let isn = self.isn();
         let port = self.port();
         let client = self.client_ip();
-        let mut flow = TcpFlow::new(endpoint(client, port), endpoint(server_ip, 80), isn, rtt);
+        let mut flow = self.impair_flow(TcpFlow::new(
+            endpoint(client, port),
+            endpoint(server_ip, 80),
+            isn,
+            rtt,
+        ));
         flow.open(&mut tl);
         let page_len = self.rng.log_range(3_000, 120_000) as usize;
         let page = content::html(&mut self.rng, &host, page_len);
@@ -696,7 +749,12 @@ impl World {
         let isn = self.isn();
         let port = self.port();
         let client = self.client_ip();
-        let mut flow = TcpFlow::new(endpoint(client, port), endpoint(server_ip, 443), isn, rtt);
+        let mut flow = self.impair_flow(TcpFlow::new(
+            endpoint(client, port),
+            endpoint(server_ip, 443),
+            isn,
+            rtt,
+        ));
         flow.open(&mut tl);
         let records = |rng: &mut Rng, total: usize| {
             let mut v = Vec::with_capacity(total + total / 16384 * 5 + 5);

@@ -93,6 +93,15 @@ pub mod wtp {
         [0x30 | (gtr as u8) << 2 | (ttr as u8) << 1, t[0], t[1], psn]
     }
 
+    /// Negative Ack (type 7) from the initiator, listing the missing segments' PSNs.
+    pub fn nack(tid: u16, missing: impl IntoIterator<Item = u8>) -> Vec<u8> {
+        let t = tid.to_be_bytes();
+        let mut v = vec![0x38, t[0], t[1], 0];
+        v.extend(missing);
+        v[3] = (v.len() - 4) as u8;
+        v
+    }
+
     /// Ack (type 3) from the initiator, with a Packet-Sequence-Number TPI when acknowledging a
     /// group of segments.
     pub fn ack(tid: u16, psn: Option<u8>) -> Vec<u8> {
@@ -107,6 +116,12 @@ pub mod wtp {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn nack_matches_kannel() {
+        // captures/net_wsp_co_sar_loss.pcapng frame 15: segment 6 of TID 2 is missing.
+        assert_eq!(wtp::nack(2, [6u8]), [0x38, 0x00, 0x02, 0x01, 0x06]);
+    }
+
     use super::*;
 
     /// Byte layouts as Kannel sends them in captures/wap_wsp_co_sar_get.pcapng.
