@@ -44,7 +44,10 @@ pub enum Value {
     /// Relative time in seconds (delta-seconds).
     Duration(u64),
     /// A value from a table of named codes (message type, status, …): the code and its name.
-    Enum { code: u64, name: String },
+    Enum {
+        code: u64,
+        name: String,
+    },
 }
 
 /// One field of a decoded protocol data unit.

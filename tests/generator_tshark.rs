@@ -152,7 +152,10 @@ fn tshark_agrees_on_impaired_capture() {
         "tcp.analysis.retransmission || tcp.analysis.out_of_order",
         &["frame.number"],
     );
-    assert!(retransmitted.lines().count() > 20, "TCP impairments present");
+    assert!(
+        retransmitted.lines().count() > 20,
+        "TCP impairments present"
+    );
     let nacks = tshark(&path, "wtp.pdu_type == 7", &["frame.number"]);
     let resent = tshark(&path, "wtp.RID == 1", &["frame.number"]);
     assert!(nacks.lines().count() > 0, "WTP Negative Acks present");

@@ -85,7 +85,15 @@ impl TcpFlows {
                     return;
                 }
                 let evs = f.http.gap(http_dir(g.dir), g.len);
-                if evs.iter().any(|e| matches!(e, HttpEvent::Gap { abandoned: Some(_), .. })) {
+                if evs.iter().any(|e| {
+                    matches!(
+                        e,
+                        HttpEvent::Gap {
+                            abandoned: Some(_),
+                            ..
+                        }
+                    )
+                }) {
                     sink(Event::Note(gap_text));
                 }
                 self.http_events(g.flow, evs, g.frame, g.time, found, sink);

@@ -194,7 +194,7 @@ pub fn run_source(
         };
         last_time = packet.time;
         pipeline.packet(&packet, sink);
-        if pipeline.stats.packets % PROGRESS_EVERY == 0 {
+        if pipeline.stats.packets.is_multiple_of(PROGRESS_EVERY) {
             sink(Event::Progress {
                 packets: pipeline.stats.packets,
                 bytes: source.bytes_read(),

@@ -3,8 +3,8 @@
 //! show the exact bytes the dissector read, with the frames they came from.
 
 use crate::http::HttpMessage;
-use crate::http::pap::PapSubmission;
 use crate::http::mime::TransferEncoding;
+use crate::http::pap::PapSubmission;
 use crate::model::{PduRecord, Timestamp, Transport};
 use crate::net::origin::slice_origin;
 use crate::tree::{Buffer, Dissection};
@@ -83,7 +83,10 @@ pub fn from_pap(
         _ => {
             let body_origin = &dissection.buffers[body as usize].origin;
             let r = &part.content_range;
-            ("PAP content part", slice_origin(body_origin, r.start, r.len()))
+            (
+                "PAP content part",
+                slice_origin(body_origin, r.start, r.len()),
+            )
         }
     };
     let mut buffer = Buffer::new(name, part.content.clone());
