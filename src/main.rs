@@ -16,7 +16,13 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Capture file (pcap or pcapng) to open in the TUI.
+    #[arg(conflicts_with = "interfaces")]
     file: Option<PathBuf>,
+    /// List the interfaces live capture can use (name, flags, addresses, description).
+    #[arg(long)]
+    list_interfaces: bool,
+    #[command(flatten)]
+    live: cli::live::LiveArgs,
 }
 
 #[derive(Subcommand)]
@@ -38,9 +44,14 @@ fn main() -> ExitCode {
         Some(Command::Pdus(a)) => cli::pdus::run(a),
         Some(Command::Transactions(a)) => cli::transactions::run(a),
         Some(Command::Export(a)) => cli::export::run(a),
-        None => match cli.file {
-            Some(file) => mmscope::tui::run_file(&file),
-            None => Err("no capture given: mmscope FILE, or see mmscope --help".into()),
+        None if cli.list_interfaces => cli::live::print_interfaces(),
+        None => match (cli.live.capture_options(), cli.file) {
+            (Err(e), _) => Err(e.into()),
+            (Ok(Some(capture)), _) => mmscope::tui::run_live(&capture),
+            (Ok(None), Some(file)) => mmscope::tui::run_file(&file),
+            (Ok(None), None) => Err(
+                "no capture given: mmscope FILE, mmscope -i IFACE, or see mmscope --help".into(),
+            ),
         },
     };
     match result {

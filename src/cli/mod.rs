@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod export;
+pub mod live;
 pub mod pdus;
 pub mod transactions;
 

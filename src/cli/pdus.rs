@@ -1,6 +1,7 @@
 //! `mmscope pdus`: one line (or one JSON object) per MMS PDU found in a capture.
 
 use super::CliResult;
+use super::live::Feed;
 use crate::model::PduRecord;
 use crate::pipeline::{self, Event, Options};
 use crate::tree::escape_text;
@@ -15,8 +16,11 @@ pub struct Args {
     /// Also list PDUs that are retransmissions of one already listed (WTP RID, duplicates).
     #[arg(long)]
     pub retransmissions: bool,
-    /// Capture file (pcap or pcapng).
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
+    /// Capture file (pcap or pcapng); not with -i.
+    #[arg(required_unless_present = "interfaces", conflicts_with = "interfaces")]
+    pub file: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> CliResult {
@@ -25,29 +29,57 @@ pub fn run(args: Args) -> CliResult {
     let mut write_error: Option<std::io::Error> = None;
     let mut notes = Vec::new();
     let opts = Options::default();
-    let mut sink = |event: Event| match event {
-        Event::Pdu(pdu) => {
-            if write_error.is_some() || (pdu.retransmission_of.is_some() && !args.retransmissions) {
-                return;
+    let capture = args.live.capture_options()?;
+    // live: each line goes out as its PDU is found (stdout is usually a pipe)
+    let flush_each = capture.is_some();
+    // returns false once stdout failed (a live capture then stops)
+    let mut sink = |event: Event| -> bool {
+        match event {
+            Event::Pdu(pdu) => {
+                if write_error.is_some()
+                    || (pdu.retransmission_of.is_some() && !args.retransmissions)
+                {
+                    return write_error.is_none();
+                }
+                let r = if args.json {
+                    serde_json::to_writer(&mut out, &*pdu)
+                        .map_err(std::io::Error::from)
+                        .and_then(|_| out.write_all(b"\n"))
+                } else {
+                    writeln!(out, "{}", text_line(&pdu))
+                };
+                let r = r.and_then(|_| if flush_each { out.flush() } else { Ok(()) });
+                if let Err(e) = r {
+                    write_error = Some(e);
+                }
             }
-            let r = if args.json {
-                serde_json::to_writer(&mut out, &*pdu)
-                    .map_err(std::io::Error::from)
-                    .and_then(|_| out.write_all(b"\n"))
-            } else {
-                writeln!(out, "{}", text_line(&pdu))
-            };
-            if let Err(e) = r {
-                write_error = Some(e);
-            }
+            Event::Note(n) if flush_each => eprintln!("mmscope: {n}"),
+            Event::Note(n) => notes.push(n),
+            Event::Progress { .. } => {}
         }
-        Event::Note(n) => notes.push(n),
-        Event::Progress { .. } => {}
+        write_error.is_none()
     };
-    let result = pipeline::run_file(&args.file, &opts, &mut sink);
+    let (result, source) = match (&capture, &args.file) {
+        (Some(c), _) => {
+            let r = super::live::run_batch(c, &opts, &mut |feed| match feed {
+                Feed::Event(ev) => sink(ev),
+                Feed::Tick(_) => true,
+            });
+            (r.map(|_| ()), c.interfaces.join(","))
+        }
+        (None, Some(file)) => (
+            pipeline::run_file(file, &opts, &mut |ev| {
+                sink(ev);
+            })
+            .map(|_| ())
+            .map_err(|e| e as Box<dyn std::error::Error>),
+            file.display().to_string(),
+        ),
+        (None, None) => return Err("no capture given: FILE or -i IFACE".into()),
+    };
     out.flush()?;
     for n in &notes {
-        eprintln!("mmscope: {}: {n}", args.file.display());
+        eprintln!("mmscope: {source}: {n}");
     }
     if let Some(e) = write_error {
         // A closed pipe (`| head`) is not an error worth a message.
@@ -56,8 +88,6 @@ pub fn run(args: Args) -> CliResult {
         }
     }
     result
-        .map(|_| ())
-        .map_err(|e| e as Box<dyn std::error::Error>)
 }
 
 /// `frame  time  src -> dst  transport  type  tid  msgid  subject`

@@ -1,8 +1,10 @@
 //! `mmscope transactions`: the MMS transactions of a capture, as a table or as JSON Lines.
 
 use super::CliResult;
+use super::live::{Feed, run_batch};
+use crate::capture::live::CaptureOptions;
 use crate::correlate::types::kind_name;
-use crate::correlate::{self, Correlator};
+use crate::correlate::{self, Config, Correlator};
 use crate::export::{iso8601, outcome_name, transaction_json};
 use crate::filter::{Filter, quote};
 use crate::model::{PduRecord, Transaction};
@@ -102,8 +104,11 @@ pub struct Args {
     pub json: bool,
     #[command(flatten)]
     pub filters: FilterArgs,
-    /// Capture file (pcap or pcapng).
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub live: super::live::LiveArgs,
+    /// Capture file (pcap or pcapng); not with -i.
+    #[arg(required_unless_present = "interfaces", conflicts_with = "interfaces")]
+    pub file: Option<PathBuf>,
 }
 
 /// Read every PDU of a capture (records without their dissection), reporting capture notes on
@@ -121,10 +126,21 @@ pub(crate) fn read_pdus(path: &Path) -> Result<Vec<PduRecord>, Box<dyn std::erro
 
 pub fn run(args: Args) -> CliResult {
     let filter = args.filters.build()?;
-    if args.json {
-        return run_json(&args.file, &filter);
+    if let Some(capture) = args.live.capture_options()? {
+        let config = args.live.correlator_config();
+        return if args.json {
+            run_json_live(&capture, config, &filter)
+        } else {
+            run_table_live(&capture, config, &filter)
+        };
     }
-    let pdus = read_pdus(&args.file)?;
+    let Some(file) = &args.file else {
+        return Err("no capture given: FILE or -i IFACE".into());
+    };
+    if args.json {
+        return run_json(file, &filter);
+    }
+    let pdus = read_pdus(file)?;
     let txs: Vec<Transaction> = correlate::correlate(&pdus)
         .into_iter()
         .filter(|t| filter.matches_transaction(t, &pdus))
@@ -133,6 +149,65 @@ pub fn run(args: Args) -> CliResult {
     write_table(&mut out, &txs)?;
     out.flush()?;
     Ok(())
+}
+
+/// Live, table: capture until stopped, then print the table.
+fn run_table_live(capture: &CaptureOptions, config: Config, filter: &Filter) -> CliResult {
+    let mut pdus = Vec::new();
+    run_batch(capture, &Options::default(), &mut |feed| {
+        match feed {
+            Feed::Event(Event::Pdu(p)) => pdus.push(*p),
+            Feed::Event(Event::Note(n)) => eprintln!("mmscope: {n}"),
+            _ => {}
+        }
+        true
+    })?;
+    let txs: Vec<Transaction> = correlate::correlate_with(&pdus, config)
+        .into_iter()
+        .filter(|t| filter.matches_transaction(t, &pdus))
+        .collect();
+    let mut out = BufWriter::new(io::stdout().lock());
+    write_table(&mut out, &txs)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Live, JSON Lines: each transaction is written (and flushed) as soon as it is done, the
+/// capture's clock ticking on a quiet link too.
+fn run_json_live(capture: &CaptureOptions, config: Config, filter: &Filter) -> CliResult {
+    let stdout = io::stdout();
+    let mut out = LineFlush(stdout.lock());
+    let read = |feed: &mut dyn FnMut(Feed) -> bool| {
+        run_batch(capture, &Options::default(), feed)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let mut note = |n: String| eprintln!("mmscope: {n}");
+    match stream_json_with(config, read, filter, &mut out, &mut note) {
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        r => r.map(|_| ()),
+    }
+}
+
+/// A writer that flushes at every end of line (live JSON Lines go to a pipe).
+struct LineFlush<W: Write>(W);
+
+impl<W: Write> Write for LineFlush<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.0.write(buf)?;
+        if buf[..n].contains(&b'\n') {
+            self.0.flush()?;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Stream: PDUs are held only while their transaction is open.
@@ -164,7 +239,25 @@ pub fn stream_json(
     out: &mut dyn Write,
     note: &mut dyn FnMut(String),
 ) -> Result<usize, Box<dyn std::error::Error>> {
-    let mut corr = Correlator::new();
+    let read = |feed: &mut dyn FnMut(Feed) -> bool| {
+        read(&mut |ev| {
+            feed(Feed::Event(ev));
+        })
+    };
+    stream_json_with(Config::default(), read, filter, out, note)
+}
+
+/// [`stream_json`] with the correlator's time limits and a clock: a [`Feed::Tick`] lets
+/// capture time pass (a live capture on a quiet link), so that transactions done by then are
+/// written at once. `read`'s feed returns `false` once writing failed (a live capture stops).
+pub fn stream_json_with(
+    config: Config,
+    read: impl FnOnce(&mut dyn FnMut(Feed) -> bool) -> Result<(), String>,
+    filter: &Filter,
+    out: &mut dyn Write,
+    note: &mut dyn FnMut(String),
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut corr = Correlator::with_config(config);
     let mut open_pdus: BTreeMap<usize, PduRecord> = BTreeMap::new();
     let mut write_err: Option<io::Error> = None;
     let mut most_held = 0;
@@ -185,16 +278,23 @@ pub fn stream_json(
             }
         }
     };
-    read(&mut |ev| match ev {
-        Event::Pdu(p) => {
-            let p = *p;
-            let done = corr.push(&p);
-            open_pdus.insert(p.index, p);
-            most_held = most_held.max(open_pdus.len());
-            emit(done, &mut open_pdus, &mut *out, &mut write_err);
+    read(&mut |feed| {
+        match feed {
+            Feed::Event(Event::Pdu(p)) => {
+                let p = *p;
+                let done = corr.push(&p);
+                open_pdus.insert(p.index, p);
+                most_held = most_held.max(open_pdus.len());
+                emit(done, &mut open_pdus, &mut *out, &mut write_err);
+            }
+            Feed::Event(Event::Note(n)) => note(n),
+            Feed::Event(Event::Progress { .. }) => {}
+            Feed::Tick(now) => {
+                let done = corr.advance(now);
+                emit(done, &mut open_pdus, &mut *out, &mut write_err);
+            }
         }
-        Event::Note(n) => note(n),
-        Event::Progress { .. } => {}
+        write_err.is_none()
     })?;
     let rest = corr.finish();
     emit(rest, &mut open_pdus, &mut *out, &mut write_err);

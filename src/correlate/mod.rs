@@ -453,6 +453,20 @@ impl Correlator {
             self.now = p.time;
         }
         self.place(p);
+        self.take_done()
+    }
+
+    /// Let capture time pass without a PDU (a live capture's clock ticking on a quiet link):
+    /// returns the transactions that are done at `now`.
+    pub fn advance(&mut self, now: Timestamp) -> Vec<Transaction> {
+        if now > self.now {
+            self.now = now;
+        }
+        self.take_done()
+    }
+
+    /// Pop the transactions at the front that are done at `self.now`.
+    fn take_done(&mut self) -> Vec<Transaction> {
         let mut done = Vec::new();
         while let Some(front) = self.open.front() {
             let idle = self.now.seconds_until(front.last_time).abs();

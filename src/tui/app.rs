@@ -146,6 +146,8 @@ pub struct LoadStatus {
     pub error: Option<String>,
     /// PDUs received since the last correlation.
     pub pending: usize,
+    /// Live capture: its counters for the status line (drops), `None` for a file.
+    pub live: Option<String>,
 }
 
 impl LoadStatus {

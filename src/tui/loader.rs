@@ -1,10 +1,13 @@
 //! Reading the capture on a background thread: the pipeline runs there and sends what it finds
 //! over a channel; the UI thread takes it in between key presses.
 
+use crate::capture::live::{LiveCapture, LiveStats};
+use crate::cli::live::Feed;
 use crate::model::Stats;
 use crate::pipeline::{self, Event, Options};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// What the loading thread sends.
@@ -41,6 +44,47 @@ pub fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
 
 /// Progress events are passed on at most this often (the pipeline may report every packet).
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+
+/// Run a live capture through the pipeline on a new thread, until the capture stops (its stop
+/// flag, `--duration`, `--count`). The thread's result is the capture's final counters (after
+/// the `-w` file is closed).
+pub fn spawn_live(mut capture: LiveCapture) -> (Receiver<LoadMsg>, JoinHandle<LiveStats>) {
+    let (tx, rx) = channel();
+    let handle = std::thread::Builder::new()
+        .name(THREAD_NAME.into())
+        .spawn(move || {
+            let mut last_progress: Option<Instant> = None;
+            let opts = Options {
+                keep_dissection: true,
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::cli::live::drive(&mut capture, &opts, &mut |feed| {
+                    let Feed::Event(ev) = feed else {
+                        return true;
+                    };
+                    if let Event::Progress { .. } = ev {
+                        let now = Instant::now();
+                        if last_progress.is_some_and(|t| now.duration_since(t) < PROGRESS_EVERY) {
+                            return true;
+                        }
+                        last_progress = Some(now);
+                    }
+                    // the UI gone means the capture is no longer wanted
+                    tx.send(LoadMsg::Event(ev)).is_ok()
+                })
+            }));
+            let done = match result {
+                Ok(stats) => Ok(stats),
+                Err(_) => Err(
+                    "the pipeline panicked (a bug: please report it with the -w capture)".into(),
+                ),
+            };
+            let _ = tx.send(LoadMsg::Done(done));
+            capture.finish()
+        })
+        .expect("spawn the capture thread");
+    (rx, handle)
+}
 
 /// Start reading `path` on a new thread.
 pub fn spawn(path: PathBuf) -> Receiver<LoadMsg> {

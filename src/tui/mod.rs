@@ -96,6 +96,59 @@ pub fn run_file(path: &Path) -> crate::cli::CliResult {
     Ok(())
 }
 
+/// Open the TUI on a live capture: the interfaces are opened first (errors are printed plainly,
+/// before the terminal is touched), the pipeline runs on a background thread, and the status
+/// line shows the capture's drop counters. Quitting stops the capture; the `-w` file is closed
+/// and the counters are printed on stderr.
+pub fn run_live(opts: &crate::capture::live::CaptureOptions) -> crate::cli::CliResult {
+    let capture = crate::capture::live::LiveCapture::start(opts)?;
+    let stop = capture.stop_handle();
+    let stats = capture.stats_handle();
+    let analysis = Analysis {
+        source: format!("live:{}", opts.interfaces.join(",")),
+        ..Default::default()
+    };
+    let mut app = App::new(analysis);
+    app.load.live = Some(stats.get().status_line());
+    let (rx, handle) = loader::spawn_live(capture);
+
+    install_panic_hook();
+    let ui = (|| -> crate::cli::CliResult {
+        enable_raw_mode()?;
+        let _guard = TerminalGuard;
+        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+        terminal.clear()?;
+        let mut last = Instant::now();
+        let mut refresh = |app: &mut App| {
+            if last.elapsed() < Duration::from_millis(500) {
+                return false;
+            }
+            last = Instant::now();
+            let line = stats.get().status_line();
+            let changed = app.load.live.as_deref() != Some(line.as_str());
+            app.load.live = Some(line);
+            changed
+        };
+        run_loop_with(
+            &mut terminal,
+            &mut app,
+            &rx,
+            &mut CrosstermInput,
+            &mut refresh,
+        )?;
+        Ok(())
+    })();
+    // stop the capture whatever happened to the UI, and wait for the file to be closed
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(rx);
+    let final_stats = handle.join().unwrap_or_default();
+    for line in final_stats.report().lines() {
+        eprintln!("mmscope: {line}");
+    }
+    ui
+}
+
 /// How long to take in pipeline events before looking at the keyboard again.
 const INGEST_BUDGET: Duration = Duration::from_millis(30);
 /// At most this many redraws a second while data streams in.
@@ -127,6 +180,21 @@ pub fn run_loop<B: ratatui::backend::Backend>(
     app: &mut App,
     rx: &Receiver<LoadMsg>,
     input: &mut dyn TermInput,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    B::Error: 'static,
+{
+    run_loop_with(terminal, app, rx, input, &mut |_| false)
+}
+
+/// [`run_loop`] with a hook called every turn that may update the app from outside (a live
+/// capture's counters) and returns whether the screen needs a redraw.
+pub fn run_loop_with<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &Receiver<LoadMsg>,
+    input: &mut dyn TermInput,
+    refresh: &mut dyn FnMut(&mut App) -> bool,
 ) -> Result<(), Box<dyn std::error::Error>>
 where
     B::Error: 'static,
@@ -173,6 +241,9 @@ where
                 last_correlate = Instant::now();
                 dirty = true;
             }
+        }
+        if refresh(app) {
+            dirty = true;
         }
         // 3. draw, at a bounded rate
         if dirty && last_draw.elapsed() >= FRAME {

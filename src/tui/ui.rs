@@ -300,7 +300,9 @@ fn draw_tx_list(f: &mut Frame, app: &mut App, area: Rect) {
 }
 
 fn empty_list_text(app: &App, what: &str) -> String {
-    if !app.load.done {
+    if !app.load.done && app.load.live.is_some() {
+        format!("  capturing… no {what} yet")
+    } else if !app.load.done {
         format!("  reading the capture… no {what} yet")
     } else if app.filter.is_some() {
         format!("  no {what} match the filter")
@@ -772,6 +774,9 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         .unwrap_or_else(|| app.analysis.source.clone());
     let state = if let Some(e) = &app.load.error {
         format!("FAILED: {}", escape_text(e))
+    } else if let Some(live) = &app.load.live {
+        let what = if app.load.done { "stopped" } else { "live" };
+        format!("{what} · {live}")
     } else if app.load.done {
         "done".to_string()
     } else {
