@@ -1,0 +1,131 @@
+//! The TUI in live mode, in a real terminal (tmux): `mmscope -i lo` shows a transaction appear
+//! while an MMS exchange runs on loopback, the status line shows the drop counters, and
+//! quitting stops the capture and closes the `-w` file.
+
+mod live_support;
+
+use live_support::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Session(String);
+
+impl Session {
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").args(args).output().expect("run tmux")
+    }
+
+    fn start(name: String, cmd: &str) -> Session {
+        let s = Session(name);
+        let mut last = String::new();
+        for _ in 0..5 {
+            let out = s.tmux(&[
+                "new-session",
+                "-d",
+                "-s",
+                &s.0,
+                "-x",
+                "140",
+                "-y",
+                "40",
+                cmd,
+            ]);
+            if out.status.success() {
+                return s;
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("tmux new-session failed: {last}");
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.0]).stdout)
+            .into_owned()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.tmux(&["has-session", "-t", &self.0]).status.success()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.alive() {
+            let _ = self.tmux(&["kill-session", "-t", &self.0]);
+        }
+    }
+}
+
+#[test]
+fn live_tui_shows_a_transaction_as_it_happens() {
+    skip_unless!(can_capture());
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let port = mmsc_stub(pdu_bytes("h_send_conf.mms"), 1);
+    let tmp = TempDir::new("live-tui");
+    let written = tmp.path("tui.pcapng");
+    let cmd = format!(
+        "exec {BIN} -i lo -f 'tcp port {port}' -w {} 2> {}",
+        written.display(),
+        tmp.path("stderr").display()
+    );
+    let s = Session::start(format!("mmscope-live-tui-{}", std::process::id()), &cmd);
+
+    // the capture runs: live state and drop counters in the status line, nothing yet
+    let screen = s.wait_for("the live status line", |t| t.contains("│ live · "));
+    assert!(screen.contains(" live:lo │ "), "{screen}");
+    assert!(
+        screen.contains("0 dropped (kernel 0, if 0, analysis 0)"),
+        "{screen}"
+    );
+    assert!(screen.contains("capturing… no transactions yet"), "{screen}");
+
+    // an MMS send over HTTP: the transaction appears and completes
+    let resp = post_mms(port, &pdu_bytes("h_send_req.mms"));
+    assert!(resp.starts_with(b"HTTP/1.1 200 OK"));
+    let screen = s.wait_for("the send transaction", |t| {
+        t.contains("H-SEND-0001") && t.contains("m-send-conf")
+    });
+    let row = screen
+        .lines()
+        .find(|l| l.contains("H-SEND-0001") && l.contains("send "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains(" ok "), "{row}");
+    assert!(row.contains("H-MSG-0001@mmsc.lab"), "{row}");
+    assert!(screen.contains("│ 2 PDUs │ 1 tx │ 0 errors │ live · "), "{screen}");
+    assert!(screen.contains("m-send-req"), "{screen}");
+
+    // quit: the capture stops, the file is complete, the counters go to stderr
+    assert!(s.tmux(&["send-keys", "-t", &s.0, "q"]).status.success());
+    let start = Instant::now();
+    while s.alive() {
+        assert!(start.elapsed() < Duration::from_secs(10), "mmscope did not quit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stderr = std::fs::read_to_string(tmp.path("stderr")).unwrap();
+    assert!(stderr.contains("mmscope: lo: "), "{stderr}");
+    assert!(stderr.contains("0 dropped by the kernel"), "{stderr}");
+    let back = run_json(&["pdus", written.to_str().unwrap(), "--json"]);
+    let types: Vec<&str> = back
+        .iter()
+        .map(|p| p["message_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["m-send-req", "m-send-conf"]);
+}
