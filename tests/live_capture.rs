@@ -67,12 +67,17 @@ fn replayed_http_capture_gives_the_files_pdus() {
     assert_eq!(live, back);
     let file = run_json(&[
         "pdus",
-        root().join("captures/http_mm1_basic.pcapng").to_str().unwrap(),
+        root()
+            .join("captures/http_mm1_basic.pcapng")
+            .to_str()
+            .unwrap(),
         "--json",
     ]);
     assert_eq!(file.len(), 5);
     let strip = |v: &Vec<serde_json::Value>| -> Vec<serde_json::Value> {
-        v.iter().map(|p| without_times(p.clone(), &["time"])).collect()
+        v.iter()
+            .map(|p| without_times(p.clone(), &["time"]))
+            .collect()
     };
     assert_eq!(strip(&live), strip(&file));
     let types: Vec<&str> = live
@@ -99,11 +104,16 @@ fn replayed_wap_capture_gives_the_files_pdus() {
     assert_eq!(live, back);
     let file = run_json(&[
         "pdus",
-        root().join("captures/wap_mm1_full.pcapng").to_str().unwrap(),
+        root()
+            .join("captures/wap_mm1_full.pcapng")
+            .to_str()
+            .unwrap(),
         "--json",
     ]);
     let strip = |v: &Vec<serde_json::Value>| -> Vec<serde_json::Value> {
-        v.iter().map(|p| without_times(p.clone(), &["time"])).collect()
+        v.iter()
+            .map(|p| without_times(p.clone(), &["time"]))
+            .collect()
     };
     assert_eq!(strip(&live), strip(&file));
     let wsp = live.iter().filter(|p| p["transport"] == "wsp").count();
@@ -117,7 +127,10 @@ fn replayed_capture_gives_the_files_transactions() {
     let (live, back) = replay("transactions", "http_mm1_basic.pcapng", &[]);
     let file = run_json(&[
         "transactions",
-        root().join("captures/http_mm1_basic.pcapng").to_str().unwrap(),
+        root()
+            .join("captures/http_mm1_basic.pcapng")
+            .to_str()
+            .unwrap(),
         "--json",
     ]);
     assert_eq!(file.len(), 3);
@@ -257,7 +270,14 @@ fn count_limit_stops_after_n_packets() {
     assert!(status.success(), "{stderr:?}");
     // the three packets of the TCP handshake, nothing more
     let out = Command::new("tshark")
-        .args(["-r", written.to_str().unwrap(), "-T", "fields", "-e", "tcp.flags.str"])
+        .args([
+            "-r",
+            written.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "tcp.flags.str",
+        ])
         .env("WIRESHARK_CONFIG_DIR", tmp.path("ws"))
         .output();
     let stats = stderr
@@ -271,5 +291,66 @@ fn count_limit_stops_after_n_packets() {
         let flags = String::from_utf8_lossy(&o.stdout);
         assert_eq!(flags.lines().count(), 3, "{flags}");
         assert!(flags.lines().next().unwrap().contains('S'), "{flags}");
+    }
+}
+
+#[test]
+fn rotation_keeps_the_last_files_of_the_ring() {
+    skip_unless!(can_capture());
+    let port = mmsc_stub(pdu_bytes("h_send_conf.mms"), 1);
+    let tmp = TempDir::new("rotate");
+    let base = tmp.path("rot.pcapng");
+    let filter = format!("tcp port {port}");
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "pdus",
+        "-i",
+        "lo",
+        "-f",
+        &filter,
+        "--rotate-size",
+        "1k",
+        "--ring",
+        "2",
+        "-w",
+    ])
+    .arg(&base);
+    let run = Running::start(cmd);
+    post_mms(port, &pdu_bytes("h_send_req.mms"));
+    std::thread::sleep(Duration::from_millis(500));
+    run.interrupt();
+    let (status, out, stderr) = run.finish(Duration::from_secs(10));
+    assert!(status.success(), "{stderr:?}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let mut files: Vec<String> = std::fs::read_dir(&tmp.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    // a 1 KiB limit makes several files of a ~3 KB exchange; the ring keeps the last two
+    assert_eq!(files.len(), 2, "{files:?}");
+    let n: Vec<u32> = files
+        .iter()
+        .map(|f| {
+            f.strip_prefix("rot_")
+                .and_then(|f| f.strip_suffix(".pcapng"))
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(n[0] >= 2 && n[1] == n[0] + 1, "{files:?}");
+    let report = stderr
+        .iter()
+        .find(|l| l.contains("written to"))
+        .unwrap_or_else(|| panic!("{stderr:?}"));
+    for f in &files {
+        assert!(report.contains(f.as_str()), "{report}");
+        // each file is a complete capture on its own
+        let o = Command::new(BIN)
+            .args(["pdus", tmp.path(f).to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }

@@ -66,10 +66,7 @@ fn no_permission_says_how_to_grant_it() {
     } else {
         Command::new(BIN)
     };
-    let out = match cmd
-        .args(["pdus", "-i", "lo", "--duration", "1"])
-        .output()
-    {
+    let out = match cmd.args(["pdus", "-i", "lo", "--duration", "1"]).output() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("SKIPPED: cannot run setpriv: {e}");

@@ -95,7 +95,10 @@ fn live_tui_shows_a_transaction_as_it_happens() {
         screen.contains("0 dropped (kernel 0, if 0, analysis 0)"),
         "{screen}"
     );
-    assert!(screen.contains("capturing… no transactions yet"), "{screen}");
+    assert!(
+        screen.contains("capturing… no transactions yet"),
+        "{screen}"
+    );
 
     // an MMS send over HTTP: the transaction appears and completes
     let resp = post_mms(port, &pdu_bytes("h_send_req.mms"));
@@ -109,14 +112,20 @@ fn live_tui_shows_a_transaction_as_it_happens() {
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(row.contains(" ok "), "{row}");
     assert!(row.contains("H-MSG-0001@mmsc.lab"), "{row}");
-    assert!(screen.contains("│ 2 PDUs │ 1 tx │ 0 errors │ live · "), "{screen}");
+    assert!(
+        screen.contains("│ 2 PDUs │ 1 tx │ 0 errors │ live · "),
+        "{screen}"
+    );
     assert!(screen.contains("m-send-req"), "{screen}");
 
     // quit: the capture stops, the file is complete, the counters go to stderr
     assert!(s.tmux(&["send-keys", "-t", &s.0, "q"]).status.success());
     let start = Instant::now();
     while s.alive() {
-        assert!(start.elapsed() < Duration::from_secs(10), "mmscope did not quit");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "mmscope did not quit"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let stderr = std::fs::read_to_string(tmp.path("stderr")).unwrap();

@@ -21,9 +21,9 @@ pub struct LiveArgs {
     /// packets are merged in time order). See --list-interfaces.
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interfaces: Vec<String>,
-    /// Capture filter (BPF, tcpdump syntax) compiled by libpcap. Default: TCP, UDP 9200/9201/
-    /// 2948/2949/2152, IP fragments, and the same behind a VLAN tag (docs/LIVE.md). '' captures
-    /// everything.
+    /// Capture filter (BPF, tcpdump syntax) compiled by libpcap. Default: TCP, UDP ports 9200,
+    /// 9201, 2948, 2949 and 2152, IP fragments, and the same behind a VLAN tag (docs/LIVE.md).
+    /// '' captures everything.
     #[arg(short = 'f', long = "capture-filter", value_name = "BPF")]
     pub capture_filter: Option<String>,
     /// Capture every packet (same as -f '').

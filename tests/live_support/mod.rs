@@ -165,7 +165,10 @@ impl Running {
                 }
             }
         }
-        panic!("no {what:?} on stderr within {limit:?}; saw {:?}", self.stderr_seen);
+        panic!(
+            "no {what:?} on stderr within {limit:?}; saw {:?}",
+            self.stderr_seen
+        );
     }
 
     /// Ctrl-C.
