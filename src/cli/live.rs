@@ -54,6 +54,12 @@ pub struct LiveArgs {
     /// Stop after N packets.
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
+}
+
+/// The correlator's time limits of `transactions -i` (live captures only; files keep the
+/// defaults of [`Config`]).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LiveCorrelation {
     /// Live: a complete transaction is reported after SECS without a further copy of its PDUs
     /// (files use 30).
     #[arg(long, value_name = "SECS", default_value_t = LIVE_LINGER)]
@@ -62,6 +68,26 @@ pub struct LiveArgs {
     /// SECS (files use 300).
     #[arg(long, value_name = "SECS", default_value_t = LIVE_IDLE_TIMEOUT)]
     pub idle_timeout: f64,
+}
+
+impl Default for LiveCorrelation {
+    fn default() -> Self {
+        LiveCorrelation {
+            linger: LIVE_LINGER,
+            idle_timeout: LIVE_IDLE_TIMEOUT,
+        }
+    }
+}
+
+impl LiveCorrelation {
+    /// The correlator's time limits for a live capture.
+    pub fn config(&self) -> Config {
+        Config {
+            linger: self.linger.max(0.0),
+            idle_timeout: self.idle_timeout.max(0.0),
+            ..Config::default()
+        }
+    }
 }
 
 /// Correlator linger time for live captures (seconds).
@@ -161,15 +187,6 @@ impl LiveArgs {
                 .clone()
                 .map(|path| WriteOptions { path, rotation }),
         }))
-    }
-
-    /// The correlator's time limits for this live capture.
-    pub fn correlator_config(&self) -> Config {
-        Config {
-            linger: self.linger.max(0.0),
-            idle_timeout: self.idle_timeout.max(0.0),
-            ..Config::default()
-        }
     }
 }
 
@@ -302,8 +319,6 @@ mod tests {
         LiveArgs {
             interfaces: vec![i.into()],
             snaplen: DEFAULT_SNAPLEN,
-            linger: LIVE_LINGER,
-            idle_timeout: LIVE_IDLE_TIMEOUT,
             ..Default::default()
         }
     }

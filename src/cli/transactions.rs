@@ -106,6 +106,8 @@ pub struct Args {
     pub filters: FilterArgs,
     #[command(flatten)]
     pub live: super::live::LiveArgs,
+    #[command(flatten)]
+    pub live_correlation: super::live::LiveCorrelation,
     /// Capture file (pcap or pcapng); not with -i.
     #[arg(required_unless_present = "interfaces", conflicts_with = "interfaces")]
     pub file: Option<PathBuf>,
@@ -127,7 +129,7 @@ pub(crate) fn read_pdus(path: &Path) -> Result<Vec<PduRecord>, Box<dyn std::erro
 pub fn run(args: Args) -> CliResult {
     let filter = args.filters.build()?;
     if let Some(capture) = args.live.capture_options()? {
-        let config = args.live.correlator_config();
+        let config = args.live_correlation.config();
         return if args.json {
             run_json_live(&capture, config, &filter)
         } else {
