@@ -58,6 +58,11 @@ pub fn default_filter() -> String {
 /// Default snap length: whole packets (as tcpdump and dumpcap).
 pub const DEFAULT_SNAPLEN: i32 = 262_144;
 
+/// Default kernel capture buffer per interface: 32 MiB, so that a burst of large MMS bodies
+/// (hundreds of kilobytes each, at link speed) fits while mmscope catches up. tcpdump and
+/// dumpcap use 2 MiB.
+pub const DEFAULT_BUFFER_SIZE: i32 = 32 << 20;
+
 /// An interface libpcap can capture on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InterfaceInfo {
@@ -229,6 +234,7 @@ fn open_interface(
     filter: Option<&str>,
     snaplen: i32,
     promiscuous: bool,
+    buffer_size: i32,
 ) -> Result<pcap::Capture<pcap::Active>, LiveError> {
     // libpcap's own message for a missing device varies (and is empty with some versions):
     // check the list first so that the error can name the interfaces that exist.
@@ -246,8 +252,7 @@ fn open_interface(
         .snaplen(snaplen)
         .promisc(promiscuous)
         .precision(pcap::Precision::Nano)
-        // 4 MiB of kernel ring: a burst of large MMS bodies fits while the merger catches up.
-        .buffer_size(4 << 20)
+        .buffer_size(buffer_size)
         // The kernel hands over a block of packets at the latest after this (TPACKET_V3), so a
         // lone packet is seen within 100 ms.
         .timeout(100)
@@ -345,6 +350,7 @@ impl LiveSource {
             opts.filter.as_deref(),
             opts.snaplen,
             opts.promiscuous,
+            DEFAULT_BUFFER_SIZE,
         )?;
         let link_type = LinkType(capture.get_datalink().0 as u32);
         Ok(LiveSource {
@@ -434,6 +440,8 @@ pub struct CaptureOptions {
     pub filter: Option<String>,
     pub snaplen: i32,
     pub promiscuous: bool,
+    /// Kernel capture buffer per interface, in bytes.
+    pub buffer_size: i32,
     /// Stop after this many packets (all interfaces together).
     pub count: Option<u64>,
     /// Stop after this long.
@@ -448,6 +456,7 @@ impl Default for CaptureOptions {
             filter: Some(default_filter()),
             snaplen: DEFAULT_SNAPLEN,
             promiscuous: true,
+            buffer_size: DEFAULT_BUFFER_SIZE,
             count: None,
             duration: None,
             write: None,
@@ -692,7 +701,13 @@ impl LiveCapture {
                     "interface {name} given twice (-i)"
                 )));
             }
-            let cap = open_interface(name, opts.filter.as_deref(), opts.snaplen, opts.promiscuous)?;
+            let cap = open_interface(
+                name,
+                opts.filter.as_deref(),
+                opts.snaplen,
+                opts.promiscuous,
+                opts.buffer_size,
+            )?;
             let lt = LinkType(cap.get_datalink().0 as u32);
             link_types.push((name.clone(), lt));
             handles.push(cap);

@@ -2,8 +2,8 @@
 //! (docs/LIVE.md), and the loop that feeds a live capture through the pipeline.
 
 use crate::capture::live::{
-    CaptureOptions, DEFAULT_SNAPLEN, LiveCapture, LiveStats, Poll, WriteOptions, default_filter,
-    list_interfaces, wall_clock,
+    CaptureOptions, DEFAULT_BUFFER_SIZE, DEFAULT_SNAPLEN, LiveCapture, LiveStats, Poll,
+    WriteOptions, default_filter, list_interfaces, wall_clock,
 };
 use crate::capture::writer::Rotation;
 use crate::correlate::Config;
@@ -35,6 +35,10 @@ pub struct LiveArgs {
     /// Do not put the interface in promiscuous mode.
     #[arg(long)]
     pub no_promisc: bool,
+    /// Kernel capture buffer per interface, in MiB (default 32). Raise it when the kernel drops
+    /// packets.
+    #[arg(long, value_name = "MIB")]
+    pub buffer_size: Option<u32>,
     /// Also write every captured packet to this pcapng file (with rotation: FILE_00001.pcapng,
     /// FILE_00002.pcapng, …).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
@@ -138,6 +142,7 @@ impl LiveArgs {
                 (self.duration.is_some(), "--duration"),
                 (self.count.is_some(), "--count"),
                 (self.no_promisc, "--no-promisc"),
+                (self.buffer_size.is_some(), "--buffer-size"),
             ];
             if let Some((_, flag)) = given.iter().find(|(g, _)| *g) {
                 return Err(format!("{flag} is for live capture: give -i IFACE too"));
@@ -180,6 +185,11 @@ impl LiveArgs {
             filter,
             snaplen: self.snaplen,
             promiscuous: !self.no_promisc,
+            buffer_size: match self.buffer_size {
+                None => DEFAULT_BUFFER_SIZE,
+                Some(m) if (1..=2047).contains(&m) => (m as i32) << 20,
+                Some(m) => return Err(format!("--buffer-size {m}: 1 to 2047 MiB")),
+            },
             count: self.count,
             duration,
             write: self
