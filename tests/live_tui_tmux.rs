@@ -138,3 +138,46 @@ fn live_tui_shows_a_transaction_as_it_happens() {
         .collect();
     assert_eq!(types, ["m-send-req", "m-send-conf"]);
 }
+
+#[test]
+fn live_tui_quits_cleanly_on_sigterm() {
+    skip_unless!(can_capture());
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let tmp = TempDir::new("live-tui-term");
+    let written = tmp.path("term.pcapng");
+    let cmd = format!(
+        "exec {BIN} -i lo -f 'tcp port 9' -w {} 2> {}",
+        written.display(),
+        tmp.path("stderr").display()
+    );
+    let s = Session::start(format!("mmscope-live-term-{}", std::process::id()), &cmd);
+    s.wait_for("the live status line", |t| t.contains("│ live · "));
+    let pid = String::from_utf8_lossy(
+        &s.tmux(&["display-message", "-p", "-t", &s.0, "#{pane_pid}"])
+            .stdout,
+    )
+    .trim()
+    .parse::<i32>()
+    .unwrap();
+    // SAFETY: a signal to the process this test started (tmux exec'd it).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let start = Instant::now();
+    while s.alive() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "mmscope did not quit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // the normal way out: counters reported, the file a valid (empty) capture
+    let stderr = std::fs::read_to_string(tmp.path("stderr")).unwrap();
+    assert!(
+        stderr.contains("mmscope: lo: 0 packets captured"),
+        "{stderr}"
+    );
+    let back = run_json(&["pdus", written.to_str().unwrap(), "--json"]);
+    assert!(back.is_empty());
+}

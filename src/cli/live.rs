@@ -276,10 +276,10 @@ pub fn drive(
     stats
 }
 
-/// Make Ctrl-C (SIGINT) and SIGTERM set `stop`; a second Ctrl-C ends the process at once.
+/// Make Ctrl-C (SIGINT), SIGTERM and SIGHUP set `stop`; a second one ends the process at once.
 pub fn stop_on_signals(stop: &Arc<AtomicBool>) -> Result<(), String> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    for sig in [SIGINT, SIGTERM] {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
         signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone())
             .and_then(|_| signal_hook::flag::register(sig, stop.clone()))
             .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;

@@ -111,6 +111,10 @@ pub fn run_live(opts: &crate::capture::live::CaptureOptions) -> crate::cli::CliR
     let mut app = App::new(analysis);
     app.load.live = Some(stats.get().status_line());
     let (rx, handle) = loader::spawn_live(capture);
+    // SIGTERM/SIGHUP (and Ctrl-C sent from outside, raw mode reads the key itself) quit the UI
+    // the normal way: the terminal is restored and the -w file closed.
+    let signalled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    crate::cli::live::stop_on_signals(&signalled)?;
 
     install_panic_hook();
     let ui = (|| -> crate::cli::CliResult {
@@ -121,6 +125,9 @@ pub fn run_live(opts: &crate::capture::live::CaptureOptions) -> crate::cli::CliR
         terminal.clear()?;
         let mut last = Instant::now();
         let mut refresh = |app: &mut App| {
+            if signalled.load(std::sync::atomic::Ordering::Relaxed) {
+                app.quit = true;
+            }
             if last.elapsed() < Duration::from_millis(500) {
                 return false;
             }
