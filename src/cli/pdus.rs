@@ -11,8 +11,13 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Print JSON Lines, one object per PDU.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fields")]
     pub json: bool,
+    /// Print frame, message type code (0xNN), transaction id and message id, tab-separated:
+    /// the same columns as `tshark -T fields -e frame.number -e mmse.message_type
+    /// -e mmse.transaction_id -e mmse.message_id`, so the two can be compared with `diff`.
+    #[arg(long)]
+    pub fields: bool,
     /// Also list PDUs that are retransmissions of one already listed (WTP RID, duplicates).
     #[arg(long)]
     pub retransmissions: bool,
@@ -41,7 +46,9 @@ pub fn run(args: Args) -> CliResult {
                 {
                     return write_error.is_none();
                 }
-                let r = if args.json {
+                let r = if args.fields {
+                    writeln!(out, "{}", fields_line(&pdu))
+                } else if args.json {
                     serde_json::to_writer(&mut out, &*pdu)
                         .map_err(std::io::Error::from)
                         .and_then(|_| out.write_all(b"\n"))
@@ -88,6 +95,23 @@ pub fn run(args: Args) -> CliResult {
         }
     }
     result
+}
+
+/// `frame<TAB>0xNN<TAB>tid<TAB>msgid`, empty where a field is absent (as tshark prints it).
+pub fn fields_line(p: &PduRecord) -> String {
+    let code = p
+        .mms
+        .message_type_code
+        .map(|c| format!("0x{c:02x}"))
+        .unwrap_or_default();
+    let text = |o: &Option<String>| o.as_deref().map(escape_text).unwrap_or_default();
+    format!(
+        "{}\t{}\t{}\t{}",
+        p.frame,
+        code,
+        text(&p.mms.transaction_id),
+        text(&p.mms.message_id)
+    )
 }
 
 /// `frame  time  src -> dst  transport  type  tid  msgid  subject`
