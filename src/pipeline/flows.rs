@@ -6,7 +6,6 @@ use super::record::{self, Completion};
 use crate::http::{self, HttpConnection, HttpEvent, HttpMessage};
 use crate::model::{PduRecord, Timestamp};
 use crate::net::{self, Direction, FlowId};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 struct Flow {
@@ -19,7 +18,10 @@ struct Flow {
 /// connections, not the file.
 #[derive(Default)]
 pub struct TcpFlows {
-    flows: HashMap<FlowId, Flow>,
+    flows: net::FlowMap<FlowId, Flow>,
+    /// Directions found not to be HTTP, whose payload the net layer should stop reassembling:
+    /// (client, server, direction). The pipeline passes them on after each packet.
+    pub not_http: Vec<(SocketAddr, SocketAddr, Direction)>,
 }
 
 fn http_dir(d: Direction) -> http::Direction {
@@ -62,10 +64,11 @@ impl TcpFlows {
                     Direction::ServerToClient => (d.dst, d.src),
                 };
                 let f = self.flow(d.flow, client, server);
-                if f.http.gave_up() {
+                let dir = http_dir(d.dir);
+                if f.http.gave_up() || f.http.is_not_http(dir) {
+                    self.not_http.push((client, server, d.dir));
                     return;
                 }
-                let dir = http_dir(d.dir);
                 let mut evs = Vec::new();
                 // Feed span by span so that every byte keeps the frame it came from.
                 for span in &d.origin {
@@ -73,6 +76,9 @@ impl TcpFlows {
                     if span.offset < end {
                         evs.extend(f.http.feed(dir, &d.data[span.offset..end], span.frame));
                     }
+                }
+                if f.http.is_not_http(dir) {
+                    self.not_http.push((client, server, d.dir));
                 }
                 self.http_events(d.flow, evs, d.frame, d.time, found, sink);
             }

@@ -54,7 +54,7 @@ pub struct Pipeline {
     net_events: Vec<net::Event>,
     next_index: usize,
     /// Completing frame of each WSP PDU reported, to point a WTP re-send at its original.
-    wsp_by_frame: std::collections::HashMap<u64, usize>,
+    wsp_by_frame: net::FlowMap<u64, usize>,
     /// Time of the latest packet, for what completes when the capture ends.
     last_time: Timestamp,
     stats: Stats,
@@ -124,6 +124,10 @@ impl Pipeline {
                 }
                 other => self.tcp.event(other, time, &mut found, sink),
             }
+        }
+        // Connections (directions) that are not HTTP: the net layer stops copying their bytes.
+        for (client, server, dir) in self.tcp.not_http.drain(..) {
+            self.net.discard_tcp_payload(client, server, dir);
         }
         self.emit_all(found, sink);
     }
