@@ -89,7 +89,7 @@ pub fn from_pap(
             )
         }
     };
-    let mut buffer = Buffer::new(name, part.content.clone());
+    let mut buffer = Buffer::new(name, &part.content[..]);
     buffer.origin = origin;
     let mms_buffer = dissection.add_buffer(buffer);
     let mut notes = msg.transport_notes();
@@ -119,7 +119,7 @@ fn peer_pair_id(a: SocketAddr, b: SocketAddr) -> u64 {
 pub fn from_wsp(msg: &WspMessage, time: Timestamp) -> PduRecord {
     let mut dissection = msg.dissection();
     let body = msg.body_range();
-    let mut buffer = Buffer::new("WSP data", msg.data[body.clone()].to_vec());
+    let mut buffer = Buffer::new("WSP data", &msg.data[body.clone()]);
     buffer.origin = slice_origin(&msg.origin, body.start, body.len());
     let mms_buffer = dissection.add_buffer(buffer);
     let mut notes = msg.notes.clone();
