@@ -300,11 +300,12 @@ impl Decoder {
     /// as TLS, this saves copying most of the bytes of a typical capture.
     pub fn discard_tcp_payload(
         &mut self,
+        flow: FlowId,
         client: SocketAddr,
         server: SocketAddr,
         dir: Direction,
     ) -> bool {
-        self.tcp.discard_payload(client, server, dir)
+        self.tcp.discard_payload(flow, client, server, dir)
     }
 
     /// Open TCP flows, datagrams in IP reassembly, bytes buffered out of order.

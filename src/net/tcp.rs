@@ -293,12 +293,13 @@ impl TcpReassembler {
         self.total_buffered
     }
 
-    /// Stop handing up (and copying, and buffering) the payload of one direction of the
-    /// connection between `client` and `server`: the layer above found it is not a protocol it
+    /// Stop handing up (and copying, and buffering) the payload of one direction of connection
+    /// `flow` between `client` and `server`: the layer above found it is not a protocol it
     /// reads. Sequence numbers, FIN and ACK are still tracked, so the connection is still
     /// released when it ends. Returns false when no such connection is open.
     pub fn discard_payload(
         &mut self,
+        flow: FlowId,
         client: SocketAddr,
         server: SocketAddr,
         dir: Direction,
@@ -306,7 +307,8 @@ impl TcpReassembler {
         let Some(f) = self.flows.get_mut(&key(client, server)) else {
             return false;
         };
-        if f.client != client {
+        // The id guards against a later connection that reuses the address pair.
+        if f.id != flow || f.client != client {
             return false;
         }
         let st = &mut f.streams[dir as usize];

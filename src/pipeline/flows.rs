@@ -20,8 +20,8 @@ struct Flow {
 pub struct TcpFlows {
     flows: net::FlowMap<FlowId, Flow>,
     /// Directions found not to be HTTP, whose payload the net layer should stop reassembling:
-    /// (client, server, direction). The pipeline passes them on after each packet.
-    pub not_http: Vec<(SocketAddr, SocketAddr, Direction)>,
+    /// (flow, client, server, direction). The pipeline passes them on after each packet.
+    pub not_http: Vec<(FlowId, SocketAddr, SocketAddr, Direction)>,
 }
 
 fn http_dir(d: Direction) -> http::Direction {
@@ -66,7 +66,7 @@ impl TcpFlows {
                 let f = self.flow(d.flow, client, server);
                 let dir = http_dir(d.dir);
                 if f.http.gave_up() || f.http.is_not_http(dir) {
-                    self.not_http.push((client, server, d.dir));
+                    self.not_http.push((d.flow, client, server, d.dir));
                     return;
                 }
                 let mut evs = Vec::new();
@@ -78,7 +78,7 @@ impl TcpFlows {
                     }
                 }
                 if f.http.is_not_http(dir) {
-                    self.not_http.push((client, server, d.dir));
+                    self.not_http.push((d.flow, client, server, d.dir));
                 }
                 self.http_events(d.flow, evs, d.frame, d.time, found, sink);
             }
