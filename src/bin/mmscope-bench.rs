@@ -169,18 +169,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .is_some_and(|p| !loader::is_stub(&p.dissection) && !p.dissection.layers.is_empty());
         tree_times.push((app.selected_pdu().map(|p| p.frame), shown, t.elapsed()));
     }
+    let ms = |d: Option<Duration>| {
+        d.map_or("none".to_string(), |d| {
+            format!("{:.1}", d.as_secs_f64() * 1e3)
+        })
+    };
     println!("file: {}", path.display());
-    println!(
-        "PDUs: {}, transactions: {}, loading done: {}",
-        app.analysis.pdus.len(),
-        app.analysis.transactions.len(),
-        app.load.done
-    );
-    println!("first screen with a transaction: {first_screen:?}");
-    println!("whole file indexed: {loaded:?}");
-    for (frame, shown, took) in &tree_times {
-        println!("select the PDU of frame {frame:?} and draw: tree shown {shown}, {took:?}");
+    println!("pdus: {}", app.analysis.pdus.len());
+    println!("transactions: {}", app.analysis.transactions.len());
+    println!("loading_done: {}", app.load.done);
+    println!("first_screen_ms: {}", ms(first_screen));
+    println!("indexed_ms: {}", ms(Some(loaded)));
+    for (what, (frame, shown, took)) in ["last", "middle"].iter().zip(&tree_times) {
+        println!(
+            "tree_{what}_ms: {} (frame {}, tree shown: {shown})",
+            ms(Some(*took)),
+            frame.unwrap_or(0)
+        );
     }
-    println!("peak RSS: {:.1} MB", vm_hwm_kb() as f64 / 1024.0);
+    println!("peak_rss_mb: {:.1}", vm_hwm_kb() as f64 / 1024.0);
     Ok(())
 }
