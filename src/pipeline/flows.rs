@@ -22,6 +22,9 @@ pub struct TcpFlows {
     /// Directions found not to be HTTP, whose payload the net layer should stop reassembling:
     /// (flow, client, server, direction). The pipeline passes them on after each packet.
     pub not_http: Vec<(FlowId, SocketAddr, SocketAddr, Direction)>,
+    /// Records are wanted with their full dissection (else the MMS layer only: see
+    /// `record::from_http`).
+    pub full_dissection: bool,
 }
 
 fn http_dir(d: Direction) -> http::Direction {
@@ -148,7 +151,7 @@ impl TcpFlows {
                 src,
                 dst,
             };
-            if let Some(rec) = mms_in_http(&msg, flow, &at) {
+            if let Some(rec) = mms_in_http(&msg, flow, &at, self.full_dissection) {
                 found.push(rec);
             }
         }
@@ -182,9 +185,14 @@ impl TcpFlows {
 }
 
 /// The MMS PDU an HTTP message carries: its body, or the content part of a PAP submission.
-fn mms_in_http(msg: &HttpMessage, flow: FlowId, at: &Completion) -> Option<PduRecord> {
+fn mms_in_http(
+    msg: &HttpMessage,
+    flow: FlowId,
+    at: &Completion,
+    full: bool,
+) -> Option<PduRecord> {
     if msg.is_mms() {
-        return Some(record::from_http(msg, flow, at));
+        return Some(record::from_http(msg, flow, at, full));
     }
     if msg.is_request() {
         let submission = http::pap::parse_submission(msg)?;

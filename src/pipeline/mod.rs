@@ -66,10 +66,12 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(opts: Options) -> Self {
+        let mut tcp = TcpFlows::default();
+        tcp.full_dissection = opts.keep_dissection;
         Pipeline {
             opts,
             net: net::Decoder::default(),
-            tcp: TcpFlows::default(),
+            tcp,
             wap: WapDecoder::default(),
             net_events: Vec::new(),
             split: false,
@@ -161,7 +163,7 @@ impl Pipeline {
     fn wap_event(&mut self, ev: WapEvent, time: Timestamp, sink: &mut dyn FnMut(Event)) {
         match ev {
             WapEvent::Wsp(msg) if msg.is_mms() => {
-                let mut rec = record::from_wsp(&msg, time);
+                let mut rec = record::from_wsp(&msg, time, self.opts.keep_dissection);
                 if let Some(orig_frame) = msg.retransmission_of {
                     rec.retransmission_of = self.wsp_by_frame.get(&orig_frame).copied();
                 }
