@@ -130,7 +130,8 @@ fn batch_memory_does_not_grow_with_the_file_and_the_tui_keeps_summaries() {
         "{text}"
     );
     let tui_peak: f64 = field("peak_rss_mb").parse().unwrap();
-    // Summaries of ~11 000 PDUs; with every dissection held it was ~550 MB.
-    assert!(tui_peak < 100.0, "TUI peak RSS {tui_peak} MB");
+    // Summaries of ~11 000 PDUs and at most a few full trees (measured 38 MB with glibc's
+    // malloc, ~100 MB with mimalloc); the project's bound is 200 MB.
+    assert!(tui_peak < 200.0, "TUI peak RSS {tui_peak} MB");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -106,6 +106,10 @@ fn key(code: KeyCode) -> TermEvent {
     TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+/// The same allocator as the `mmscope` binary, so that memory and time compare.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn vm_hwm_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

@@ -185,12 +185,7 @@ impl TcpFlows {
 }
 
 /// The MMS PDU an HTTP message carries: its body, or the content part of a PAP submission.
-fn mms_in_http(
-    msg: &HttpMessage,
-    flow: FlowId,
-    at: &Completion,
-    full: bool,
-) -> Option<PduRecord> {
+fn mms_in_http(msg: &HttpMessage, flow: FlowId, at: &Completion, full: bool) -> Option<PduRecord> {
     if msg.is_mms() {
         return Some(record::from_http(msg, flow, at, full));
     }
