@@ -14,6 +14,8 @@
 #   PROFILE=release     cargo profile of the measured binaries (dist = release + fat LTO and
 #                       one codegen unit, see Cargo.toml)
 #   SPLIT=1             also measure `MMSCOPE_THREADS=2 mmscope pdus` (two-thread pipeline)
+#   BASELINE=PATH       also measure another mmscope binary (e.g. one built from an older commit)
+#                       with `pdus --json`, for a before/after comparison in the same run
 #   SKIP_TUI=1          do not measure the TUI (mmscope-bench tui: first screen, tree decode,
 #                       peak RSS)
 #
@@ -139,6 +141,10 @@ if [ -z "${SKIP_TSHARK:-}" ]; then
 fi
 measure "mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$MMSCOPE" pdus --json "$F"
 measure "mmscope transactions --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$MMSCOPE" transactions --json "$F"
+if [ -n "${BASELINE:-}" ]; then
+    measure "baseline mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$BASELINE" pdus --json "$F"
+    measure "baseline mmscope transactions --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$BASELINE" transactions --json "$F"
+fi
 if [ -n "${SPLIT:-}" ]; then
     measure "MMSCOPE_THREADS=2 mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null \
         env MMSCOPE_THREADS=2 "$MMSCOPE" pdus --json "$F"
