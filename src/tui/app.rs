@@ -435,7 +435,11 @@ impl App {
             return;
         };
         let p = &self.analysis.pdus[i];
-        if !super::loader::is_stub(&p.dissection) || self.redecode_failed.contains(&i) {
+        // Only a capture being loaded from a file has an index (and stubs to fill in).
+        if self.file_index.is_empty()
+            || !super::loader::is_stub(&p.dissection)
+            || self.redecode_failed.contains(&i)
+        {
             return;
         }
         let path = PathBuf::from(&self.analysis.source);

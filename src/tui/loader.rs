@@ -6,7 +6,7 @@ use crate::model::{PduRecord, Stats};
 use crate::pipeline::{self, Event, Options, Pipeline};
 use crate::tree::{Dissection, Node};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 
 /// What the loading thread sends.
@@ -44,9 +44,13 @@ pub fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
 /// Progress events are passed on at most this often (the pipeline may report every packet).
 const PROGRESS_EVERY: Duration = Duration::from_millis(50);
 
+/// Events in flight between the loading thread and the UI.
+const CHANNEL_BOUND: usize = 4096;
+
 /// Start reading `path` on a new thread.
 pub fn spawn(path: PathBuf) -> Receiver<LoadMsg> {
-    let (tx, rx) = channel();
+    // Bounded: when the UI falls behind, the loader waits instead of piling up records.
+    let (tx, rx) = sync_channel(CHANNEL_BOUND);
     std::thread::Builder::new()
         .name(THREAD_NAME.into())
         .spawn(move || {
@@ -95,17 +99,24 @@ pub fn spawn(path: PathBuf) -> Receiver<LoadMsg> {
 /// Name of the one layer of a PDU's dissection while the PDU is not decoded in memory.
 pub const STUB_LAYER: &str = "Not decoded in memory";
 
-/// What the TUI keeps of a dissection it does not hold: one layer that lists the expert notes
-/// of the original (severity, name and text, without bytes), so that problem markers and the
-/// notes popup stay exact while the tree and the bytes are dropped.
+/// What the TUI keeps of a dissection it does not hold: no buffer, and, when the original has
+/// expert notes, one layer that lists them (severity, name and text, without bytes), so that
+/// problem markers and the notes popup stay exact while the tree and the bytes are dropped.
 pub fn stub_dissection(d: &Dissection) -> Dissection {
     let mut notes = Vec::new();
+    if d.buffers.is_empty() {
+        return d.clone(); // a stub already (or a PDU without bytes, which has nothing to drop)
+    }
     for layer in &d.layers {
         for n in layer.walk().filter(|n| n.expert.is_some()) {
             let mut e = Node::expert(n.expert.expect("filtered"), &*n.name, &*n.display, 0..0);
             e.value = n.value.clone();
             notes.push(e);
         }
+    }
+    if notes.is_empty() {
+        // The common case costs nothing: no layer at all until the PDU is selected.
+        return Dissection::default();
     }
     let stub = Node::group(
         STUB_LAYER,
@@ -119,9 +130,10 @@ pub fn stub_dissection(d: &Dissection) -> Dissection {
     }
 }
 
-/// True when `d` is a stub made by [`stub_dissection`].
+/// True when `d` is a stub made by [`stub_dissection`] (no buffer: every dissection the
+/// pipeline makes has at least the MMS PDU's bytes).
 pub fn is_stub(d: &Dissection) -> bool {
-    d.buffers.is_empty() && d.layers.len() == 1 && d.layers[0].name == STUB_LAYER
+    d.buffers.is_empty()
 }
 
 /// Decode the PDU `target` (a record the loader sent, whose dissection is a stub) again from
