@@ -11,6 +11,13 @@
 #                       Default: tshark reads the same file as everything else.
 #   SKIP_TSHARK=1       do not run tshark at all
 #   RUNS=1              repetitions of each measurement (the best wall time is kept)
+#   PROFILE=release     cargo profile of the measured binaries (dist = release + fat LTO and
+#                       one codegen unit, see Cargo.toml)
+#   SPLIT=1             also measure `MMSCOPE_THREADS=2 mmscope pdus` (two-thread pipeline)
+#   BASELINE=PATH       also measure another mmscope binary (e.g. one built from an older commit)
+#                       with `pdus --json`, for a before/after comparison in the same run
+#   SKIP_TUI=1          do not measure the TUI (mmscope-bench tui: first screen, tree decode,
+#                       peak RSS)
 #
 # Generates target/bench/MODE-SIZE.pcap if absent (with OUT.truth.json next to it), warms the
 # page cache, then measures, one after the other: cat F >/dev/null, tshark -Y mmse …,
@@ -37,10 +44,12 @@ if [ ! -x "$TIME" ]; then
 fi
 
 cd "$ROOT"
-echo "== building (release)" >&2
-cargo build --release --bin mmscope --bin mmscope-gen >&2
-GEN="$ROOT/target/release/mmscope-gen"
-MMSCOPE="$ROOT/target/release/mmscope"
+PROFILE=${PROFILE:-release}
+echo "== building ($PROFILE)" >&2
+cargo build --profile "$PROFILE" --bin mmscope --bin mmscope-gen --bin mmscope-bench >&2
+GEN="$ROOT/target/$PROFILE/mmscope-gen"
+MMSCOPE="$ROOT/target/$PROFILE/mmscope"
+BENCH="$ROOT/target/$PROFILE/mmscope-bench"
 
 # gen FILE SIZE: generate FILE unless it exists; prints the generator's speed line.
 gen() {
@@ -132,6 +141,14 @@ if [ -z "${SKIP_TSHARK:-}" ]; then
 fi
 measure "mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$MMSCOPE" pdus --json "$F"
 measure "mmscope transactions --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$MMSCOPE" transactions --json "$F"
+if [ -n "${BASELINE:-}" ]; then
+    measure "baseline mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$BASELINE" pdus --json "$F"
+    measure "baseline mmscope transactions --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$BASELINE" transactions --json "$F"
+fi
+if [ -n "${SPLIT:-}" ]; then
+    measure "MMSCOPE_THREADS=2 mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null \
+        env MMSCOPE_THREADS=2 "$MMSCOPE" pdus --json "$F"
+fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Completeness: does mmscope find every PDU and transaction the generator wrote? (Counts the
@@ -143,6 +160,12 @@ if "$MMSCOPE" transactions --json "$F" >"$OUT/transactions.json" 2>/dev/null; th
     CHECKS+=("mmscope transactions: $(grep -o '"kind"' "$OUT/transactions.json" | wc -l) found, generator wrote $TRANSACTIONS")
 fi
 rm -f "$OUT/pdus.json" "$OUT/transactions.json"
+
+TUI=""
+if [ -z "${SKIP_TUI:-}" ]; then
+    echo "== mmscope-bench tui $F" >&2
+    TUI=$("$BENCH" tui "$F" 300 2>&1 | grep -v '^file:' || echo "mmscope-bench tui failed")
+fi
 
 for r in "${ROWS[@]}"; do
     IFS='|' read -r name _ _ mbs _ _ status <<<"$r"
@@ -163,6 +186,7 @@ ratio() { # ratio A B → A/B or -
 
 {
     echo "Machine: $(nproc) cores, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1), $(free -g | awk '/^Mem:/{print $2}') GiB RAM, $(uname -sr); load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
+    echo "mmscope: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), cargo profile $PROFILE"
     echo "Capture: $(basename "$F"), $(awk "BEGIN{printf \"%.1f\", $BYTES/1e6}") MB, $PACKETS packets, $PDUS MMS PDUs, $TRANSACTIONS transactions (mmscope-gen --size $SIZE --mode $MODE --seed $SEED)"
     if [ "$TF" != "$F" ]; then
         echo "tshark ran on $(basename "$TF") ($(awk "BEGIN{printf \"%.1f\", $TBYTES/1e6}") MB, $TPACKETS packets) instead: its row and the ratios to it compare throughput (MB/s) only."
@@ -186,4 +210,10 @@ ratio() { # ratio A B → A/B or -
         echo
         echo "$c"
     done
+    if [ -n "$TUI" ]; then
+        echo
+        echo "TUI (mmscope-bench tui F: loader + run_loop on a 120×40 test terminal):"
+        echo
+        echo "$TUI" | sed 's/^/    /'
+    fi
 } | tee "$OUT/results-$MODE-$SIZE.md"

@@ -5,6 +5,12 @@ use mmscope::cli;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: the pipeline allocates and frees many short-lived
+/// buffers (reassembled segments, message bodies, tree nodes), where glibc's malloc took ~20 %
+/// of the run time on MMS traffic (docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mmscope",

@@ -122,6 +122,30 @@ impl FileReader<File> {
     }
 }
 
+impl<R: Read + std::io::Seek> FileReader<R> {
+    /// Go on reading at file offset `offset`, where frame `frame + 1` starts: an offset that
+    /// [`PacketSource::bytes_read`] returned after frame `frame` was handed out (the TUI keeps a
+    /// few as an index, to decode one PDU again without reading the file from its start).
+    /// Only for pcap files: a pcapng offset could lie in a later section than the one whose
+    /// interfaces the reader knows. Returns false (and does nothing) for pcapng.
+    pub fn seek_to(&mut self, offset: u64, frame: u64) -> Result<bool, CaptureError> {
+        if self.format == FileFormat::PcapNg {
+            return Ok(false);
+        }
+        self.src
+            .seek(std::io::SeekFrom::Start(offset))
+            .map_err(|e| self.io_err(e))?;
+        self.start = 0;
+        self.end = 0;
+        self.pos = offset;
+        self.eof = false;
+        self.pending = 0;
+        self.frame = frame;
+        self.done = false;
+        Ok(true)
+    }
+}
+
 impl<R: Read> FileReader<R> {
     /// Read a capture from any byte stream (`name` is used in error messages, `total` for
     /// progress when known).

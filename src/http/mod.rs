@@ -252,7 +252,7 @@ impl HttpMessage {
         let mut d = Dissection::default();
         let mut raw = Buffer::new(
             format!("HTTP message ({} frames)", self.frames().len()),
-            self.raw.clone(),
+            &self.raw[..],
         );
         raw.origin = self.origin.clone();
         let raw_id = d.add_buffer(raw);
@@ -263,7 +263,7 @@ impl HttpMessage {
         for c in &self.codings {
             body_name.push_str(&format!(", {c}-decoded"));
         }
-        let mut body = Buffer::new(body_name, self.body.clone());
+        let mut body = Buffer::new(body_name, &self.body[..]);
         if self.framing != Framing::Chunked && self.codings.is_empty() {
             // The body is a plain slice of the raw message: keep where its bytes came from.
             body.origin = slice_origin(&self.origin, self.body_range.clone());

@@ -7,7 +7,7 @@ use etherparse::{
     IpAuthHeaderSlice, Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice,
     Ipv6RawExtHeaderSlice,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Fragment fields of a packet that carries one fragment of a datagram.
@@ -213,14 +213,14 @@ pub struct Reassembled {
 #[derive(Debug, Default)]
 pub struct Defragmenter {
     limits: DefragLimits,
-    pending: HashMap<Key, Datagram>,
+    pending: super::FlowMap<Key, Datagram>,
 }
 
 impl Defragmenter {
     pub fn new(limits: DefragLimits) -> Self {
         Defragmenter {
             limits,
-            pending: HashMap::new(),
+            pending: Default::default(),
         }
     }
 

@@ -17,7 +17,8 @@ use super::origin::{Origin, append_origin, slice_origin};
 use super::{CloseReason, Direction, Event, FlowId, TcpClosed, TcpData, TcpGap, TcpOpen};
 use crate::model::Timestamp;
 use crate::tree::FrameSpan;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
 /// Limits of TCP reassembly.
@@ -107,6 +108,9 @@ struct Stream {
     acked_hole_since: Option<Timestamp>,
     /// The last holes given up, to recognise their bytes if they turn up after all.
     skipped: VecDeque<(u64, u64)>,
+    /// The layer above does not want this direction's bytes (e.g. not HTTP): track sequence
+    /// numbers and FIN only, copy and buffer nothing.
+    discard: bool,
 }
 
 impl Stream {
@@ -260,8 +264,8 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
 /// TCP reassembly over all connections of a capture.
 pub struct TcpReassembler {
     limits: TcpLimits,
-    flows: HashMap<Key, Flow>,
-    closed: HashMap<Key, Closed>,
+    flows: super::FlowMap<Key, Flow>,
+    closed: super::FlowMap<Key, Closed>,
     next_id: FlowId,
     total_buffered: usize,
     last_sweep: Option<Timestamp>,
@@ -271,8 +275,8 @@ impl TcpReassembler {
     pub fn new(limits: TcpLimits) -> Self {
         TcpReassembler {
             limits,
-            flows: HashMap::new(),
-            closed: HashMap::new(),
+            flows: Default::default(),
+            closed: Default::default(),
             next_id: 1,
             total_buffered: 0,
             last_sweep: None,
@@ -287,6 +291,33 @@ impl TcpReassembler {
     /// Out-of-order bytes buffered over all flows.
     pub fn buffered(&self) -> usize {
         self.total_buffered
+    }
+
+    /// Stop handing up (and copying, and buffering) the payload of one direction of connection
+    /// `flow` between `client` and `server`: the layer above found it is not a protocol it
+    /// reads. Sequence numbers, FIN and ACK are still tracked, so the connection is still
+    /// released when it ends. Returns false when no such connection is open.
+    pub fn discard_payload(
+        &mut self,
+        flow: FlowId,
+        client: SocketAddr,
+        server: SocketAddr,
+        dir: Direction,
+    ) -> bool {
+        let Some(f) = self.flows.get_mut(&key(client, server)) else {
+            return false;
+        };
+        // The id guards against a later connection that reuses the address pair.
+        if f.id != flow || f.client != client {
+            return false;
+        }
+        let st = &mut f.streams[dir as usize];
+        st.discard = true;
+        st.tail = VecDeque::new();
+        self.total_buffered -= st.ooo_bytes;
+        st.ooo.clear();
+        st.ooo_bytes = 0;
+        true
     }
 
     pub fn process(&mut self, seg: &Segment<'_>, out: &mut Vec<Event>) {
@@ -393,12 +424,13 @@ impl TcpReassembler {
             let mut chunk = None;
             if let Some(off) = st.offset_of(data_seq) {
                 let mut data = seg.payload;
-                let mut origin: Origin = seg.origin.to_vec();
+                // Borrowed unless cut: most segments are handed up as they are.
+                let mut origin: Cow<'_, [FrameSpan]> = Cow::Borrowed(seg.origin);
                 let mut off = off;
                 if off < 0 {
                     // Bytes before the first segment seen of a mid-stream capture.
                     let cut = ((-off) as usize).min(data.len());
-                    origin = slice_origin(&origin, cut, data.len() - cut);
+                    origin = Cow::Owned(slice_origin(&origin, cut, data.len() - cut));
                     data = &data[cut..];
                     off = 0;
                 }
@@ -417,6 +449,21 @@ impl TcpReassembler {
                             off - st.next
                         ),
                     });
+                    data = &[];
+                }
+                if st.discard {
+                    // Nobody reads these bytes: move past them without copying, holes included.
+                    let end = off + data.len() as u64;
+                    if end > st.next {
+                        st.next = end;
+                    }
+                    if !st.ooo.is_empty() {
+                        st.ooo.clear();
+                        st.ooo_bytes = 0;
+                    }
+                    if seg.fin && !far && st.fin.is_none() {
+                        st.fin = Some(end);
+                    }
                     data = &[];
                 }
                 if !data.is_empty()
@@ -825,10 +872,10 @@ fn accept(
         (
             st.next,
             &data[cut..],
-            slice_origin(origin, cut, data.len() - cut),
+            Cow::Owned(slice_origin(origin, cut, data.len() - cut)),
         )
     } else {
-        (off, data, origin.to_vec())
+        (off, data, Cow::Borrowed(origin))
     };
     if off == st.next && st.ooo.is_empty() {
         st.deliver(chunk, data, &origin, keep);

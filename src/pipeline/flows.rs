@@ -6,7 +6,6 @@ use super::record::{self, Completion};
 use crate::http::{self, HttpConnection, HttpEvent, HttpMessage};
 use crate::model::{PduRecord, Timestamp};
 use crate::net::{self, Direction, FlowId};
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 struct Flow {
@@ -19,7 +18,13 @@ struct Flow {
 /// connections, not the file.
 #[derive(Default)]
 pub struct TcpFlows {
-    flows: HashMap<FlowId, Flow>,
+    flows: net::FlowMap<FlowId, Flow>,
+    /// Directions found not to be HTTP, whose payload the net layer should stop reassembling:
+    /// (flow, client, server, direction). The pipeline passes them on after each packet.
+    pub not_http: Vec<(FlowId, SocketAddr, SocketAddr, Direction)>,
+    /// Records are wanted with their full dissection (else the MMS layer only: see
+    /// `record::from_http`).
+    pub full_dissection: bool,
 }
 
 fn http_dir(d: Direction) -> http::Direction {
@@ -62,10 +67,11 @@ impl TcpFlows {
                     Direction::ServerToClient => (d.dst, d.src),
                 };
                 let f = self.flow(d.flow, client, server);
-                if f.http.gave_up() {
+                let dir = http_dir(d.dir);
+                if f.http.gave_up() || f.http.is_not_http(dir) {
+                    self.not_http.push((d.flow, client, server, d.dir));
                     return;
                 }
-                let dir = http_dir(d.dir);
                 let mut evs = Vec::new();
                 // Feed span by span so that every byte keeps the frame it came from.
                 for span in &d.origin {
@@ -73,6 +79,9 @@ impl TcpFlows {
                     if span.offset < end {
                         evs.extend(f.http.feed(dir, &d.data[span.offset..end], span.frame));
                     }
+                }
+                if f.http.is_not_http(dir) {
+                    self.not_http.push((d.flow, client, server, d.dir));
                 }
                 self.http_events(d.flow, evs, d.frame, d.time, found, sink);
             }
@@ -142,7 +151,7 @@ impl TcpFlows {
                 src,
                 dst,
             };
-            if let Some(rec) = mms_in_http(&msg, flow, &at) {
+            if let Some(rec) = mms_in_http(&msg, flow, &at, self.full_dissection) {
                 found.push(rec);
             }
         }
@@ -176,9 +185,9 @@ impl TcpFlows {
 }
 
 /// The MMS PDU an HTTP message carries: its body, or the content part of a PAP submission.
-fn mms_in_http(msg: &HttpMessage, flow: FlowId, at: &Completion) -> Option<PduRecord> {
+fn mms_in_http(msg: &HttpMessage, flow: FlowId, at: &Completion, full: bool) -> Option<PduRecord> {
     if msg.is_mms() {
-        return Some(record::from_http(msg, flow, at));
+        return Some(record::from_http(msg, flow, at, full));
     }
     if msg.is_request() {
         let submission = http::pap::parse_submission(msg)?;

@@ -8,6 +8,7 @@
 
 mod flows;
 mod record;
+mod split;
 
 use crate::capture::{FileReader, Packet, PacketSource};
 use crate::model::{Analysis, PduRecord, Stats, Timestamp};
@@ -52,9 +53,12 @@ pub struct Pipeline {
     tcp: TcpFlows,
     wap: WapDecoder,
     net_events: Vec<net::Event>,
+    /// The net layer runs on another thread ([`run_file`]): leave the directions found not to
+    /// be HTTP in `tcp.not_http` for the caller to pass on, instead of telling `net`.
+    split: bool,
     next_index: usize,
     /// Completing frame of each WSP PDU reported, to point a WTP re-send at its original.
-    wsp_by_frame: std::collections::HashMap<u64, usize>,
+    wsp_by_frame: net::FlowMap<u64, usize>,
     /// Time of the latest packet, for what completes when the capture ends.
     last_time: Timestamp,
     stats: Stats,
@@ -62,12 +66,15 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(opts: Options) -> Self {
+        let mut tcp = TcpFlows::default();
+        tcp.full_dissection = opts.keep_dissection;
         Pipeline {
             opts,
             net: net::Decoder::default(),
-            tcp: TcpFlows::default(),
+            tcp,
             wap: WapDecoder::default(),
             net_events: Vec::new(),
+            split: false,
             next_index: 0,
             wsp_by_frame: Default::default(),
             last_time: Timestamp::default(),
@@ -91,8 +98,27 @@ impl Pipeline {
     pub fn finish(&mut self, sink: &mut dyn FnMut(Event)) -> Stats {
         let mut events = std::mem::take(&mut self.net_events);
         self.net.finish(&mut events);
+        self.finish_with(&mut events, sink)
+    }
+
+    /// What a packet decoded to, when the net layer ran elsewhere (see [`run_file`]).
+    fn packet_events(
+        &mut self,
+        len: usize,
+        time: Timestamp,
+        events: &mut Vec<net::Event>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        self.stats.packets += 1;
+        self.stats.bytes += len as u64;
+        self.last_time = time;
+        self.handle_net_events(events, time, sink);
+    }
+
+    /// The end of the capture, given what the net layer's `finish` reported.
+    fn finish_with(&mut self, events: &mut Vec<net::Event>, sink: &mut dyn FnMut(Event)) -> Stats {
         let time = self.last_time;
-        self.handle_net_events(&mut events, time, sink);
+        self.handle_net_events(events, time, sink);
         let mut found = Vec::new();
         self.tcp.finish(time, &mut found, sink);
         self.emit_all(found, sink);
@@ -125,13 +151,19 @@ impl Pipeline {
                 other => self.tcp.event(other, time, &mut found, sink),
             }
         }
+        // Connections (directions) that are not HTTP: the net layer stops copying their bytes.
+        if !self.split {
+            for (flow, client, server, dir) in self.tcp.not_http.drain(..) {
+                self.net.discard_tcp_payload(flow, client, server, dir);
+            }
+        }
         self.emit_all(found, sink);
     }
 
     fn wap_event(&mut self, ev: WapEvent, time: Timestamp, sink: &mut dyn FnMut(Event)) {
         match ev {
             WapEvent::Wsp(msg) if msg.is_mms() => {
-                let mut rec = record::from_wsp(&msg, time);
+                let mut rec = record::from_wsp(&msg, time, self.opts.keep_dissection);
                 if let Some(orig_frame) = msg.retransmission_of {
                     rec.retransmission_of = self.wsp_by_frame.get(&orig_frame).copied();
                 }
@@ -214,9 +246,20 @@ pub fn run_source(
 }
 
 /// Read a capture file and report every MMS PDU in it to `sink`, streaming.
+///
+/// With `MMSCOPE_THREADS=2` in the environment (and two or more cores) the work is split over
+/// two threads: one reads the file and runs the link, IP and TCP layers, the other everything
+/// above (HTTP, WTP/WSP, MMS) and `sink`; they are connected by a bounded channel of packet
+/// batches, so memory stays bounded. The events are the same, in the same order. It is not the
+/// default because on the 2-core benchmark machine, shared with other jobs, it measured slower
+/// (docs/PERFORMANCE.md).
 pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Event)) -> Result<Stats, Error> {
     // The reader's errors name the file already.
     let mut reader = FileReader::open(path)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores >= 2 && std::env::var_os("MMSCOPE_THREADS").is_some_and(|v| v == "2") {
+        return split::run(reader, opts, sink);
+    }
     run_source(&mut reader, opts, sink)
 }
 

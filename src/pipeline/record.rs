@@ -51,9 +51,17 @@ fn record(
     }
 }
 
-/// An MMS PDU that is the body of an HTTP message.
-pub fn from_http(msg: &HttpMessage, flow: u64, at: &Completion) -> PduRecord {
-    let (dissection, body) = msg.dissection();
+/// An MMS PDU that is the body of an HTTP message. With `full` false (the streaming batch path,
+/// which drops the dissection anyway) the HTTP layer and the raw message buffer are left out:
+/// only the body is copied, for the MMS dissector.
+pub fn from_http(msg: &HttpMessage, flow: u64, at: &Completion, full: bool) -> PduRecord {
+    let (dissection, body) = if full {
+        msg.dissection()
+    } else {
+        let mut d = Dissection::default();
+        let id = d.add_buffer(Buffer::new("HTTP body", &msg.body[..]));
+        (d, id)
+    };
     record(
         at,
         msg.frames(),
@@ -89,7 +97,7 @@ pub fn from_pap(
             )
         }
     };
-    let mut buffer = Buffer::new(name, part.content.clone());
+    let mut buffer = Buffer::new(name, &part.content[..]);
     buffer.origin = origin;
     let mms_buffer = dissection.add_buffer(buffer);
     let mut notes = msg.transport_notes();
@@ -115,11 +123,16 @@ fn peer_pair_id(a: SocketAddr, b: SocketAddr) -> u64 {
     h.finish() | 1 << 63
 }
 
-/// An MMS PDU that is the data of a WSP PDU (Reply, Post, Push, …).
-pub fn from_wsp(msg: &WspMessage, time: Timestamp) -> PduRecord {
-    let mut dissection = msg.dissection();
+/// An MMS PDU that is the data of a WSP PDU (Reply, Post, Push, …). With `full` false the WTP
+/// and WSP layers are left out (see [`from_http`]).
+pub fn from_wsp(msg: &WspMessage, time: Timestamp, full: bool) -> PduRecord {
+    let mut dissection = if full {
+        msg.dissection()
+    } else {
+        Dissection::default()
+    };
     let body = msg.body_range();
-    let mut buffer = Buffer::new("WSP data", msg.data[body.clone()].to_vec());
+    let mut buffer = Buffer::new("WSP data", &msg.data[body.clone()]);
     buffer.origin = slice_origin(&msg.origin, body.start, body.len());
     let mms_buffer = dissection.add_buffer(buffer);
     let mut notes = msg.notes.clone();

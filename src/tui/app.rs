@@ -229,7 +229,18 @@ pub struct App {
     /// Number of PDUs with a problem of severity warning or worse (kept as PDUs arrive, so that
     /// the status line does not walk every tree on every frame).
     problem_pdus: usize,
+    /// (frame, file offset after it) pairs from the loader's progress: where to start reading
+    /// to decode a PDU again (see `loader::redecode`).
+    pub file_index: Vec<(u64, u64)>,
+    /// PDUs whose full dissection was decoded again on selection, oldest first; at most
+    /// `RESIDENT_TREES` are kept, the others go back to their stub.
+    resident: std::collections::VecDeque<usize>,
+    /// PDUs that could not be decoded again (not retried on every frame).
+    redecode_failed: Vec<usize>,
 }
+
+/// Full dissections kept in memory at once in a loaded capture (the rest are stubs).
+const RESIDENT_TREES: usize = 16;
 
 #[derive(Debug, Clone, PartialEq)]
 enum SearchPos {
@@ -357,6 +368,9 @@ impl App {
             base_time: None,
             save_dir: PathBuf::from("."),
             problem_pdus: 0,
+            file_index: Vec::new(),
+            resident: Default::default(),
+            redecode_failed: Vec::new(),
         };
         app.problem_pdus = app
             .analysis
@@ -407,8 +421,48 @@ impl App {
                 self.load.packets = packets;
                 self.load.bytes = bytes;
                 self.load.total_bytes = total_bytes;
+                if self.file_index.last().is_none_or(|&(f, _)| packets > f) {
+                    self.file_index.push((packets, bytes));
+                }
             }
             Event::Note(n) => self.analysis.capture_notes.push(n),
+        }
+    }
+
+    /// Make sure the selected PDU's full dissection is in memory: a PDU the loader sent as a
+    /// summary (its dissection a stub) is decoded again from the capture file. Called before
+    /// each frame is drawn; cheap when nothing changed.
+    pub fn ensure_selected_decoded(&mut self) {
+        let Some(i) = self.selected_pdu_index() else {
+            return;
+        };
+        let p = &self.analysis.pdus[i];
+        // Only a capture being loaded from a file has an index (and stubs to fill in).
+        if self.file_index.is_empty()
+            || !super::loader::is_stub(&p.dissection)
+            || self.redecode_failed.contains(&i)
+        {
+            return;
+        }
+        let path = PathBuf::from(&self.analysis.source);
+        match super::loader::redecode(&path, &self.file_index, p) {
+            Some(d) => {
+                self.analysis.pdus[i].dissection = d;
+                self.resident.push_back(i);
+                while self.resident.len() > RESIDENT_TREES {
+                    let old = self.resident.pop_front().expect("not empty");
+                    let q = &mut self.analysis.pdus[old];
+                    q.dissection = super::loader::stub_dissection(&q.dissection);
+                }
+            }
+            None => {
+                self.redecode_failed.push(i);
+                self.message = Some(format!(
+                    "could not decode the PDU of frame {} again from {}",
+                    p.frame,
+                    path.display()
+                ));
+            }
         }
     }
 

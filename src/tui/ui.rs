@@ -61,6 +61,7 @@ fn pane_block<'a>(app: &App, pane: Pane, title: String) -> Block<'a> {
 
 /// The whole screen.
 pub fn draw(f: &mut Frame, app: &mut App) {
+    app.ensure_selected_decoded();
     let area = f.area();
     // the filter's error under the bar, wrapped over up to six lines (a third of the screen)
     let error_lines = match &app.input {

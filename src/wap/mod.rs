@@ -182,7 +182,7 @@ impl WspMessage {
             (Some(_), _) => "WTP user data".to_string(),
             (None, _) => "WSP datagram".to_string(),
         };
-        let mut b = Buffer::new(name, self.data.clone());
+        let mut b = Buffer::new(name, &self.data[..]);
         b.origin = self.origin.clone();
         let id = d.add_buffer(b);
         for l in self.layers() {

@@ -8,7 +8,7 @@ use crate::codec::headers::{HeaderBlock, decode_headers};
 use crate::codec::primitives::{CodecError, uintvar};
 use crate::codec::{ContentType, content_type::content_type};
 use crate::tree::{Node, Severity, Value, escape_text};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::ops::Range;
 
@@ -700,7 +700,7 @@ enum PairKey {
 /// request again; a new request with the same key replaces the old one.
 #[derive(Debug, Default)]
 pub struct WspPairer {
-    open: HashMap<PairKey, WspRequest>,
+    open: crate::net::FlowMap<PairKey, WspRequest>,
     order: VecDeque<PairKey>,
     next_exchange: u64,
 }

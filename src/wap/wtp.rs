@@ -3,7 +3,7 @@
 //! section 8.14) of Invoke and Result messages.
 
 use crate::tree::{FrameSpan, Node, Severity, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::ops::Range;
 
@@ -849,10 +849,10 @@ pub enum SarOutcome {
 #[derive(Debug, Default)]
 pub struct WtpReassembler {
     limits: SarLimits,
-    open: HashMap<SarKey, Partial>,
+    open: crate::net::FlowMap<SarKey, Partial>,
     open_order: VecDeque<SarKey>,
     /// Completed messages: key → (frame that completed it, segment count).
-    done: HashMap<SarKey, (u64, usize)>,
+    done: crate::net::FlowMap<SarKey, (u64, usize)>,
     done_order: VecDeque<SarKey>,
     evicted: Vec<WtpMessage>,
 }
