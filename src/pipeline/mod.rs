@@ -204,6 +204,11 @@ pub fn run_source(
         }
     }
     let stats = pipeline.finish(sink);
+    if stats.packets == 0 {
+        sink(Event::Note(
+            "the capture holds no packets (a valid header, then nothing)".into(),
+        ));
+    }
     sink(Event::Progress {
         packets: stats.packets,
         bytes: source.bytes_read(),
@@ -217,7 +222,9 @@ pub fn run_source(
 pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Event)) -> Result<Stats, Error> {
     // The reader's errors name the file already.
     let mut reader = FileReader::open(path)?;
-    run_source(&mut reader, opts, sink)
+    // A read error before the first packet does not name the file (the reader's record errors
+    // say frame and offset only): prefix it, so the user knows which file is broken.
+    run_source(&mut reader, opts, sink).map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
 /// Read a whole capture into an [`Analysis`]: PDUs with their dissections, and transactions.
