@@ -176,3 +176,26 @@ fn decode_of_non_mms_bytes_says_why_in_the_tree() {
         "{out}"
     );
 }
+
+#[test]
+fn tui_refuses_what_is_no_capture_before_touching_the_terminal() {
+    let dir = scratch("tui-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = scratch("tui-empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let text = scratch("tui-text.txt");
+    std::fs::write(&text, b"hello world\n").unwrap();
+    for (p, what) in [
+        (dir, "is a directory"),
+        (empty, "empty file"),
+        (text, "not a pcap or pcapng"),
+        (scratch("tui-missing.pcap"), "No such file"),
+    ] {
+        let o = mmscope(&[p.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", p.display());
+        assert!(err.contains(p.to_str().unwrap()) && err.contains(what), "{err}");
+        // Nothing was written to the terminal (no alternate screen, no raw mode).
+        assert!(o.stdout.is_empty(), "{:?}", String::from_utf8_lossy(&o.stdout));
+    }
+}
