@@ -201,28 +201,14 @@ fn tui_draws_no_raw_control_in_any_pane() {
     let analysis = mmscope::pipeline::analyze_file(&p).unwrap();
     assert_eq!(analysis.pdus.len(), 2);
     let mut app = App::with_analysis(analysis);
-    let keys = [
-        KeyCode::Enter,
-        KeyCode::Tab,
-        KeyCode::Down,
-        KeyCode::Enter,
-        KeyCode::Tab,
-        KeyCode::Char('e'),
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Down,
-        KeyCode::Enter,
-        KeyCode::Char('v'),
-        KeyCode::Esc,
-        KeyCode::Char('n'),
-        KeyCode::Esc,
-    ];
+    // Browse: open the transaction, move to the tree, expand it all, walk down to the part,
+    // view it, the ladder, the PDU list mode, the notes. (No key that writes files.)
+    let mut keys = vec![KeyCode::Enter, KeyCode::Tab, KeyCode::Down, KeyCode::Enter];
+    keys.extend([KeyCode::Tab, KeyCode::Char('*')]);
+    keys.extend([KeyCode::Down; 12]);
+    keys.extend([KeyCode::Char('v'), KeyCode::Esc, KeyCode::Char('d'), KeyCode::Esc]);
+    keys.extend([KeyCode::Char('p'), KeyCode::Down, KeyCode::Enter]);
+    keys.extend([KeyCode::Char('!'), KeyCode::Esc]);
     let mut seen = String::new();
     for k in keys {
         app.on_key(KeyEvent::new(k, KeyModifiers::NONE));
