@@ -352,3 +352,24 @@ fn pcap_record_length_limits() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn filter_size_and_nesting_are_bounded() {
+    use mmscope::filter::Filter;
+    // 30 000 nested parentheses overflowed the stack (a crash, not an error).
+    let deep = format!("{}type == send-req{}", "(".repeat(30_000), ")".repeat(30_000));
+    let e = Filter::parse(&deep).unwrap_err();
+    assert_eq!(e.offset, 1024);
+    assert!(e.message.contains("at most 1024"), "{}", e.message);
+    let deep = format!("{}type == send-req{}", "(".repeat(100), ")".repeat(100));
+    let e = Filter::parse(&deep).unwrap_err();
+    assert_eq!(e.offset, 64);
+    assert!(e.message.contains("nested too deep"), "{}", e.message);
+    let nots = format!("{}type == send-req", "not ".repeat(200));
+    let e = Filter::parse(&nots).unwrap_err();
+    assert_eq!(e.offset, 64 * 4);
+    // Within the bounds all is well: 63 levels, 300 juxtaposed words.
+    let ok = format!("{}type == send-req{}", "(".repeat(63), ")".repeat(63));
+    assert!(Filter::parse(&ok).is_ok());
+    assert!(Filter::parse(&"lab ".repeat(300)).is_ok());
+}
