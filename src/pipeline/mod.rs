@@ -188,7 +188,10 @@ pub fn run_source(
                     return Err(Box::new(e));
                 }
                 pipeline.stats.errors += 1;
-                sink(Event::Note(e.to_string()));
+                sink(Event::Note(format!(
+                    "{e}; reading stopped there: the {} packets before it are analysed",
+                    pipeline.stats.packets
+                )));
                 break;
             }
         };
