@@ -14,8 +14,11 @@ use mmscope::capture::{FileReader, LinkType, PacketSource, ReaderOptions};
 use mmscope::model::Timestamp;
 use mmscope::tree::{Buffer, Dissection};
 
+/// A harness entry point.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the regression replayer (`tests/data/regress/<target>/*`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("capture", capture),
     ("net_link", net_link),
     ("tcp_reassembly", tcp_reassembly),
@@ -277,16 +280,19 @@ pub fn wtp(data: &[u8]) {
         let dgram = &rest[2..2 + len];
         rest = &rest[2 + len..];
         frame += 1;
-        let (src, dst) = if frame % 2 == 0 { (b, a) } else { (a, b) };
+        let (src, dst) = if frame.is_multiple_of(2) {
+            (b, a)
+        } else {
+            (a, b)
+        };
         if let Ok(pdus) = parse_wtp(dgram) {
             for pdu in &pdus {
                 let _ = (pdu.summary(dgram), pdu.tree(dgram), pdu.psn(dgram));
-                if pdu.pdu_type.carries_data() {
-                    if let mmscope::wap::wtp::SarOutcome::Complete(m) =
+                if pdu.pdu_type.carries_data()
+                    && let mmscope::wap::wtp::SarOutcome::Complete(m) =
                         sar.push(src, dst, pdu, dgram, frame)
-                    {
-                        let _ = m.tree();
-                    }
+                {
+                    let _ = m.tree();
                 }
             }
         }
@@ -305,7 +311,12 @@ pub fn wsp(data: &[u8]) {
     use mmscope::wap::wsp::parse_wsp;
     for cl in [false, true] {
         if let Ok(pdu) = parse_wsp(data, 0..data.len(), cl) {
-            let _ = (pdu.summary(), pdu.tree(data), pdu.media_type(), pdu.body(data));
+            let _ = (
+                pdu.summary(),
+                pdu.tree(data),
+                pdu.media_type(),
+                pdu.body(data),
+            );
         }
     }
     let block = mmscope::codec::headers::decode_headers(data, 0..data.len());
@@ -394,13 +405,9 @@ fn sample_analysis() -> &'static (
             &include_bytes!("../captures/http_mm1_basic.pcapng")[..],
             &include_bytes!("../captures/wap_mm1_full.pcapng")[..],
         ] {
-            let mut r = FileReader::from_reader(
-                Cursor::new(cap),
-                "sample",
-                None,
-                ReaderOptions::default(),
-            )
-            .expect("shipped capture");
+            let mut r =
+                FileReader::from_reader(Cursor::new(cap), "sample", None, ReaderOptions::default())
+                    .expect("shipped capture");
             let base = pdus.len();
             mmscope::pipeline::run_source(&mut r, &Default::default(), &mut |ev| {
                 if let mmscope::pipeline::Event::Pdu(mut p) = ev {
@@ -454,9 +461,12 @@ pub fn pipeline(data: &[u8]) {
             })
         }
     }
-    let Ok(mut r) =
-        FileReader::from_reader(Cursor::new(&pcap[..]), "fuzz.pcap", None, Default::default())
-    else {
+    let Ok(mut r) = FileReader::from_reader(
+        Cursor::new(&pcap[..]),
+        "fuzz.pcap",
+        None,
+        Default::default(),
+    ) else {
         return;
     };
     let opts = mmscope::pipeline::Options {

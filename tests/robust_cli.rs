@@ -25,7 +25,12 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn capture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// Run each capture command on `path`; check the exit code and that stderr holds every one of
@@ -36,7 +41,10 @@ fn check_all(path: &Path, code: i32, needles: &[&str]) {
         let o = mmscope(&[cmd, p]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(code), "{cmd} {p}: stderr {err}");
-        assert!(err.contains(p), "{cmd}: stderr does not name the file: {err}");
+        assert!(
+            err.contains(p),
+            "{cmd}: stderr does not name the file: {err}"
+        );
         for n in needles {
             assert!(err.contains(n), "{cmd}: stderr lacks {n:?}: {err}");
         }
@@ -69,7 +77,11 @@ fn empty_file() {
     check_all(&p, 2, &["empty file (0 bytes)"]);
     let o = mmscope(&["decode", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("empty.pcap: empty file (0 bytes)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("empty.pcap: empty file (0 bytes)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -89,7 +101,10 @@ fn header_then_cut_record_header() {
     check_all(
         &p,
         2,
-        &["truncated pcap record header at file offset 24 (frame 1)", "needs 16 bytes, only 6"],
+        &[
+            "truncated pcap record header at file offset 24 (frame 1)",
+            "needs 16 bytes, only 6",
+        ],
     );
 }
 
@@ -128,10 +143,16 @@ fn truncated_pcapng_mid_block_gives_partial_results() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("truncated pcapng"), "{err}");
-    assert!(err.contains("at file offset") && err.contains("(frame "), "{err}");
+    assert!(
+        err.contains("at file offset") && err.contains("(frame "),
+        "{err}"
+    );
     let n_full = String::from_utf8_lossy(&full.stdout).lines().count();
     let n_cut = String::from_utf8_lossy(&o.stdout).lines().count();
-    assert!(n_full >= 2 && n_cut >= 1 && n_cut <= n_full, "{n_cut} of {n_full}");
+    assert!(
+        n_full >= 2 && n_cut >= 1 && n_cut <= n_full,
+        "{n_cut} of {n_full}"
+    );
 }
 
 #[test]
@@ -141,7 +162,11 @@ fn unknown_link_type_is_a_warning_naming_it() {
     data[20..24].copy_from_slice(&147u32.to_le_bytes());
     let p = scratch("dlt147.pcap");
     std::fs::write(&p, &data).unwrap();
-    check_all(&p, 0, &["link type 147 is not supported", "first in frame 1"]);
+    check_all(
+        &p,
+        0,
+        &["link type 147 is not supported", "first in frame 1"],
+    );
     let o = mmscope(&["pdus", p.to_str().unwrap()]);
     assert!(o.stdout.is_empty());
 }
@@ -154,7 +179,14 @@ fn record_longer_than_snaplen_is_named() {
     data[24 + 8..24 + 12].copy_from_slice(&(snaplen + 1).to_le_bytes());
     let p = scratch("past-snaplen.pcap");
     std::fs::write(&p, &data).unwrap();
-    check_all(&p, 2, &["at file offset 24 (frame 1)", &format!("length {}", snaplen + 1)]);
+    check_all(
+        &p,
+        2,
+        &[
+            "at file offset 24 (frame 1)",
+            &format!("length {}", snaplen + 1),
+        ],
+    );
 }
 
 #[test]
@@ -163,7 +195,11 @@ fn decode_refuses_what_is_not_a_file_of_bounded_size() {
     if Path::new("/dev/zero").exists() {
         let o = mmscope(&["decode", "/dev/zero"]);
         assert_eq!(o.status.code(), Some(2));
-        assert!(stderr(&o).contains("/dev/zero: larger than"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("/dev/zero: larger than"),
+            "{}",
+            stderr(&o)
+        );
     }
 }
 
@@ -197,8 +233,15 @@ fn tui_refuses_what_is_no_capture_before_touching_the_terminal() {
         let o = mmscope(&[p.to_str().unwrap()]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{}: {err}", p.display());
-        assert!(err.contains(p.to_str().unwrap()) && err.contains(what), "{err}");
+        assert!(
+            err.contains(p.to_str().unwrap()) && err.contains(what),
+            "{err}"
+        );
         // Nothing was written to the terminal (no alternate screen, no raw mode).
-        assert!(o.stdout.is_empty(), "{:?}", String::from_utf8_lossy(&o.stdout));
+        assert!(
+            o.stdout.is_empty(),
+            "{:?}",
+            String::from_utf8_lossy(&o.stdout)
+        );
     }
 }

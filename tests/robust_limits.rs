@@ -237,11 +237,16 @@ fn tcp_flows_beyond_the_limit_evict_the_oldest_with_a_note() {
     }
     let n = notes(&out);
     assert_eq!(
-        n.iter().filter(|m| m.contains("evicted: more than 3 open flows")).count(),
+        n.iter()
+            .filter(|m| m.contains("evicted: more than 3 open flows"))
+            .count(),
         2,
         "{n:?}"
     );
-    assert!(n[0].contains("10.0.0.1:1000"), "the oldest goes first: {n:?}");
+    assert!(
+        n[0].contains("10.0.0.1:1000"),
+        "the oldest goes first: {n:?}"
+    );
     assert_eq!(dec.state().0, 3);
 }
 
@@ -254,7 +259,14 @@ fn tcp_out_of_order_buffer_per_direction_is_bounded() {
     let mut out = Vec::new();
     let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
     let t = Timestamp::default();
-    dec.decode(1, t, LinkType::RAW, 0, &tcp_pkt(c, s, 999, 100, 0x02, b""), &mut out);
+    dec.decode(
+        1,
+        t,
+        LinkType::RAW,
+        0,
+        &tcp_pkt(c, s, 999, 100, 0x02, b""),
+        &mut out,
+    );
     // A hole at 101..1101, then 20 segments of 1000 bytes beyond it.
     let data = [b'x'; 1000];
     for i in 0..20u32 {
@@ -327,9 +339,8 @@ fn pcap_record_length_limits() {
     // Frame 1's captured length: 1 GB (past the snaplen and the file).
     let mut bad = data.clone();
     bad[32..36].copy_from_slice(&(1u32 << 30).to_le_bytes());
-    let mut r =
-        FileReader::from_reader(Cursor::new(bad), "x.pcap", None, ReaderOptions::default())
-            .unwrap();
+    let mut r = FileReader::from_reader(Cursor::new(bad), "x.pcap", None, ReaderOptions::default())
+        .unwrap();
     match r.next_packet() {
         Some(Err(CaptureError::BadLength {
             offset,
@@ -357,7 +368,11 @@ fn pcap_record_length_limits() {
 fn filter_size_and_nesting_are_bounded() {
     use mmscope::filter::Filter;
     // 30 000 nested parentheses overflowed the stack (a crash, not an error).
-    let deep = format!("{}type == send-req{}", "(".repeat(30_000), ")".repeat(30_000));
+    let deep = format!(
+        "{}type == send-req{}",
+        "(".repeat(30_000),
+        ")".repeat(30_000)
+    );
     let e = Filter::parse(&deep).unwrap_err();
     assert_eq!(e.offset, 1024);
     assert!(e.message.contains("at most 1024"), "{}", e.message);

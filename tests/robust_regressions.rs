@@ -63,8 +63,9 @@ fn every_target_runs_on_empty_and_small_inputs() {
 fn every_target_runs_on_its_shipped_seed() {
     // The shipped captures through the whole-capture targets: what a fuzzer starts from must
     // itself pass (else every fuzz run would stop at its first seed).
-    let cap = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/wap_mm1_full.pcapng"))
-        .unwrap();
+    let cap =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/wap_mm1_full.pcapng"))
+            .unwrap();
     harness::capture(&cap);
     let pdus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pdus");
     for e in std::fs::read_dir(pdus).unwrap() {

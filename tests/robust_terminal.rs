@@ -57,7 +57,9 @@ fn hostile_pcap() -> Vec<u8> {
     )
     .into_bytes();
     req.extend_from_slice(&pdu);
-    let conf = [0x8C, 0x81, 0x98, b'T', 0x1B, b'[', b'5', b'm', b'1', 0, 0x8D, 0x92, 0x92, 0x80];
+    let conf = [
+        0x8C, 0x81, 0x98, b'T', 0x1B, b'[', b'5', b'm', b'1', 0, 0x8D, 0x92, 0x92, 0x80,
+    ];
     let mut resp = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.wap.mms-message\r\n\
          Content-Length: {}\r\n\r\n",
@@ -67,9 +69,27 @@ fn hostile_pcap() -> Vec<u8> {
     resp.extend_from_slice(&conf);
     let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
     let pkts = [
-        PacketBuilder::ipv4(6, c, s, 1, &PacketBuilder::tcp(40000, 80, 100, 0, 0x02, b"")),
-        PacketBuilder::ipv4(6, s, c, 2, &PacketBuilder::tcp(80, 40000, 500, 101, 0x12, b"")),
-        PacketBuilder::ipv4(6, c, s, 3, &PacketBuilder::tcp(40000, 80, 101, 501, 0x18, &req)),
+        PacketBuilder::ipv4(
+            6,
+            c,
+            s,
+            1,
+            &PacketBuilder::tcp(40000, 80, 100, 0, 0x02, b""),
+        ),
+        PacketBuilder::ipv4(
+            6,
+            s,
+            c,
+            2,
+            &PacketBuilder::tcp(80, 40000, 500, 101, 0x12, b""),
+        ),
+        PacketBuilder::ipv4(
+            6,
+            c,
+            s,
+            3,
+            &PacketBuilder::tcp(40000, 80, 101, 501, 0x18, &req),
+        ),
         PacketBuilder::ipv4(
             6,
             s,
@@ -137,7 +157,10 @@ fn decode_text_escapes_every_control() {
         out.contains("Subject: Sub\\u{1b}[31mRED\\u{1b}]0;pwned\\u{7}\\u{9b}2J\\u{7f}\\u{8}"),
         "{out}"
     );
-    assert!(out.contains("Content-Location: ../../etc/\\u{1b}passwd"), "{out}");
+    assert!(
+        out.contains("Content-Location: ../../etc/\\u{1b}passwd"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -146,7 +169,10 @@ fn decode_json_is_valid_and_keeps_the_text_exactly() {
     let (out, _, code) = run(&["decode", "--json", p.to_str().unwrap()]);
     assert_eq!(code, Some(0));
     // serde escapes C0 controls; nothing below 0x20 but newline is raw.
-    assert!(!out.chars().any(|c| (c as u32) < 0x20 && c != '\n'), "{out}");
+    assert!(
+        !out.chars().any(|c| (c as u32) < 0x20 && c != '\n'),
+        "{out}"
+    );
     let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     assert_eq!(v["subject"], format!("Sub{NASTY}"));
 }
@@ -188,7 +214,10 @@ fn pdus_and_transactions_escape_text_and_keep_json_valid() {
     }
     // JSON: serde escapes C0 (DEL and C1 are legal raw in JSON strings and stay so).
     let (out, _, _) = run(&["export", "-F", "json", path]);
-    assert!(!out.chars().any(|c| (c as u32) < 0x20 && c != '\n'), "{out}");
+    assert!(
+        !out.chars().any(|c| (c as u32) < 0x20 && c != '\n'),
+        "{out}"
+    );
     let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     assert!(v.to_string().contains("T\\u001b[5m1"), "{v}");
     let (out, _, _) = run(&["export", "-F", "csv", path]);
@@ -206,7 +235,12 @@ fn tui_draws_no_raw_control_in_any_pane() {
     let mut keys = vec![KeyCode::Enter, KeyCode::Tab, KeyCode::Down, KeyCode::Enter];
     keys.extend([KeyCode::Tab, KeyCode::Char('*')]);
     keys.extend([KeyCode::Down; 12]);
-    keys.extend([KeyCode::Char('v'), KeyCode::Esc, KeyCode::Char('d'), KeyCode::Esc]);
+    keys.extend([
+        KeyCode::Char('v'),
+        KeyCode::Esc,
+        KeyCode::Char('d'),
+        KeyCode::Esc,
+    ]);
     keys.extend([KeyCode::Char('p'), KeyCode::Down, KeyCode::Enter]);
     keys.extend([KeyCode::Char('!'), KeyCode::Esc]);
     let mut seen = String::new();
@@ -254,7 +288,10 @@ fn saved_part_names_never_leave_the_folder() {
         let path = save_bytes(&dir, name, b"data").unwrap();
         assert_eq!(path.parent(), Some(dir.as_path()), "{name:?} -> {path:?}");
         let file = path.file_name().unwrap().to_str().unwrap();
-        assert!(!file.starts_with('.'), "{name:?} -> hidden or dot name {file}");
+        assert!(
+            !file.starts_with('.'),
+            "{name:?} -> hidden or dot name {file}"
+        );
         assert!(file.len() <= 110, "{name:?} -> {} chars", file.len());
         assert!(
             file.chars()

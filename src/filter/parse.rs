@@ -211,13 +211,16 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
-        if let Some(t) = self.peek() {
-            if matches!(t.tok, Tok::Not | Tok::LParen) && self.depth >= MAX_NESTING {
-                return Err(err(
-                    t.at,
-                    format!("filter nested too deep: at most {MAX_NESTING} '(' and 'not' inside one another"),
-                ));
-            }
+        if let Some(t) = self.peek()
+            && matches!(t.tok, Tok::Not | Tok::LParen)
+            && self.depth >= MAX_NESTING
+        {
+            return Err(err(
+                t.at,
+                format!(
+                    "filter nested too deep: at most {MAX_NESTING} '(' and 'not' inside one another"
+                ),
+            ));
         }
         self.depth += 1;
         let e = if matches!(self.peek().map(|t| &t.tok), Some(Tok::Not)) {
