@@ -333,3 +333,25 @@ fn the_hostile_part_gets_a_plain_name() {
         assert!(path.starts_with(&dir) && path.parent() == Some(Path::new(&dir)));
     }
 }
+
+#[test]
+fn every_node_of_the_hostile_dissection_is_display_safe() {
+    // The TUI tree, `decode` and the notes all draw `Node::name` and `Node::display`: check
+    // them all, HTTP layer (URI, X-Evil header) included, rather than only what a browse shows.
+    let p = write("hostile-nodes.pcap", &hostile_pcap());
+    let analysis = mmscope::pipeline::analyze_file(&p).unwrap();
+    let mut saw_uri = false;
+    for pdu in &analysis.pdus {
+        for layer in &pdu.dissection.layers {
+            for n in layer.walk() {
+                assert_eq!(raw_controls(&n.name), Vec::<char>::new(), "{n:?}");
+                assert_eq!(raw_controls(&n.display), Vec::<char>::new(), "{n:?}");
+                saw_uri |= n.display.contains("/mms\\u{1b}[2J?x=\\u{7}");
+            }
+        }
+        for note in &pdu.transport_notes {
+            assert_eq!(raw_controls(note), Vec::<char>::new(), "{note}");
+        }
+    }
+    assert!(saw_uri, "the request URI is in the HTTP layer, escaped");
+}
