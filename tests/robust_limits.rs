@@ -388,3 +388,40 @@ fn filter_size_and_nesting_are_bounded() {
     assert!(Filter::parse(&ok).is_ok());
     assert!(Filter::parse(&"lab ".repeat(300)).is_ok());
 }
+
+#[test]
+fn tcp_out_of_order_buffer_over_all_flows_is_bounded() {
+    use mmscope::net::{Decoder, Limits};
+    let mut limits = Limits::default();
+    limits.tcp.max_buffered_total = 5_000;
+    let mut dec = Decoder::new(limits);
+    let mut out = Vec::new();
+    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let t = Timestamp::default();
+    let data = [b'y'; 1000];
+    let mut frame = 0;
+    // Three connections, each with a hole at its start and 2000 bytes behind it: 6000 > 5000.
+    for port in [1001u16, 1002, 1003] {
+        frame += 1;
+        let syn = tcp_pkt(c, s, port, 100, 0x02, b"");
+        dec.decode(frame, t, LinkType::RAW, 0, &syn, &mut out);
+        for k in 0..2u32 {
+            frame += 1;
+            let p = tcp_pkt(c, s, port, 1101 + k * 1000, 0x10, &data);
+            dec.decode(frame, t, LinkType::RAW, 0, &p, &mut out);
+        }
+    }
+    assert!(dec.state().2 <= 5_000, "buffered {}", dec.state().2);
+    let n = notes(&out);
+    let over: Vec<_> = n
+        .iter()
+        .filter(|m| {
+            m.contains("over the total limit of 5000 over all flows; its holes are skipped")
+        })
+        .collect();
+    assert_eq!(over.len(), 1, "{n:?}");
+    assert!(
+        over[0].contains("2000 bytes buffered out of order"),
+        "{over:?}"
+    );
+}
