@@ -425,3 +425,24 @@ fn tcp_out_of_order_buffer_over_all_flows_is_bounded() {
         "{over:?}"
     );
 }
+
+#[test]
+fn deflate_bombs_zlib_and_raw_stop_at_the_limit() {
+    use flate2::Compression;
+    use flate2::write::{DeflateEncoder, ZlibEncoder};
+    use mmscope::http::body::{ContentCoding, decode_content};
+    use std::io::Write;
+    let zeros = vec![0u8; 1 << 20];
+    let mut z = ZlibEncoder::new(Vec::new(), Compression::best());
+    let mut r = DeflateEncoder::new(Vec::new(), Compression::best());
+    for _ in 0..16 {
+        z.write_all(&zeros).unwrap();
+        r.write_all(&zeros).unwrap();
+    }
+    for (bomb, raw) in [(z.finish().unwrap(), false), (r.finish().unwrap(), true)] {
+        let d = decode_content(ContentCoding::Deflate, &bomb, 100_000);
+        assert_eq!(d.data.len(), 100_000, "raw {raw}");
+        assert!(d.truncated_at_limit && d.error.is_none(), "raw {raw}");
+        assert_eq!(d.raw_deflate, raw);
+    }
+}
