@@ -91,9 +91,36 @@ pub fn render_json(
     serde_json::Value::Object(obj)
 }
 
+/// Largest PDU file `decode` reads (an MMS message is at most a few MB; this bound keeps
+/// `mmscope decode /dev/zero` from exhausting memory).
+pub const MAX_PDU_FILE: u64 = 64 * 1024 * 1024;
+
+/// Read a PDU file: refuses directories, empty files and files over [`MAX_PDU_FILE`], each
+/// with a message naming the file.
+fn read_pdu_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{name}: is a directory, not a PDU file"));
+    }
+    let mut data = Vec::new();
+    file.take(MAX_PDU_FILE + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("{name}: cannot read: {e}"))?;
+    if data.is_empty() {
+        return Err(format!("{name}: empty file (0 bytes), nothing to decode"));
+    }
+    if data.len() as u64 > MAX_PDU_FILE {
+        return Err(format!(
+            "{name}: larger than {MAX_PDU_FILE} bytes, too large for one MMS PDU"
+        ));
+    }
+    Ok(data)
+}
+
 pub fn run(args: Args) -> CliResult {
-    let data = std::fs::read(&args.file)
-        .map_err(|e| format!("{}: cannot read: {e}", args.file.display()))?;
+    let data = read_pdu_file(&args.file)?;
     let size = data.len();
     let file = args.file.display().to_string();
     let (d, s) = decode_bytes(&file, data);

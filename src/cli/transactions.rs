@@ -341,19 +341,21 @@ pub fn write_table(w: &mut dyn Write, txs: &[Transaction]) -> io::Result<()> {
         } else {
             format!("{outcome} ({})", tx.status)
         };
+        // Ids and status are text from the PDUs: escaped, so they cannot drive the terminal.
+        let esc = crate::tree::escape_text;
         rows.push([
             tx.index.to_string(),
             kind_name(tx.kind).to_string(),
-            ids.join(" "),
+            esc(&ids.join(" ")),
             tx.frames
                 .iter()
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(","),
-            types.join(","),
+            esc(&types.join(",")),
             iso8601(tx.start),
             format!("{:.3}s", tx.duration),
-            status,
+            esc(&status),
         ]);
     }
     let mut widths = header.map(str::len);

@@ -194,6 +194,11 @@ impl HeaderBlock {
     }
 }
 
+/// Most headers decoded in one WSP header block (PDU headers, a multipart part's headers).
+/// Real blocks hold a few dozen; a header can be a single octet and becomes a tree node of
+/// a few hundred bytes, so without a bound a 1 MB block would take ~1 GB.
+pub const MAX_HEADERS: usize = 256;
+
 /// Decode the headers in `range` of `buf` (positions stay absolute).
 pub fn decode_headers(buf: &[u8], range: Range<usize>) -> HeaderBlock {
     let end = range.end.min(buf.len());
@@ -202,6 +207,14 @@ pub fn decode_headers(buf: &[u8], range: Range<usize>) -> HeaderBlock {
     let mut page = 1u8;
     let mut block = HeaderBlock::default();
     while pos < end {
+        if block.headers.len() >= MAX_HEADERS {
+            // A header can be one octet, and each costs a tree node: bound the blow-up.
+            block.error = Some(CodecError::limit(
+                pos,
+                format!("at most {MAX_HEADERS} headers in one block; the rest is not decoded"),
+            ));
+            break;
+        }
         let b = win[pos];
         if b == 0x7F {
             // Shift-delimiter Page-identity.

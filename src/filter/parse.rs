@@ -134,7 +134,15 @@ struct Parser {
     toks: Vec<Token>,
     pos: usize,
     len: usize,
+    /// Open '(' and 'not' around the current position.
+    depth: usize,
 }
+
+/// Most tokens in one filter: parsing, evaluating and dropping the expression recurse over
+/// its tree, so its size is bounded (30 000 nested parentheses overflowed the stack).
+pub const MAX_TOKENS: usize = 1024;
+/// Most '(' and 'not' nested in one another.
+pub const MAX_NESTING: usize = 64;
 
 pub(super) fn parse(src: &str) -> Result<Expr, FilterError> {
     let toks = lex(src)?;
@@ -142,7 +150,18 @@ pub(super) fn parse(src: &str) -> Result<Expr, FilterError> {
     if toks.is_empty() {
         return Ok(Expr::True);
     }
-    let mut p = Parser { toks, pos: 0, len };
+    if let Some(t) = toks.get(MAX_TOKENS) {
+        return Err(err(
+            t.at,
+            format!("filter too long: at most {MAX_TOKENS} words, operators and parentheses"),
+        ));
+    }
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        len,
+        depth: 0,
+    };
     let e = p.or()?;
     if let Some(t) = p.peek() {
         return Err(match t.tok {
@@ -192,11 +211,26 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, FilterError> {
-        if matches!(self.peek().map(|t| &t.tok), Some(Tok::Not)) {
-            self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+        if let Some(t) = self.peek()
+            && matches!(t.tok, Tok::Not | Tok::LParen)
+            && self.depth >= MAX_NESTING
+        {
+            return Err(err(
+                t.at,
+                format!(
+                    "filter nested too deep: at most {MAX_NESTING} '(' and 'not' inside one another"
+                ),
+            ));
         }
-        self.primary()
+        self.depth += 1;
+        let e = if matches!(self.peek().map(|t| &t.tok), Some(Tok::Not)) {
+            self.pos += 1;
+            self.unary().map(|e| Expr::Not(Box::new(e)))
+        } else {
+            self.primary()
+        };
+        self.depth -= 1;
+        e
     }
 
     fn expected_expr(&self, t: Option<&Token>) -> FilterError {

@@ -165,7 +165,13 @@ fn request_line_ok(line: &[u8]) -> Result<(), bool> {
         return Err(false);
     }
     let rest = &line[m + 1..];
-    let t = rest.iter().take_while(|&&b| b > b' ' && b != 0x7f).count();
+    // The target ends at the space before the version. Control octets inside it are invalid
+    // (RFC 9112 3.2) but are read anyway: refusing them would let one byte hide a whole
+    // connection's MMS traffic (the target is shown escaped).
+    let t = rest
+        .iter()
+        .take_while(|&&b| b != b' ' && b != b'\r' && b != b'\n')
+        .count();
     if t == rest.len() {
         return if t == 0 || t < MAX_START_LINE {
             Err(true)
@@ -392,6 +398,22 @@ mod tests {
         assert_eq!(detect(b"SSH-2.0-OpenSSH_9.2\r\n"), Detection::NotHttp);
         assert_eq!(detect(b"GET /x FTP/1.1\r\n"), Detection::NotHttp);
         assert_eq!(detect(b"HTTP/2 200\r\n"), Detection::NotHttp);
+    }
+
+    #[test]
+    fn control_octets_in_the_target_do_not_hide_the_request() {
+        // Found by tests/robust_terminal.rs: an ESC in the URI made the whole connection
+        // "not HTTP", so its MMS PDUs vanished without a word.
+        assert_eq!(
+            detect(b"POST /mms\x1b[2J?x=\x07 HTTP/1.1\r\n"),
+            Detection::Request
+        );
+        let h = parse_head(b"GET /a\x1bb\x7f HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        match &h.start {
+            StartLine::Request { target, .. } => assert_eq!(target, "/a\x1bb\x7f"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(detect(b"GET /a\x1bb HTTP/1.1 x\r\n"), Detection::NotHttp);
     }
 
     #[test]

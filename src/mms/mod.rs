@@ -18,6 +18,10 @@ use tables::*;
 
 /// Derived buffers one PDU may add (decoded parts, charset-decoded text).
 pub const MAX_DERIVED_BUFFERS: usize = 256;
+/// Most header fields decoded in one PDU (real PDUs have a few dozen). A field can be two
+/// octets and costs about 1 KB of tree and field records: without a bound a 4 MB PDU of
+/// repeated fields took 2 GB.
+pub const MAX_HEADER_FIELDS: usize = 1024;
 
 /// Decoding context: collects the derived buffers a PDU's decode produces.
 pub struct Ctx {
@@ -103,6 +107,18 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     }
 
     while pos < end {
+        if fields.len() >= MAX_HEADER_FIELDS {
+            root.push(Node::expert(
+                Severity::Warning,
+                "limit",
+                format!(
+                    "more than {MAX_HEADER_FIELDS} header fields: the {} octets from byte {pos} are not decoded",
+                    end - pos
+                ),
+                pos..end,
+            ));
+            break;
+        }
         match fields::decode_field(ctx, win, pos, msg_type) {
             Ok((f, next)) => {
                 if f.code == Some(0x0C) && msg_type.is_none() {

@@ -13,7 +13,9 @@ pub fn slice_origin(origin: &[FrameSpan], start: usize, len: usize) -> Origin {
         .filter_map(|s| {
             let a = s.offset.max(start);
             let b = (s.offset + s.len).min(end);
-            (a < b).then_some(FrameSpan {
+            // `then`, not `then_some`: the span must not be computed when a >= b (b - a
+            // would underflow; a debug build panicked on a fuzzed capture).
+            (a < b).then(|| FrameSpan {
                 offset: a - start,
                 len: b - a,
                 frame: s.frame,

@@ -220,7 +220,10 @@ pub fn run_source(
                     return Err(Box::new(e));
                 }
                 pipeline.stats.errors += 1;
-                sink(Event::Note(e.to_string()));
+                sink(Event::Note(format!(
+                    "{e}; reading stopped there: the {} packets before it are analysed",
+                    pipeline.stats.packets
+                )));
                 break;
             }
         };
@@ -236,6 +239,11 @@ pub fn run_source(
         }
     }
     let stats = pipeline.finish(sink);
+    if stats.packets == 0 {
+        sink(Event::Note(
+            "the capture holds no packets (a valid header, then nothing)".into(),
+        ));
+    }
     sink(Event::Progress {
         packets: stats.packets,
         bytes: source.bytes_read(),
@@ -257,10 +265,14 @@ pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Event)) -> Res
     // The reader's errors name the file already.
     let mut reader = FileReader::open(path)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores >= 2 && std::env::var_os("MMSCOPE_THREADS").is_some_and(|v| v == "2") {
-        return split::run(reader, opts, sink);
-    }
-    run_source(&mut reader, opts, sink)
+    let result = if cores >= 2 && std::env::var_os("MMSCOPE_THREADS").is_some_and(|v| v == "2") {
+        split::run(reader, opts, sink)
+    } else {
+        run_source(&mut reader, opts, sink)
+    };
+    // A read error before the first packet does not name the file (the reader's record errors
+    // say frame and offset only): prefix it, so the user knows which file is broken.
+    result.map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
 /// Read a whole capture into an [`Analysis`]: PDUs with their dissections, and transactions.

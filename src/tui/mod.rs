@@ -76,8 +76,9 @@ fn install_panic_hook() {
 
 /// Open the TUI on a capture file: the pipeline reads it in the background while the UI runs.
 pub fn run_file(path: &Path) -> crate::cli::CliResult {
-    // fail before touching the terminal when the file cannot be opened at all
-    std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // fail before touching the terminal when the file cannot be opened at all, or is no
+    // capture (a directory, an empty file, another format): the reader checks its header
+    crate::capture::FileReader::open(path)?;
     let analysis = Analysis {
         source: path.display().to_string(),
         ..Default::default()
