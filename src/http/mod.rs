@@ -19,23 +19,9 @@ use head::{Detection, Head, HeadError, StartLine};
 use std::collections::VecDeque;
 use std::ops::Range;
 
-/// Which way bytes flow on the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// From the side that opened the connection (sends requests).
-    ClientToServer,
-    /// From the side that accepted it (sends responses).
-    ServerToClient,
-}
-
-impl Direction {
-    fn index(self) -> usize {
-        match self {
-            Direction::ClientToServer => 0,
-            Direction::ServerToClient => 1,
-        }
-    }
-}
+/// Which way bytes flow on the connection: the TCP layer's direction, client (the side that
+/// opened the connection and sends requests) to server, or back.
+pub use crate::net::Direction;
 
 /// Limits of the parser.
 #[derive(Debug, Clone, Copy)]
@@ -266,7 +252,8 @@ impl HttpMessage {
         let mut body = Buffer::new(body_name, &self.body[..]);
         if self.framing != Framing::Chunked && self.codings.is_empty() {
             // The body is a plain slice of the raw message: keep where its bytes came from.
-            body.origin = slice_origin(&self.origin, self.body_range.clone());
+            let r = &self.body_range;
+            body.origin = crate::net::origin::slice_origin(&self.origin, r.start, r.len());
         }
         let body_id = d.add_buffer(body);
         d.add_layer(self.tree(), raw_id);
@@ -448,22 +435,6 @@ impl HttpMessage {
     }
 }
 
-/// The frame spans of `origin` that cover `range`, re-based to start at 0.
-pub fn slice_origin(origin: &[FrameSpan], range: Range<usize>) -> Vec<FrameSpan> {
-    origin
-        .iter()
-        .filter_map(|s| {
-            let a = s.offset.max(range.start);
-            let b = (s.offset + s.len).min(range.end);
-            (a < b).then(|| FrameSpan {
-                offset: a - range.start,
-                len: b - a,
-                frame: s.frame,
-            })
-        })
-        .collect()
-}
-
 /// What the parser reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HttpEvent {
@@ -610,7 +581,7 @@ impl HttpConnection {
 
     /// True once `direction` was found not to be HTTP: the pipeline may stop feeding it.
     pub fn is_not_http(&self, direction: Direction) -> bool {
-        matches!(self.dirs[direction.index()].phase, Phase::NotHttp)
+        matches!(self.dirs[direction as usize].phase, Phase::NotHttp)
     }
 
     /// True when both directions were found not to be HTTP (or one was and the other never
@@ -627,7 +598,7 @@ impl HttpConnection {
     /// Feed in-order bytes of `direction` that arrived in capture frame `frame`.
     pub fn feed(&mut self, direction: Direction, data: &[u8], frame: u64) -> Vec<HttpEvent> {
         let mut events = Vec::new();
-        let st = &mut self.dirs[direction.index()];
+        let st = &mut self.dirs[direction as usize];
         if matches!(st.phase, Phase::NotHttp) {
             st.buf_offset += data.len() as u64;
             return events;
@@ -648,7 +619,7 @@ impl HttpConnection {
     /// the first message start instead of requiring one at the first byte. Gives up (NotHttp)
     /// after [`HUNT_LIMIT`] bytes without one.
     pub fn midstream(&mut self, direction: Direction) -> Vec<HttpEvent> {
-        let st = &mut self.dirs[direction.index()];
+        let st = &mut self.dirs[direction as usize];
         if matches!(st.phase, Phase::Start) {
             st.phase = Phase::Resync;
             st.resync_from = Some(st.buf_offset);
@@ -662,7 +633,7 @@ impl HttpConnection {
     /// `len` bytes of `direction` were lost (not captured).
     pub fn gap(&mut self, direction: Direction, len: u64) -> Vec<HttpEvent> {
         let mut events = Vec::new();
-        let di = direction.index();
+        let di = direction as usize;
         // Bytes already buffered come before the gap.
         let gap_offset = self.dirs[di].buf_offset + self.dirs[di].buf.len() as u64;
         let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Resync);
@@ -758,7 +729,7 @@ impl HttpConnection {
     /// `direction` was closed (FIN or RST, or the capture ended): ends a close-delimited body.
     pub fn close(&mut self, direction: Direction) -> Vec<HttpEvent> {
         let mut events = Vec::new();
-        let di = direction.index();
+        let di = direction as usize;
         let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Head);
         match phase {
             Phase::Body {
@@ -813,7 +784,7 @@ impl HttpConnection {
     }
 
     fn process(&mut self, direction: Direction, events: &mut Vec<HttpEvent>) {
-        let di = direction.index();
+        let di = direction as usize;
         loop {
             let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Head);
             match phase {
@@ -964,7 +935,7 @@ impl HttpConnection {
                                 // 101 Switching Protocols or a CONNECT tunnel: what follows on
                                 // both directions is another protocol.
                                 for d in [Direction::ClientToServer, Direction::ServerToClient] {
-                                    let st = &mut self.dirs[d.index()];
+                                    let st = &mut self.dirs[d as usize];
                                     if !matches!(st.phase, Phase::NotHttp) {
                                         let off = st.buf_offset;
                                         let n = st.buf.len();
@@ -1030,7 +1001,7 @@ impl HttpConnection {
 
     /// Try to read a head; returns false when more bytes are needed.
     fn step_head(&mut self, direction: Direction, events: &mut Vec<HttpEvent>) -> bool {
-        let di = direction.index();
+        let di = direction as usize;
         let st = &mut self.dirs[di];
         // Empty lines between messages are allowed (RFC 9112 section 2.2).
         let blank = st
@@ -1225,7 +1196,7 @@ impl HttpConnection {
         raw_len: usize,
         complete: bool,
     ) -> HttpMessage {
-        let st = &mut self.dirs[direction.index()];
+        let st = &mut self.dirs[direction as usize];
         let (raw, origin, stream_offset) = st.take(raw_len);
         let body_start = head.len.min(raw.len());
         let body_range = body_start..raw.len();

@@ -27,13 +27,6 @@ pub struct TcpFlows {
     pub full_dissection: bool,
 }
 
-fn http_dir(d: Direction) -> http::Direction {
-    match d {
-        Direction::ClientToServer => http::Direction::ClientToServer,
-        Direction::ServerToClient => http::Direction::ServerToClient,
-    }
-}
-
 impl TcpFlows {
     fn flow(&mut self, flow: FlowId, client: SocketAddr, server: SocketAddr) -> &mut Flow {
         self.flows.entry(flow).or_insert_with(|| Flow {
@@ -67,7 +60,7 @@ impl TcpFlows {
                     Direction::ServerToClient => (d.dst, d.src),
                 };
                 let f = self.flow(d.flow, client, server);
-                let dir = http_dir(d.dir);
+                let dir = d.dir;
                 if f.http.gave_up() || f.http.is_not_http(dir) {
                     self.not_http.push((d.flow, client, server, d.dir));
                     return;
@@ -90,10 +83,10 @@ impl TcpFlows {
                 let Some(f) = self.flows.get_mut(&g.flow) else {
                     return;
                 };
-                if f.http.gave_up() || f.http.is_not_http(http_dir(g.dir)) {
+                if f.http.gave_up() || f.http.is_not_http(g.dir) {
                     return;
                 }
-                let evs = f.http.gap(http_dir(g.dir), g.len);
+                let evs = f.http.gap(g.dir, g.len);
                 if evs.iter().any(|e| {
                     matches!(
                         e,
