@@ -40,7 +40,6 @@ impl TcpFlows {
     pub fn event(
         &mut self,
         ev: net::Event,
-        _time: Timestamp,
         found: &mut Vec<PduRecord>,
         sink: &mut dyn FnMut(Event),
     ) {
@@ -51,7 +50,7 @@ impl TcpFlows {
                     // The capture starts inside the connection: hunt for the first message.
                     let mut evs = f.http.midstream(http::Direction::ClientToServer);
                     evs.extend(f.http.midstream(http::Direction::ServerToClient));
-                    self.http_events(o.flow, evs, o.frame, o.time, found, sink);
+                    self.http_events(o.flow, evs, o.frame, o.time, found);
                 }
             }
             net::Event::TcpData(d) => {
@@ -76,7 +75,7 @@ impl TcpFlows {
                 if f.http.is_not_http(dir) {
                     self.not_http.push((d.flow, client, server, d.dir));
                 }
-                self.http_events(d.flow, evs, d.frame, d.time, found, sink);
+                self.http_events(d.flow, evs, d.frame, d.time, found);
             }
             net::Event::TcpGap(g) => {
                 let gap_text = g.to_string();
@@ -98,14 +97,14 @@ impl TcpFlows {
                 }) {
                     sink(Event::Note(gap_text));
                 }
-                self.http_events(g.flow, evs, g.frame, g.time, found, sink);
+                self.http_events(g.flow, evs, g.frame, g.time, found);
             }
             net::Event::TcpClosed(c) => {
                 if let Some(mut f) = self.flows.remove(&c.flow) {
                     let mut evs = f.http.close(http::Direction::ClientToServer);
                     evs.extend(f.http.close(http::Direction::ServerToClient));
                     self.flows.insert(c.flow, f);
-                    self.http_events(c.flow, evs, c.frame, c.time, found, sink);
+                    self.http_events(c.flow, evs, c.frame, c.time, found);
                     self.flows.remove(&c.flow);
                 }
             }
@@ -120,7 +119,6 @@ impl TcpFlows {
         frame: u64,
         time: Timestamp,
         found: &mut Vec<PduRecord>,
-        _sink: &mut dyn FnMut(Event),
     ) {
         let Some(f) = self.flows.get(&flow) else {
             return;
@@ -151,12 +149,7 @@ impl TcpFlows {
     }
 
     /// End of capture: close every open connection (close-delimited bodies end here).
-    pub fn finish(
-        &mut self,
-        time: Timestamp,
-        found: &mut Vec<PduRecord>,
-        sink: &mut dyn FnMut(Event),
-    ) {
+    pub fn finish(&mut self, time: Timestamp, found: &mut Vec<PduRecord>) {
         let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
@@ -170,7 +163,7 @@ impl TcpFlows {
                         _ => None,
                     })
                     .unwrap_or(0);
-                self.http_events(id, evs, frame, time, found, sink);
+                self.http_events(id, evs, frame, time, found);
             }
         }
         self.flows.clear();

@@ -89,7 +89,7 @@ impl Pipeline {
         self.last_time = p.time;
         let mut events = std::mem::take(&mut self.net_events);
         self.net.decode_packet(p, &mut events);
-        self.handle_net_events(&mut events, p.time, sink);
+        self.handle_net_events(&mut events, sink);
         self.net_events = events;
     }
 
@@ -112,15 +112,15 @@ impl Pipeline {
         self.stats.packets += 1;
         self.stats.bytes += len as u64;
         self.last_time = time;
-        self.handle_net_events(events, time, sink);
+        self.handle_net_events(events, sink);
     }
 
     /// The end of the capture, given what the net layer's `finish` reported.
     fn finish_with(&mut self, events: &mut Vec<net::Event>, sink: &mut dyn FnMut(Event)) -> Stats {
         let time = self.last_time;
-        self.handle_net_events(events, time, sink);
+        self.handle_net_events(events, sink);
         let mut found = Vec::new();
-        self.tcp.finish(time, &mut found, sink);
+        self.tcp.finish(time, &mut found);
         self.emit_all(found, sink);
         for ev in self.wap.finish() {
             self.wap_event(ev, time, sink);
@@ -128,12 +128,7 @@ impl Pipeline {
         self.stats.clone()
     }
 
-    fn handle_net_events(
-        &mut self,
-        events: &mut Vec<net::Event>,
-        time: Timestamp,
-        sink: &mut dyn FnMut(Event),
-    ) {
+    fn handle_net_events(&mut self, events: &mut Vec<net::Event>, sink: &mut dyn FnMut(Event)) {
         let mut found = Vec::new();
         for ev in events.drain(..) {
             match ev {
@@ -148,7 +143,7 @@ impl Pipeline {
                     self.stats.errors += 1;
                     sink(Event::Note(message))
                 }
-                other => self.tcp.event(other, time, &mut found, sink),
+                other => self.tcp.event(other, &mut found, sink),
             }
         }
         // Connections (directions) that are not HTTP: the net layer stops copying their bytes.
