@@ -1,8 +1,6 @@
 //! End-to-end: the shipped captures through the pipeline and correlation, against the ground
 //! truth of captures/MANIFEST.md ("Transactions (which PDUs correlate)" and the per-capture
 //! tables; frame numbers are tshark's frame of the (reassembled) PDU).
-//!
-//! Ignored until the pipeline lands: `cargo test --test correlate_e2e -- --include-ignored`.
 
 use mmscope::correlate;
 use mmscope::model::{Outcome, PduRecord, Transaction, TransactionKind};
