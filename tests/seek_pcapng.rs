@@ -169,7 +169,7 @@ fn block(big: bool, ty: u32, body: &[u8]) -> Vec<u8> {
         }
     };
     let mut body = body.to_vec();
-    while body.len() % 4 != 0 {
+    while !body.len().is_multiple_of(4) {
         body.push(0);
     }
     let len = 12 + body.len() as u32;
@@ -428,6 +428,19 @@ fn measure_redecode_time_200mb_pcapng() {
     let path = generated_pcapng(&dir, 200 << 20);
     let (pdus, index) = load(&path);
     let target = pdus.last().unwrap();
+    let &(frame, offset) = index
+        .iter()
+        .rev()
+        .find(|&&(f, _)| f < target.frames[0])
+        .unwrap();
+    let t = std::time::Instant::now();
+    let mut reader = FileReader::open(&path).unwrap();
+    assert!(reader.seek_to(offset, frame).unwrap());
+    eprintln!(
+        "seek_to({offset}, {frame}) alone (walks {} MB of block headers): {:?}",
+        offset >> 20,
+        t.elapsed()
+    );
     let t = std::time::Instant::now();
     let seek = mmscope::tui::loader::redecode(&path, &index, target).unwrap();
     let with_seek = t.elapsed();
