@@ -126,12 +126,28 @@ impl<R: Read + std::io::Seek> FileReader<R> {
     /// Go on reading at file offset `offset`, where frame `frame + 1` starts: an offset that
     /// [`PacketSource::bytes_read`] returned after frame `frame` was handed out (the TUI keeps a
     /// few as an index, to decode one PDU again without reading the file from its start).
-    /// Only for pcap files: a pcapng offset could lie in a later section than the one whose
-    /// interfaces the reader knows. Returns false (and does nothing) for pcapng.
+    ///
+    /// For pcapng, `bytes_read` after a packet is the end of its block, so a block boundary.
+    /// The packets after it decode with the byte order and the interface table (link type,
+    /// if_tsresol, if_tsoffset) of the section the offset lies in; to learn them, the reader
+    /// walks the block headers from where it is (or from the file's start, when `offset` is
+    /// behind it) up to `offset`, reading section headers and interface descriptions and
+    /// skipping every other block without looking at its contents. An `offset` that is not a
+    /// block boundary is an error ([`CaptureError::BadLength`]), as is one beyond the file's end
+    /// ([`CaptureError::Truncated`]).
+    /// Always returns `Ok(true)` (kept as a `bool` for callers written when pcapng could not seek).
     pub fn seek_to(&mut self, offset: u64, frame: u64) -> Result<bool, CaptureError> {
         if self.format == FileFormat::PcapNg {
-            return Ok(false);
+            self.walk_pcapng_to(offset, frame)?;
+            return Ok(true);
         }
+        self.jump(offset)?;
+        self.frame = frame;
+        Ok(true)
+    }
+
+    /// Continue reading at `offset` with an empty buffer.
+    fn jump(&mut self, offset: u64) -> Result<(), CaptureError> {
         self.src
             .seek(std::io::SeekFrom::Start(offset))
             .map_err(|e| self.io_err(e))?;
@@ -140,9 +156,96 @@ impl<R: Read + std::io::Seek> FileReader<R> {
         self.pos = offset;
         self.eof = false;
         self.pending = 0;
-        self.frame = frame;
         self.done = false;
-        Ok(true)
+        Ok(())
+    }
+
+    fn walk_pcapng_to(&mut self, offset: u64, frame: u64) -> Result<(), CaptureError> {
+        if self.pending > 0 {
+            let n = self.pending;
+            self.pending = 0;
+            self.consume(n);
+        }
+        if offset < self.pos {
+            // The section state at `offset` is only known by reading from the start again.
+            self.jump(0)?;
+            self.state = State::PcapNg {
+                big_endian: false,
+                interfaces: Vec::new(),
+            };
+        }
+        if let Some(total) = self.total
+            && offset > total
+        {
+            return Err(self.truncated("pcapng file (seek beyond its end)", offset, total));
+        }
+        self.done = false;
+        // Errors met on the way name the frame that would follow the seek point.
+        self.frame = frame;
+        let not_boundary = |pos: u64, len: u64| CaptureError::BadLength {
+            what: "pcapng seek offset (not a block boundary: a block starting before it ends after it)",
+            offset: pos,
+            frame: frame + 1,
+            length: len,
+            limit: offset - pos,
+        };
+        while self.pos < offset {
+            let have = self.fill(12)?;
+            if have < 12 {
+                return Err(self.truncated("pcapng block header", 12, have as u64));
+            }
+            let block_start = self.pos;
+            if self.u32_at(0, false) == PCAPNG_SHB {
+                // The SHB's length is validated (and the block skipped) by read_shb.
+                // (A bad byte-order magic is reported by read_shb.)
+                let big = self.u32_at(8, false) == 0x4D3C_2B1A;
+                let len = self.u32_at(4, big) as u64;
+                let magic_ok = big || self.u32_at(8, false) == BYTE_ORDER_MAGIC;
+                if magic_ok && len > offset - block_start {
+                    return Err(not_boundary(block_start, len));
+                }
+                self.read_shb()?;
+                continue;
+            }
+            let State::PcapNg { big_endian, .. } = self.state else {
+                unreachable!()
+            };
+            let block_type = self.u32_at(0, big_endian);
+            let block_len = self.u32_at(4, big_endian) as u64;
+            self.check_block_len(block_len)?;
+            if block_len > offset - block_start {
+                return Err(not_boundary(block_start, block_len));
+            }
+            if block_type == PCAPNG_IDB {
+                self.read_idb(block_len, big_endian)?;
+            } else {
+                self.skip_seeking(block_len)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Skip `n` bytes that are known to lie within the file: what is buffered is consumed, a
+    /// remainder larger than a read-ahead chunk is passed over with a seek.
+    fn skip_seeking(&mut self, n: u64) -> Result<(), CaptureError> {
+        let buffered = (self.avail() as u64).min(n);
+        self.consume(buffered as usize);
+        let rest = n - buffered;
+        if rest > CHUNK as u64 {
+            self.jump(self.pos + rest)
+        } else {
+            let skipped = self.skip(rest)?;
+            if skipped < rest {
+                return Err(CaptureError::Truncated {
+                    what: "pcapng block",
+                    offset: self.pos - skipped,
+                    frame: self.frame + 1,
+                    needed: rest,
+                    available: skipped,
+                });
+            }
+            Ok(())
+        }
     }
 }
 
@@ -425,15 +528,7 @@ impl<R: Read> FileReader<R> {
             };
             let block_type = self.u32_at(0, big_endian);
             let block_len = self.u32_at(4, big_endian) as u64;
-            if block_len < 12 || !block_len.is_multiple_of(4) {
-                return Err(CaptureError::BadLength {
-                    what: "pcapng block length (must be >= 12 and a multiple of 4)",
-                    offset: self.pos,
-                    frame: self.frame + 1,
-                    length: block_len,
-                    limit: u32::MAX as u64,
-                });
-            }
+            self.check_block_len(block_len)?;
             match block_type {
                 PCAPNG_EPB | PCAPNG_SPB | PCAPNG_PB => {
                     // Options of a packet block are few; allow 64 KiB of them.
@@ -461,32 +556,7 @@ impl<R: Read> FileReader<R> {
                         .packet_from_block(block_type, need, big_endian)
                         .map(Some);
                 }
-                PCAPNG_IDB => {
-                    if block_len > MAX_META_BLOCK {
-                        return Err(CaptureError::BadLength {
-                            what: "pcapng interface description block length",
-                            offset: self.pos,
-                            frame: self.frame + 1,
-                            length: block_len,
-                            limit: MAX_META_BLOCK,
-                        });
-                    }
-                    let need = block_len as usize;
-                    let have = self.fill(need)?;
-                    if have < need {
-                        return Err(self.truncated(
-                            "pcapng interface description block",
-                            need as u64,
-                            have as u64,
-                        ));
-                    }
-                    self.check_trailer(block_len, big_endian)?;
-                    let iface = self.parse_idb(need, big_endian)?;
-                    if let State::PcapNg { interfaces, .. } = &mut self.state {
-                        interfaces.push(iface);
-                    }
-                    self.consume(need);
-                }
+                PCAPNG_IDB => self.read_idb(block_len, big_endian)?,
                 _ => {
                     // Statistics, name resolution, decryption secrets, custom, unknown: skip.
                     let skipped = self.skip(block_len)?;
@@ -502,6 +572,49 @@ impl<R: Read> FileReader<R> {
                 }
             }
         }
+    }
+
+    fn check_block_len(&self, block_len: u64) -> Result<(), CaptureError> {
+        if block_len < 12 || !block_len.is_multiple_of(4) {
+            return Err(CaptureError::BadLength {
+                what: "pcapng block length (must be >= 12 and a multiple of 4)",
+                offset: self.pos,
+                frame: self.frame + 1,
+                length: block_len,
+                limit: u32::MAX as u64,
+            });
+        }
+        Ok(())
+    }
+
+    /// Read an interface description block (header already available) into the interface
+    /// table of the current section, and consume it.
+    fn read_idb(&mut self, block_len: u64, big_endian: bool) -> Result<(), CaptureError> {
+        if block_len > MAX_META_BLOCK {
+            return Err(CaptureError::BadLength {
+                what: "pcapng interface description block length",
+                offset: self.pos,
+                frame: self.frame + 1,
+                length: block_len,
+                limit: MAX_META_BLOCK,
+            });
+        }
+        let need = block_len as usize;
+        let have = self.fill(need)?;
+        if have < need {
+            return Err(self.truncated(
+                "pcapng interface description block",
+                need as u64,
+                have as u64,
+            ));
+        }
+        self.check_trailer(block_len, big_endian)?;
+        let iface = self.parse_idb(need, big_endian)?;
+        if let State::PcapNg { interfaces, .. } = &mut self.state {
+            interfaces.push(iface);
+        }
+        self.consume(need);
+        Ok(())
     }
 
     fn check_trailer(&self, block_len: u64, big: bool) -> Result<(), CaptureError> {
