@@ -184,7 +184,7 @@ pub fn is_stub(d: &Dissection) -> bool {
 /// the capture at `path`, and return its full dissection.
 ///
 /// `index` holds (frame, file offset after that frame) pairs taken from the loader's progress
-/// events: for a pcap file the reader starts at the last one before the PDU's first frame, and
+/// events: the reader (pcap or pcapng) starts at the last one before the PDU's first frame, and
 /// only the frames up to the PDU's completing frame are read; connections are then picked up
 /// mid-stream. The record found must be the same PDU (completing frame, addresses, MMS summary);
 /// if it is not found that way, the capture is read again from its start (exact, slower).
