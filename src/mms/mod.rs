@@ -609,7 +609,7 @@ mod tests {
                 }
             }
         }
-        // Both corpora (about 115 PDUs), most of them decoding to a typed PDU.
+        // Both corpora (110 PDUs), most of them decoding to a typed PDU.
         assert!(checked >= 200, "{checked} summaries compared");
         assert!(typed >= 150, "{typed} typed summaries");
     }
