@@ -187,23 +187,60 @@ pub struct Decoded {
     pub raw_deflate: bool,
 }
 
-fn read_bounded<R: Read>(mut r: R, limit: usize) -> (Vec<u8>, bool, Option<String>) {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
+/// Bytes asked of the decoder per read. A flate2 reader that meets broken data in the middle of
+/// a read returns the error and drops what that read produced, so the decoded prefix kept for a
+/// broken stream depends on this size: keep it fixed.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Most bytes reserved ahead from a size the data announces (the gzip trailer's ISIZE).
+const PRESIZE_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Read `r` to its end, at most `limit` bytes, decoding straight into the output (no bounce
+/// buffer). `size_hint` (the expected output size, untrusted) sizes the output up front so that
+/// it does not grow by doubling and copying.
+fn read_bounded<R: Read>(
+    mut r: R,
+    limit: usize,
+    size_hint: usize,
+) -> (Vec<u8>, bool, Option<String>) {
+    let mut out = vec![0u8; size_hint.min(limit).min(PRESIZE_LIMIT) + READ_CHUNK];
+    let mut filled = 0;
     loop {
-        match r.read(&mut buf) {
-            Ok(0) => return (out, false, None),
+        if out.len() < filled + READ_CHUNK {
+            let grown = (out.len() * 2).max(filled + READ_CHUNK);
+            out.resize(grown, 0);
+        }
+        match r.read(&mut out[filled..filled + READ_CHUNK]) {
+            Ok(0) => {
+                out.truncate(filled);
+                return (out, false, None);
+            }
             Ok(n) => {
-                let room = limit - out.len();
+                let room = limit - filled;
                 if n > room {
-                    out.extend_from_slice(&buf[..room]);
+                    out.truncate(filled + room);
                     return (out, true, None);
                 }
-                out.extend_from_slice(&buf[..n]);
+                filled += n;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return (out, false, Some(e.to_string())),
+            Err(e) => {
+                out.truncate(filled);
+                return (out, false, Some(e.to_string()));
+            }
         }
+    }
+}
+
+/// The decoded size a gzip stream announces in its last member's trailer (ISIZE, RFC 1952
+/// section 2.3.1: the size modulo 2^32), bounded by what DEFLATE can expand `data` to
+/// (1032:1). Only a hint: the trailer can lie, and there may be several members.
+fn gzip_size_hint(data: &[u8]) -> usize {
+    match data {
+        [0x1f, 0x8b, .., a, b, c, d] if data.len() >= 18 => {
+            (u32::from_le_bytes([*a, *b, *c, *d]) as usize).min(data.len().saturating_mul(1032))
+        }
+        _ => data.len(),
     }
 }
 
@@ -220,7 +257,11 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
             }
         }
         ContentCoding::Gzip => {
-            let (d, t, e) = read_bounded(flate2::read::MultiGzDecoder::new(data), limit);
+            let (d, t, e) = read_bounded(
+                flate2::read::MultiGzDecoder::new(data),
+                limit,
+                gzip_size_hint(data),
+            );
             Decoded {
                 data: d,
                 truncated_at_limit: t,
@@ -234,9 +275,9 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
                 && data[0] & 0x0f == 8
                 && (u16::from(data[0]) * 256 + u16::from(data[1])) % 31 == 0;
             let (d, t, e) = if zlib {
-                read_bounded(flate2::read::ZlibDecoder::new(data), limit)
+                read_bounded(flate2::read::ZlibDecoder::new(data), limit, data.len())
             } else {
-                read_bounded(flate2::read::DeflateDecoder::new(data), limit)
+                read_bounded(flate2::read::DeflateDecoder::new(data), limit, data.len())
             };
             Decoded {
                 data: d,

@@ -506,6 +506,10 @@ struct DirState {
 /// Bytes searched for a message start in a stream whose beginning was not captured.
 pub const HUNT_LIMIT: u64 = 256 * 1024;
 
+/// Most bytes reserved ahead for a message from its Content-Length (beyond it the buffer grows as
+/// bytes arrive): a lying header costs at most this much address space per direction.
+const RESERVE_LIMIT: usize = 1024 * 1024;
+
 impl DirState {
     fn new() -> Self {
         DirState {
@@ -1171,6 +1175,13 @@ impl HttpConnection {
             self.dirs[di].phase = Phase::Skip(n);
             return true;
         }
+        if let Framing::ContentLength(n) = framing {
+            // Room for the whole message at once instead of doubling (and copying) the buffer
+            // as the body's segments arrive. Capped: the length is the sender's word.
+            let st = &mut self.dirs[di];
+            let total = (head.len as u64 + n).min(RESERVE_LIMIT as u64) as usize;
+            st.buf.reserve(total.saturating_sub(st.buf.len()));
+        }
         self.dirs[di].phase = Phase::Body {
             head: Box::new(head),
             framing,
@@ -1200,10 +1211,12 @@ impl HttpConnection {
         let (raw, origin, stream_offset) = st.take(raw_len);
         let body_start = head.len.min(raw.len());
         let body_range = body_start..raw.len();
+        // `None`: the body is `raw[body_range]`, copied only if no coding is undone below (the
+        // decoder reads the slice in place).
         let (wire_body, chunks, trailers) = match (framing, chunked) {
-            (Framing::Chunked, Some(dec)) => (dec.body, dec.chunks, dec.trailers),
-            (Framing::Chunked, None) => (Vec::new(), Vec::new(), Vec::new()),
-            _ => (raw[body_range.clone()].to_vec(), Vec::new(), Vec::new()),
+            (Framing::Chunked, Some(dec)) => (Some(dec.body), dec.chunks, dec.trailers),
+            (Framing::Chunked, None) => (Some(Vec::new()), Vec::new(), Vec::new()),
+            _ => (None, Vec::new(), Vec::new()),
         };
         // Transfer codings other than chunked, then content codings, undone last-applied first.
         let mut codings: Vec<String> = Vec::new();
@@ -1226,7 +1239,8 @@ impl HttpConnection {
         for c in codings.iter().rev() {
             match ContentCoding::parse(c) {
                 Some(coding) => {
-                    let d = body::decode_content(coding, &body, self.cfg.max_decoded);
+                    let encoded = body.as_deref().unwrap_or(&raw[body_range.clone()]);
+                    let d = body::decode_content(coding, encoded, self.cfg.max_decoded);
                     if d.truncated_at_limit {
                         body_truncated = true;
                         notes.push(HttpNote {
@@ -1255,7 +1269,7 @@ impl HttpConnection {
                             range: body_range.clone(),
                         });
                     }
-                    body = d.data;
+                    body = Some(d.data);
                     if d.truncated_at_limit || d.error.is_some() {
                         break;
                     }
@@ -1270,6 +1284,7 @@ impl HttpConnection {
                 }
             }
         }
+        let body = body.unwrap_or_else(|| raw[body_range.clone()].to_vec());
         let frame = origin.last().map(|s| s.frame);
         if let StartLine::Request { .. } = head.start
             && let Some(p) = self.pending.iter_mut().find(|r| r.exchange == exchange)

@@ -516,6 +516,15 @@ pub fn dissect(d: &mut Dissection, buf: BufferId) -> MmsSummary {
     pdu.summary
 }
 
+/// The summary [`dissect`] gives for a dissection whose only buffer holds `bytes`, without the
+/// dissection: for the batch path, which keeps only the summary. Same decode, same arguments
+/// (derived buffers numbered from 1, as after that one buffer), so the same summary; the tree
+/// and derived buffers are dropped instead of being moved into a dissection.
+pub fn summarize(bytes: &[u8]) -> MmsSummary {
+    let mut ctx = Ctx::new(1);
+    decode_pdu(&mut ctx, bytes, 0..bytes.len(), 0).summary
+}
+
 fn assign_buffer(n: &mut Node, buf: BufferId) {
     if n.buffer == 0 {
         n.buffer = buf;
@@ -570,5 +579,38 @@ mod tests {
         assert!(!looks_like_mms(b"This is not a valid MMS PDU\n"));
         assert!(!looks_like_mms(b"\x8c\xff\x98a\0"));
         assert!(!looks_like_mms(b"\x8c\x80\x20x"));
+    }
+
+    /// The batch path's `summarize` gives the summary `dissect` gives for a dissection holding
+    /// only the PDU's buffer (what the batch path built before), on every corpus PDU, whole and
+    /// cut in half (the broken public PDUs and the truncations exercise the error counts).
+    #[test]
+    fn summarize_equals_dissect_on_every_corpus_pdu() {
+        let mut checked = 0;
+        let mut typed = 0;
+        for dir in ["tests/data/pdus", "tests/data/public"] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            let mut paths: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| !matches!(p.extension().and_then(|e| e.to_str()), Some("md" | "json")))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let bytes = std::fs::read(&path).unwrap();
+                for cut in [bytes.len(), bytes.len() / 2] {
+                    let data = &bytes[..cut];
+                    let mut d = Dissection::default();
+                    let id = d.add_buffer(Buffer::new("HTTP body", data));
+                    let full = dissect(&mut d, id);
+                    assert_eq!(summarize(data), full, "{} cut at {cut}", path.display());
+                    checked += 1;
+                    typed += usize::from(full.message_type.is_some());
+                }
+            }
+        }
+        // Both corpora (110 PDUs), most of them decoding to a typed PDU.
+        assert!(checked >= 200, "{checked} summaries compared");
+        assert!(typed >= 150, "{typed} typed summaries");
     }
 }

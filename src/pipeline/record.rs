@@ -20,16 +20,28 @@ pub struct Completion {
     pub dst: SocketAddr,
 }
 
+/// The bytes of an MMS PDU: in a dissection (the MMS layer is added to it), or a plain slice
+/// when only the summary is kept (the batch path drops the dissection anyway, so the bytes are
+/// not copied into a buffer for it).
+enum MmsBytes<'a> {
+    Dissected(Dissection, crate::tree::BufferId),
+    SummaryOnly(&'a [u8]),
+}
+
 fn record(
     at: &Completion,
     mut frames: Vec<u64>,
     transport: Transport,
     carrier: crate::model::Carrier,
-    mut dissection: Dissection,
-    mms_buffer: crate::tree::BufferId,
+    bytes: MmsBytes<'_>,
     transport_notes: Vec<String>,
 ) -> PduRecord {
-    let mms = crate::mms::dissect(&mut dissection, mms_buffer);
+    let (mms, dissection) = match bytes {
+        MmsBytes::Dissected(mut dissection, mms_buffer) => {
+            (crate::mms::dissect(&mut dissection, mms_buffer), dissection)
+        }
+        MmsBytes::SummaryOnly(data) => (crate::mms::summarize(data), Dissection::default()),
+    };
     if !frames.contains(&at.frame) {
         frames.push(at.frame);
     }
@@ -53,22 +65,20 @@ fn record(
 
 /// An MMS PDU that is the body of an HTTP message. With `full` false (the streaming batch path,
 /// which drops the dissection anyway) the HTTP layer and the raw message buffer are left out:
-/// only the body is copied, for the MMS dissector.
+/// the MMS summary is decoded from the body in place, and the record has no dissection.
 pub fn from_http(msg: &HttpMessage, flow: u64, at: &Completion, full: bool) -> PduRecord {
-    let (dissection, body) = if full {
-        msg.dissection()
+    let bytes = if full {
+        let (dissection, body) = msg.dissection();
+        MmsBytes::Dissected(dissection, body)
     } else {
-        let mut d = Dissection::default();
-        let id = d.add_buffer(Buffer::new("HTTP body", &msg.body[..]));
-        (d, id)
+        MmsBytes::SummaryOnly(&msg.body)
     };
     record(
         at,
         msg.frames(),
         Transport::Http,
         msg.carrier(flow),
-        dissection,
-        body,
+        bytes,
         msg.transport_notes(),
     )
 }
@@ -107,8 +117,7 @@ pub fn from_pap(
         msg.frames(),
         Transport::Pap,
         msg.carrier(flow),
-        dissection,
-        mms_buffer,
+        MmsBytes::Dissected(dissection, mms_buffer),
         notes,
     )
 }
@@ -124,17 +133,18 @@ fn peer_pair_id(a: SocketAddr, b: SocketAddr) -> u64 {
 }
 
 /// An MMS PDU that is the data of a WSP PDU (Reply, Post, Push, …). With `full` false the WTP
-/// and WSP layers are left out (see [`from_http`]).
+/// and WSP layers are left out and only the MMS summary is decoded (see [`from_http`]).
 pub fn from_wsp(msg: &WspMessage, time: Timestamp, full: bool) -> PduRecord {
-    let mut dissection = if full {
-        msg.dissection()
-    } else {
-        Dissection::default()
-    };
     let body = msg.body_range();
-    let mut buffer = Buffer::new("WSP data", &msg.data[body.clone()]);
-    buffer.origin = slice_origin(&msg.origin, body.start, body.len());
-    let mms_buffer = dissection.add_buffer(buffer);
+    let bytes = if full {
+        let mut dissection = msg.dissection();
+        let mut buffer = Buffer::new("WSP data", &msg.data[body.clone()]);
+        buffer.origin = slice_origin(&msg.origin, body.start, body.len());
+        let mms_buffer = dissection.add_buffer(buffer);
+        MmsBytes::Dissected(dissection, mms_buffer)
+    } else {
+        MmsBytes::SummaryOnly(&msg.data[body])
+    };
     let mut notes = msg.notes.clone();
     if !msg.complete {
         notes.push(format!(
@@ -154,8 +164,7 @@ pub fn from_wsp(msg: &WspMessage, time: Timestamp, full: bool) -> PduRecord {
         msg.frames(),
         msg.transport(),
         msg.carrier(peer_pair_id(msg.src, msg.dst)),
-        dissection,
-        mms_buffer,
+        bytes,
         notes,
     )
 }
