@@ -234,17 +234,7 @@ impl<R: Read + std::io::Seek> FileReader<R> {
         if rest > CHUNK as u64 {
             self.jump(self.pos + rest)
         } else {
-            let skipped = self.skip(rest)?;
-            if skipped < rest {
-                return Err(CaptureError::Truncated {
-                    what: "pcapng block",
-                    offset: self.pos - skipped,
-                    frame: self.frame + 1,
-                    needed: rest,
-                    available: skipped,
-                });
-            }
-            Ok(())
+            self.skip_exact(rest, "pcapng block")
         }
     }
 }
@@ -347,6 +337,21 @@ impl<R: Read> FileReader<R> {
     }
 
     /// Skip `n` bytes without buffering them all. Returns the number actually skipped.
+    /// Skip exactly `n` bytes of `what`; fewer before the end of the file is a truncation.
+    fn skip_exact(&mut self, n: u64, what: &'static str) -> Result<(), CaptureError> {
+        let skipped = self.skip(n)?;
+        if skipped < n {
+            return Err(CaptureError::Truncated {
+                what,
+                offset: self.pos - skipped,
+                frame: self.frame + 1,
+                needed: n,
+                available: skipped,
+            });
+        }
+        Ok(())
+    }
+
     fn skip(&mut self, mut n: u64) -> Result<u64, CaptureError> {
         let wanted = n;
         while n > 0 {
@@ -559,16 +564,7 @@ impl<R: Read> FileReader<R> {
                 PCAPNG_IDB => self.read_idb(block_len, big_endian)?,
                 _ => {
                     // Statistics, name resolution, decryption secrets, custom, unknown: skip.
-                    let skipped = self.skip(block_len)?;
-                    if skipped < block_len {
-                        return Err(CaptureError::Truncated {
-                            what: "pcapng block",
-                            offset: self.pos - skipped,
-                            frame: self.frame + 1,
-                            needed: block_len,
-                            available: skipped,
-                        });
-                    }
+                    self.skip_exact(block_len, "pcapng block")?;
                 }
             }
         }
@@ -668,17 +664,7 @@ impl<R: Read> FileReader<R> {
             big_endian,
             interfaces: Vec::new(),
         };
-        let skipped = self.skip(block_len)?;
-        if skipped < block_len {
-            return Err(CaptureError::Truncated {
-                what: "pcapng section header block",
-                offset: self.pos - skipped,
-                frame: self.frame + 1,
-                needed: block_len,
-                available: skipped,
-            });
-        }
-        Ok(())
+        self.skip_exact(block_len, "pcapng section header block")
     }
 
     fn parse_idb(&self, len: usize, big: bool) -> Result<Interface, CaptureError> {
