@@ -408,8 +408,10 @@ impl TcpReassembler {
             Direction::ServerToClient
         };
         let d = dir as usize;
-        let (src, dst) = flow.addrs(dir);
-        let id = flow.id;
+        let way = Way::of(flow, dir);
+        let Way {
+            flow: id, src, dst, ..
+        } = way;
         let before = flow.buffered();
         {
             let st = &mut flow.streams[d];
@@ -507,20 +509,11 @@ impl TcpReassembler {
                 let Some((a, len)) = st.skip_hole() else {
                     break;
                 };
-                emit_chunk(out, id, dir, src, dst, seg, chunk.take());
-                out.push(Event::TcpGap(TcpGap {
-                    flow: id,
-                    dir,
-                    src,
-                    dst,
-                    offset: a,
-                    len,
-                    frame: seg.frame,
-                    time: seg.time,
-                }));
+                way.data(out, chunk.take(), seg.frame, seg.time);
+                out.push(way.gap(a, len, seg.frame, seg.time));
                 st.drain(&mut chunk, keep);
             }
-            emit_chunk(out, id, dir, src, dst, seg, chunk);
+            way.data(out, chunk, seg.frame, seg.time);
         }
         // The ACK tells what the peer has, and whether its FIN is acknowledged.
         if let Some(ack) = seg.ack {
@@ -684,17 +677,7 @@ impl TcpReassembler {
             if let Some(end) = end
                 && end > st.next
             {
-                let (src, dst) = f.addrs(dir);
-                out.push(Event::TcpGap(TcpGap {
-                    flow: f.id,
-                    dir,
-                    src,
-                    dst,
-                    offset: st.next,
-                    len: end - st.next,
-                    frame,
-                    time,
-                }));
+                out.push(Way::of(&f, dir).gap(st.next, end - st.next, frame, time));
             }
         }
         let ends = [0, 1].map(|d| {
@@ -737,8 +720,7 @@ fn give_up_acked_holes(
     out: &mut Vec<Event>,
 ) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-        let (src, dst) = f.addrs(dir);
-        let id = f.id;
+        let way = Way::of(f, dir);
         let st = &mut f.streams[dir as usize];
         let Some(acked) = st.acked_data().filter(|&a| a > st.next) else {
             st.acked_hole_since = None;
@@ -753,32 +735,8 @@ fn give_up_acked_holes(
                 .ooo
                 .first_key_value()
                 .map_or(acked, |(&k, _)| k.min(acked));
-            let (a, len) = st.skip_to(end);
-            out.push(Event::TcpGap(TcpGap {
-                flow: id,
-                dir,
-                src,
-                dst,
-                offset: a,
-                len,
-                frame,
-                time: now,
-            }));
-            let mut chunk = None;
-            st.drain(&mut chunk, keep);
-            if let Some(c) = chunk {
-                out.push(Event::TcpData(TcpData {
-                    flow: id,
-                    dir,
-                    src,
-                    dst,
-                    stream_offset: c.offset,
-                    data: c.data,
-                    origin: c.origin,
-                    frame,
-                    time: now,
-                }));
-            }
+            let hole = st.skip_to(end);
+            way.gap_then_drain(st, hole, keep, frame, now, out);
         }
         st.acked_hole_since = None;
     }
@@ -787,60 +745,78 @@ fn give_up_acked_holes(
 /// Skip every hole of both directions, handing up all buffered data.
 fn flush(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-        let (src, dst) = f.addrs(dir);
-        let id = f.id;
+        let way = Way::of(f, dir);
         let st = &mut f.streams[dir as usize];
-        while let Some((a, len)) = st.skip_hole() {
-            out.push(Event::TcpGap(TcpGap {
-                flow: id,
-                dir,
-                src,
-                dst,
-                offset: a,
-                len,
-                frame,
-                time,
-            }));
-            let mut chunk = None;
-            st.drain(&mut chunk, keep);
-            if let Some(c) = chunk {
-                out.push(Event::TcpData(TcpData {
-                    flow: id,
-                    dir,
-                    src,
-                    dst,
-                    stream_offset: c.offset,
-                    data: c.data,
-                    origin: c.origin,
-                    frame,
-                    time,
-                }));
-            }
+        while let Some(hole) = st.skip_hole() {
+            way.gap_then_drain(st, hole, keep, frame, time, out);
         }
     }
 }
 
-fn emit_chunk(
-    out: &mut Vec<Event>,
+/// One direction of one connection, as the events name it.
+#[derive(Clone, Copy)]
+struct Way {
     flow: FlowId,
     dir: Direction,
     src: SocketAddr,
     dst: SocketAddr,
-    seg: &Segment<'_>,
-    chunk: Option<Chunk>,
-) {
-    if let Some(c) = chunk {
-        out.push(Event::TcpData(TcpData {
-            flow,
+}
+
+impl Way {
+    fn of(f: &Flow, dir: Direction) -> Way {
+        let (src, dst) = f.addrs(dir);
+        Way {
+            flow: f.id,
             dir,
             src,
             dst,
-            stream_offset: c.offset,
-            data: c.data,
-            origin: c.origin,
-            frame: seg.frame,
-            time: seg.time,
-        }));
+        }
+    }
+
+    fn gap(self, offset: u64, len: u64, frame: u64, time: Timestamp) -> Event {
+        Event::TcpGap(TcpGap {
+            flow: self.flow,
+            dir: self.dir,
+            src: self.src,
+            dst: self.dst,
+            offset,
+            len,
+            frame,
+            time,
+        })
+    }
+
+    /// Hand up `chunk`, if any in-order data was released.
+    fn data(self, out: &mut Vec<Event>, chunk: Option<Chunk>, frame: u64, time: Timestamp) {
+        if let Some(c) = chunk {
+            out.push(Event::TcpData(TcpData {
+                flow: self.flow,
+                dir: self.dir,
+                src: self.src,
+                dst: self.dst,
+                stream_offset: c.offset,
+                data: c.data,
+                origin: c.origin,
+                frame,
+                time,
+            }));
+        }
+    }
+
+    /// Report the hole `(offset, len)` just skipped in `st`, then hand up what it released.
+    fn gap_then_drain(
+        self,
+        st: &mut Stream,
+        (offset, len): (u64, u64),
+        keep: usize,
+        frame: u64,
+        time: Timestamp,
+        out: &mut Vec<Event>,
+    ) {
+        out.push(self.gap(offset, len, frame, time));
+        let mut chunk = None;
+        st.drain(&mut chunk, keep);
+        self.data(out, chunk, frame, time);
     }
 }
 
