@@ -522,6 +522,31 @@ impl DirState {
         }
     }
 
+    /// The bytes at the head of the buffer are no message start: report `message` as an error,
+    /// skip at least this line so the search moves on, and hunt for the next start line.
+    fn resync_after_line(
+        &mut self,
+        direction: Direction,
+        message: String,
+        events: &mut Vec<HttpEvent>,
+    ) {
+        events.push(HttpEvent::Note {
+            direction,
+            stream_offset: self.buf_offset,
+            severity: Severity::Error,
+            message,
+        });
+        self.resync_from = Some(self.buf_offset);
+        let skip = self
+            .buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(self.buf.len());
+        self.take(skip);
+        self.phase = Phase::Resync;
+    }
+
     /// Remove the first `n` bytes, returning them with their frame origins.
     fn take(&mut self, n: usize) -> (Vec<u8>, Vec<FrameSpan>, u64) {
         let n = n.min(self.buf.len());
@@ -1026,25 +1051,11 @@ impl HttpConnection {
                 return false;
             }
             Detection::NotHttp => {
-                events.push(HttpEvent::Note {
-                    direction,
-                    stream_offset: st.buf_offset,
-                    severity: Severity::Error,
-                    message: format!(
-                        "no HTTP message start at stream offset {}; looking for the next one",
-                        st.buf_offset
-                    ),
-                });
-                st.resync_from = Some(st.buf_offset);
-                // Skip at least this line so the search moves on.
-                let skip = st
-                    .buf
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map(|p| p + 1)
-                    .unwrap_or(st.buf.len());
-                st.take(skip);
-                st.phase = Phase::Resync;
+                let message = format!(
+                    "no HTTP message start at stream offset {}; looking for the next one",
+                    st.buf_offset
+                );
+                st.resync_after_line(direction, message, events);
                 return true;
             }
             _ => {}
@@ -1068,21 +1079,7 @@ impl HttpConnection {
                     ),
                     HeadError::Incomplete => unreachable!(),
                 };
-                events.push(HttpEvent::Note {
-                    direction,
-                    stream_offset: st.buf_offset,
-                    severity: Severity::Error,
-                    message: msg,
-                });
-                st.resync_from = Some(st.buf_offset);
-                let skip = st
-                    .buf
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map(|p| p + 1)
-                    .unwrap_or(st.buf.len());
-                st.take(skip);
-                st.phase = Phase::Resync;
+                st.resync_after_line(direction, msg, events);
                 return true;
             }
         };
