@@ -3,73 +3,12 @@
 //! quitting stops the capture and closes the `-w` file.
 
 mod live_support;
+mod tmux_support;
 
 use live_support::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Session(String);
-
-impl Session {
-    fn tmux(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux").args(args).output().expect("run tmux")
-    }
-
-    fn start(name: String, cmd: &str) -> Session {
-        let s = Session(name);
-        let mut last = String::new();
-        for _ in 0..5 {
-            let out = s.tmux(&[
-                "new-session",
-                "-d",
-                "-s",
-                &s.0,
-                "-x",
-                "140",
-                "-y",
-                "40",
-                cmd,
-            ]);
-            if out.status.success() {
-                return s;
-            }
-            last = String::from_utf8_lossy(&out.stderr).into_owned();
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        panic!("tmux new-session failed: {last}");
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.0]).stdout)
-            .into_owned()
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(15) {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn alive(&self) -> bool {
-        self.tmux(&["has-session", "-t", &self.0]).status.success()
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        if self.alive() {
-            let _ = self.tmux(&["kill-session", "-t", &self.0]);
-        }
-    }
-}
+use tmux_support::Session;
 
 #[test]
 fn live_tui_shows_a_transaction_as_it_happens() {
@@ -86,7 +25,12 @@ fn live_tui_shows_a_transaction_as_it_happens() {
         written.display(),
         tmp.path("stderr").display()
     );
-    let s = Session::start(format!("mmscope-live-tui-{}", std::process::id()), &cmd);
+    let s = Session::start(
+        format!("mmscope-live-tui-{}", std::process::id()),
+        140,
+        40,
+        &cmd,
+    );
 
     // the capture runs: live state and drop counters in the status line, nothing yet
     let screen = s.wait_for("the live status line", |t| t.contains("│ live · "));
@@ -153,7 +97,12 @@ fn live_tui_quits_cleanly_on_sigterm() {
         written.display(),
         tmp.path("stderr").display()
     );
-    let s = Session::start(format!("mmscope-live-term-{}", std::process::id()), &cmd);
+    let s = Session::start(
+        format!("mmscope-live-term-{}", std::process::id()),
+        140,
+        40,
+        &cmd,
+    );
     s.wait_for("the live status line", |t| t.contains("│ live · "));
     let pid = String::from_utf8_lossy(
         &s.tmux(&["display-message", "-p", "-t", &s.0, "#{pane_pid}"])
