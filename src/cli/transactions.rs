@@ -5,7 +5,7 @@ use super::live::{Feed, run_batch};
 use crate::capture::live::CaptureOptions;
 use crate::correlate::types::kind_name;
 use crate::correlate::{self, Config, Correlator};
-use crate::export::{iso8601, outcome_name, transaction_json};
+use crate::export::{iso8601, outcome_name, transaction_line};
 use crate::filter::{Filter, quote};
 use crate::model::{PduRecord, Transaction};
 use crate::pipeline::{self, Event, Options};
@@ -263,17 +263,19 @@ pub fn stream_json_with(
     let mut open_pdus: BTreeMap<usize, PduRecord> = BTreeMap::new();
     let mut write_err: Option<io::Error> = None;
     let mut most_held = 0;
+    let mut line = Vec::new();
     let emit = |txs: Vec<Transaction>,
                 open_pdus: &mut BTreeMap<usize, PduRecord>,
+                line: &mut Vec<u8>,
                 out: &mut dyn Write,
                 write_err: &mut Option<io::Error>| {
         for tx in txs {
             let recs: Vec<PduRecord> = tx.pdus.iter().filter_map(|i| open_pdus.remove(i)).collect();
             if write_err.is_none() && filter.matches_transaction(&tx, &recs) {
-                let line = transaction_json(&tx, &recs);
-                if let Err(e) = serde_json::to_writer(&mut *out, &line)
-                    .map_err(io::Error::from)
-                    .and_then(|_| writeln!(out))
+                line.clear();
+                if let Err(e) = transaction_line(line, &tx, &recs)
+                    .map_err(io::Error::other)
+                    .and_then(|_| out.write_all(line))
                 {
                     *write_err = Some(e);
                 }
@@ -287,19 +289,19 @@ pub fn stream_json_with(
                 let done = corr.push(&p);
                 open_pdus.insert(p.index, p);
                 most_held = most_held.max(open_pdus.len());
-                emit(done, &mut open_pdus, &mut *out, &mut write_err);
+                emit(done, &mut open_pdus, &mut line, &mut *out, &mut write_err);
             }
             Feed::Event(Event::Note(n)) => note(n),
             Feed::Event(Event::Progress { .. }) => {}
             Feed::Tick(now) => {
                 let done = corr.advance(now);
-                emit(done, &mut open_pdus, &mut *out, &mut write_err);
+                emit(done, &mut open_pdus, &mut line, &mut *out, &mut write_err);
             }
         }
         write_err.is_none()
     })?;
     let rest = corr.finish();
-    emit(rest, &mut open_pdus, &mut *out, &mut write_err);
+    emit(rest, &mut open_pdus, &mut line, &mut *out, &mut write_err);
     match write_err {
         Some(e) => Err(e.into()),
         None => Ok(most_held),

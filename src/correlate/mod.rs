@@ -20,7 +20,10 @@
 pub mod types;
 
 use crate::model::{Outcome, PduRecord, Timestamp, Transaction, TransactionKind};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+// foldhash, like the net layer's tables (`net::FlowMap`): keyed by ids from the capture, bounded
+// by the open transactions; SipHash was ~3 % of `transactions --json`.
+use crate::net::FlowMap as HashMap;
+use std::collections::{BTreeSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use types::{Role, display_type, pdu_type, role_of};
 
@@ -122,10 +125,12 @@ impl Seen {
 }
 
 /// A hash of the MMS fields of a PDU (not of its carrier): two copies of one PDU, on two legs or
-/// re-sent, have the same fingerprint.
+/// re-sent, have the same fingerprint. It never leaves the process, so any good 64-bit hash
+/// will do: foldhash's quality variant with a fixed seed, several times cheaper than SipHash here.
 pub fn fingerprint(p: &PduRecord) -> u64 {
+    use std::hash::BuildHasher;
     let m = &p.mms;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = foldhash::quality::FixedState::default().build_hasher();
     pdu_type(m).hash(&mut h);
     (
         &m.transaction_id,

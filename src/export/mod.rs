@@ -7,6 +7,7 @@
 mod csv;
 mod html;
 mod mermaid;
+pub mod sorted_json;
 
 pub use csv::{CSV_COLUMNS, write_csv};
 pub use html::write_html;
@@ -16,7 +17,8 @@ use crate::correlate::types::kind_name;
 use crate::correlate::{PduRole, explain, pdu_by_index, pdu_roles, tx_pdus};
 use crate::filter::days_from_civil;
 use crate::model::{Outcome, PduRecord, Timestamp, Transaction};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::io::{self, Write};
 
 /// Export formats.
@@ -116,31 +118,69 @@ pub fn outcome_name(o: &Outcome) -> &'static str {
 /// plus `start_utc`, `end_utc`, `note` (why it is not simply ok) and `records`, its PDU records
 /// in order — each with the keys of `mmscope pdus --json`, its `time_utc`, its `role` ("first",
 /// "leg", "retransmission") and, for a leg or a retransmission, `copy_of` (record index).
-pub fn transaction_json(tx: &Transaction, pdus: &[PduRecord]) -> Value {
-    let mut v = serde_json::to_value(tx).unwrap_or(Value::Null);
-    let roles = pdu_roles(tx, pdus);
-    let records: Vec<Value> = tx_pdus(tx, pdus)
-        .into_iter()
-        .zip(roles)
-        .map(|(p, role)| {
-            let mut pv = serde_json::to_value(p).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut pv {
-                m.insert("time_utc".into(), json!(iso8601(p.time)));
-                m.insert("role".into(), json!(role.as_str()));
-                if let PduRole::Leg { of } | PduRole::Retransmission { of } = role {
-                    m.insert("copy_of".into(), json!(of));
-                }
-            }
-            pv
-        })
-        .collect();
-    if let Value::Object(m) = &mut v {
-        m.insert("start_utc".into(), json!(iso8601(tx.start)));
-        m.insert("end_utc".into(), json!(iso8601(tx.end)));
-        m.insert("note".into(), json!(explain(tx)));
-        m.insert("records".into(), Value::Array(records));
+/// Printed with sorted keys ([`transaction_line`]), as a `Value`'s map sorts them.
+#[derive(Serialize)]
+pub struct TransactionLine<'a> {
+    #[serde(flatten)]
+    tx: &'a Transaction,
+    start_utc: String,
+    end_utc: String,
+    note: String,
+    records: Vec<RecordLine<'a>>,
+}
+
+/// A PDU record within a [`TransactionLine`].
+#[derive(Serialize)]
+struct RecordLine<'a> {
+    #[serde(flatten)]
+    pdu: &'a PduRecord,
+    time_utc: String,
+    role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    copy_of: Option<usize>,
+}
+
+impl<'a> TransactionLine<'a> {
+    pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
+        let roles = pdu_roles(tx, pdus);
+        let records = tx_pdus(tx, pdus)
+            .into_iter()
+            .zip(roles)
+            .map(|(pdu, role)| RecordLine {
+                pdu,
+                time_utc: iso8601(pdu.time),
+                role: role.as_str(),
+                copy_of: match role {
+                    PduRole::Leg { of } | PduRole::Retransmission { of } => Some(of),
+                    _ => None,
+                },
+            })
+            .collect();
+        TransactionLine {
+            tx,
+            start_utc: iso8601(tx.start),
+            end_utc: iso8601(tx.end),
+            note: explain(tx),
+            records,
+        }
     }
-    v
+}
+
+/// A [`TransactionLine`] as a JSON value.
+pub fn transaction_json(tx: &Transaction, pdus: &[PduRecord]) -> Value {
+    serde_json::to_value(TransactionLine::new(tx, pdus)).unwrap_or(Value::Null)
+}
+
+/// Append a [`TransactionLine`] to `out` as one line of compact JSON, with the bytes
+/// `serde_json::to_writer(transaction_json(…))` would print, without building the `Value`.
+pub fn transaction_line(
+    out: &mut Vec<u8>,
+    tx: &Transaction,
+    pdus: &[PduRecord],
+) -> Result<(), sorted_json::Error> {
+    sorted_json::append(out, &TransactionLine::new(tx, pdus))?;
+    out.push(b'\n');
+    Ok(())
 }
 
 /// JSON: an array with one object per transaction ([`transaction_json`]).

@@ -1,7 +1,11 @@
 //! TCP connections as the pipeline sees them: each one an HTTP/1.x parser fed with the
 //! reassembled bytes of both directions, until the bytes show it is not HTTP.
+//!
+//! This is the lower half's last stage: it hands complete HTTP messages up as [`Found::Http`]
+//! and leaves finding the MMS PDU in them ([`mms_in_http`]) to the upper half, which may run on
+//! another thread (see `split`).
 
-use super::Event;
+use super::Found;
 use super::record::{self, Completion};
 use crate::http::{self, HttpConnection, HttpEvent, HttpMessage};
 use crate::model::{PduRecord, Timestamp};
@@ -22,9 +26,13 @@ pub struct TcpFlows {
     /// Directions found not to be HTTP, whose payload the net layer should stop reassembling:
     /// (flow, client, server, direction). The pipeline passes them on after each packet.
     pub not_http: Vec<(FlowId, SocketAddr, SocketAddr, Direction)>,
-    /// Records are wanted with their full dissection (else the MMS layer only: see
-    /// `record::from_http`).
-    pub full_dissection: bool,
+}
+
+/// A complete (or abandoned) HTTP message of a connection, with where it completed.
+pub struct HttpFound {
+    pub msg: Box<HttpMessage>,
+    pub flow: FlowId,
+    pub at: Completion,
 }
 
 impl TcpFlows {
@@ -36,13 +44,8 @@ impl TcpFlows {
         })
     }
 
-    /// Handle one TCP event from the net layer; MMS PDUs found go to `found`.
-    pub fn event(
-        &mut self,
-        ev: net::Event,
-        found: &mut Vec<PduRecord>,
-        sink: &mut dyn FnMut(Event),
-    ) {
+    /// Handle one TCP event from the net layer; messages and notes found go to `found`.
+    pub fn event(&mut self, ev: net::Event, found: &mut Vec<Found>) {
         match ev {
             net::Event::TcpOpen(o) => {
                 let f = self.flow(o.flow, o.client, o.server);
@@ -95,7 +98,10 @@ impl TcpFlows {
                         }
                     )
                 }) {
-                    sink(Event::Note(gap_text));
+                    found.push(Found::Note {
+                        message: gap_text,
+                        counts_as_error: false,
+                    });
                 }
                 self.http_events(g.flow, evs, g.frame, g.time, found);
             }
@@ -118,7 +124,7 @@ impl TcpFlows {
         evs: Vec<HttpEvent>,
         frame: u64,
         time: Timestamp,
-        found: &mut Vec<PduRecord>,
+        found: &mut Vec<Found>,
     ) {
         let Some(f) = self.flows.get(&flow) else {
             return;
@@ -142,14 +148,12 @@ impl TcpFlows {
                 src,
                 dst,
             };
-            if let Some(rec) = mms_in_http(&msg, flow, &at, self.full_dissection) {
-                found.push(rec);
-            }
+            found.push(Found::Http(HttpFound { msg, flow, at }));
         }
     }
 
     /// End of capture: close every open connection (close-delimited bodies end here).
-    pub fn finish(&mut self, time: Timestamp, found: &mut Vec<PduRecord>) {
+    pub fn finish(&mut self, time: Timestamp, found: &mut Vec<Found>) {
         let mut ids: Vec<FlowId> = self.flows.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
@@ -171,7 +175,9 @@ impl TcpFlows {
 }
 
 /// The MMS PDU an HTTP message carries: its body, or the content part of a PAP submission.
-fn mms_in_http(msg: &HttpMessage, flow: FlowId, at: &Completion, full: bool) -> Option<PduRecord> {
+pub fn mms_in_http(found: &HttpFound, full: bool) -> Option<PduRecord> {
+    let HttpFound { msg, flow, at } = found;
+    let flow = *flow;
     if msg.is_mms() {
         return Some(record::from_http(msg, flow, at, full));
     }

@@ -10,7 +10,7 @@ mod flows;
 mod record;
 mod split;
 
-use crate::capture::{FileReader, Packet, PacketSource};
+use crate::capture::{CaptureError, FileReader, Packet, PacketSource};
 use crate::model::{Analysis, PduRecord, Stats, Timestamp};
 use crate::net;
 use crate::wap::{self, WapDecoder, WapEvent};
@@ -46,16 +46,73 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// How often (in packets) progress is reported.
 const PROGRESS_EVERY: u64 = 4096;
 
-/// The stacked decoders and the state between packets.
-pub struct Pipeline {
-    opts: Options,
+/// What the lower half of the pipeline (link, IP, TCP, HTTP framing) found in one packet, in
+/// the order found. The upper half ([`Upper`]) turns it into records and notes; the two halves
+/// may run on different threads (see `split`), so this is owned data.
+pub(crate) enum Found {
+    /// A UDP datagram, for the WAP layer.
+    Datagram(net::UdpDatagram),
+    /// A complete (or abandoned) HTTP message, which may carry an MMS PDU.
+    Http(flows::HttpFound),
+    /// A note for the user; `counts_as_error` adds it to `Stats::errors`.
+    Note {
+        message: String,
+        counts_as_error: bool,
+    },
+}
+
+/// The layers that see every packet: link, IP (+ defragmentation), TCP reassembly and HTTP
+/// framing. Pure state machines, no sink: what they find goes up as [`Found`].
+#[derive(Default)]
+struct Lower {
     net: net::Decoder,
     tcp: TcpFlows,
-    wap: WapDecoder,
     net_events: Vec<net::Event>,
-    /// The net layer runs on another thread ([`run_file`]): leave the directions found not to
-    /// be HTTP in `tcp.not_http` for the caller to pass on, instead of telling `net`.
-    split: bool,
+    last_time: Timestamp,
+}
+
+impl Lower {
+    fn packet(&mut self, p: &Packet<'_>, found: &mut Vec<Found>) {
+        self.last_time = p.time;
+        let mut events = std::mem::take(&mut self.net_events);
+        self.net.decode_packet(p, &mut events);
+        self.sort(&mut events, found);
+        self.net_events = events;
+    }
+
+    /// The end of the capture, in the two steps the upper half handles one after the other
+    /// (as it would two packets): what the net layer flushes, then the HTTP messages that only
+    /// the end of their connection completes.
+    fn finish(&mut self, net_found: &mut Vec<Found>, tcp_found: &mut Vec<Found>) {
+        let mut events = std::mem::take(&mut self.net_events);
+        self.net.finish(&mut events);
+        self.sort(&mut events, net_found);
+        self.tcp.finish(self.last_time, tcp_found);
+    }
+
+    fn sort(&mut self, events: &mut Vec<net::Event>, found: &mut Vec<Found>) {
+        for ev in events.drain(..) {
+            match ev {
+                net::Event::Udp(d) => found.push(Found::Datagram(d)),
+                net::Event::Note { message, .. } => found.push(Found::Note {
+                    message,
+                    counts_as_error: true,
+                }),
+                other => self.tcp.event(other, found),
+            }
+        }
+        // Connections (directions) that are not HTTP: the net layer stops copying their bytes.
+        for (flow, client, server, dir) in self.tcp.not_http.drain(..) {
+            self.net.discard_tcp_payload(flow, client, server, dir);
+        }
+    }
+}
+
+/// The layers above: the MMS PDU in an HTTP message, WTP/WSP, and the records, numbered in
+/// the order of the frame that completed them and handed to the sink.
+struct Upper {
+    opts: Options,
+    wap: WapDecoder,
     next_index: usize,
     /// Completing frame of each WSP PDU reported, to point a WTP re-send at its original.
     wsp_by_frame: net::FlowMap<u64, usize>,
@@ -64,17 +121,11 @@ pub struct Pipeline {
     stats: Stats,
 }
 
-impl Pipeline {
-    pub fn new(opts: Options) -> Self {
-        let mut tcp = TcpFlows::default();
-        tcp.full_dissection = opts.keep_dissection;
-        Pipeline {
+impl Upper {
+    fn new(opts: Options) -> Self {
+        Upper {
             opts,
-            net: net::Decoder::default(),
-            tcp,
             wap: WapDecoder::default(),
-            net_events: Vec::new(),
-            split: false,
             next_index: 0,
             wsp_by_frame: Default::default(),
             last_time: Timestamp::default(),
@@ -82,77 +133,75 @@ impl Pipeline {
         }
     }
 
-    /// Feed one captured packet.
-    pub fn packet(&mut self, p: &Packet<'_>, sink: &mut dyn FnMut(Event)) {
-        self.stats.packets += 1;
-        self.stats.bytes += p.data.len() as u64;
-        self.last_time = p.time;
-        let mut events = std::mem::take(&mut self.net_events);
-        self.net.decode_packet(p, &mut events);
-        self.handle_net_events(&mut events, sink);
-        self.net_events = events;
-    }
-
-    /// The capture ended: flush what is still open (close-delimited bodies, incomplete WTP
-    /// messages, TCP holes).
-    pub fn finish(&mut self, sink: &mut dyn FnMut(Event)) -> Stats {
-        let mut events = std::mem::take(&mut self.net_events);
-        self.net.finish(&mut events);
-        self.finish_with(&mut events, sink)
-    }
-
-    /// What a packet decoded to, when the net layer ran elsewhere (see [`run_file`]).
-    fn packet_events(
+    /// What the lower half found in one packet of `len` bytes captured at `time`.
+    fn packet(
         &mut self,
         len: usize,
         time: Timestamp,
-        events: &mut Vec<net::Event>,
+        found: &mut Vec<Found>,
         sink: &mut dyn FnMut(Event),
     ) {
         self.stats.packets += 1;
         self.stats.bytes += len as u64;
         self.last_time = time;
-        self.handle_net_events(events, sink);
+        self.found(found, sink);
     }
 
-    /// The end of the capture, given what the net layer's `finish` reported.
-    fn finish_with(&mut self, events: &mut Vec<net::Event>, sink: &mut dyn FnMut(Event)) -> Stats {
-        let time = self.last_time;
-        self.handle_net_events(events, sink);
-        let mut found = Vec::new();
-        self.tcp.finish(time, &mut found);
-        self.emit_all(found, sink);
-        for ev in self.wap.finish() {
-            self.wap_event(ev, time, sink);
-        }
-        self.stats.clone()
-    }
-
-    fn handle_net_events(&mut self, events: &mut Vec<net::Event>, sink: &mut dyn FnMut(Event)) {
-        let mut found = Vec::new();
-        for ev in events.drain(..) {
-            match ev {
-                net::Event::Udp(d) => {
+    /// Datagrams and notes are handled at once, in order; the PDUs of HTTP messages are
+    /// reported after them, in the order their messages completed.
+    fn found(&mut self, found: &mut Vec<Found>, sink: &mut dyn FnMut(Event)) {
+        let mut records = Vec::new();
+        for item in found.drain(..) {
+            match item {
+                Found::Datagram(d) => {
                     if let Some(mode) = wap::classify(d.src, d.dst, &d.payload) {
                         for wev in self.wap.datagram(mode, d.src, d.dst, &d.payload, d.frame) {
                             self.wap_event(wev, d.time, sink);
                         }
                     }
                 }
-                net::Event::Note { message, .. } => {
-                    self.stats.errors += 1;
-                    sink(Event::Note(message))
+                Found::Http(h) => {
+                    records.extend(flows::mms_in_http(&h, self.opts.keep_dissection));
                 }
-                other => self.tcp.event(other, &mut found, sink),
+                Found::Note {
+                    message,
+                    counts_as_error,
+                } => {
+                    if counts_as_error {
+                        self.stats.errors += 1;
+                    }
+                    sink(Event::Note(message));
+                }
             }
         }
-        // Connections (directions) that are not HTTP: the net layer stops copying their bytes.
-        if !self.split {
-            for (flow, client, server, dir) in self.tcp.not_http.drain(..) {
-                self.net.discard_tcp_payload(flow, client, server, dir);
-            }
+        for rec in records {
+            self.emit(rec, sink);
         }
-        self.emit_all(found, sink);
+    }
+
+    /// Reading the capture failed after some packets: say so; what was read stands.
+    fn read_error(&mut self, e: &CaptureError, sink: &mut dyn FnMut(Event)) {
+        self.stats.errors += 1;
+        sink(Event::Note(format!(
+            "{e}; reading stopped there: the {} packets before it are analysed",
+            self.stats.packets
+        )));
+    }
+
+    /// The end of the capture, given what the lower half's `finish` found.
+    fn finish(
+        &mut self,
+        net_found: &mut Vec<Found>,
+        tcp_found: &mut Vec<Found>,
+        sink: &mut dyn FnMut(Event),
+    ) -> Stats {
+        self.found(net_found, sink);
+        self.found(tcp_found, sink);
+        let time = self.last_time;
+        for ev in self.wap.finish() {
+            self.wap_event(ev, time, sink);
+        }
+        self.stats.clone()
     }
 
     fn wap_event(&mut self, ev: WapEvent, time: Timestamp, sink: &mut dyn FnMut(Event)) {
@@ -174,12 +223,6 @@ impl Pipeline {
         }
     }
 
-    fn emit_all(&mut self, found: Vec<PduRecord>, sink: &mut dyn FnMut(Event)) {
-        for rec in found {
-            self.emit(rec, sink);
-        }
-    }
-
     fn emit(&mut self, mut rec: PduRecord, sink: &mut dyn FnMut(Event)) -> usize {
         rec.index = self.next_index;
         self.next_index += 1;
@@ -193,6 +236,45 @@ impl Pipeline {
         let index = rec.index;
         sink(Event::Pdu(Box::new(rec)));
         index
+    }
+}
+
+/// The stacked decoders and the state between packets, on one thread: feed it packets, it
+/// reports every MMS PDU as a [`PduRecord`], in the order of the frame that completed it.
+pub struct Pipeline {
+    lower: Lower,
+    upper: Upper,
+    found: Vec<Found>,
+}
+
+impl Pipeline {
+    pub fn new(opts: Options) -> Self {
+        Pipeline {
+            lower: Lower::default(),
+            upper: Upper::new(opts),
+            found: Vec::new(),
+        }
+    }
+
+    /// Feed one captured packet.
+    pub fn packet(&mut self, p: &Packet<'_>, sink: &mut dyn FnMut(Event)) {
+        let mut found = std::mem::take(&mut self.found);
+        self.lower.packet(p, &mut found);
+        self.upper.packet(p.data.len(), p.time, &mut found, sink);
+        self.found = found;
+    }
+
+    /// The capture ended: flush what is still open (close-delimited bodies, incomplete WTP
+    /// messages, TCP holes).
+    pub fn finish(&mut self, sink: &mut dyn FnMut(Event)) -> Stats {
+        let (mut net_found, mut tcp_found) = (Vec::new(), Vec::new());
+        self.lower.finish(&mut net_found, &mut tcp_found);
+        self.upper.finish(&mut net_found, &mut tcp_found, sink)
+    }
+
+    /// Packets read so far.
+    pub fn packets(&self) -> u64 {
+        self.upper.stats.packets
     }
 }
 
@@ -211,22 +293,18 @@ pub fn run_source(
             None => break,
             Some(Ok(p)) => p,
             Some(Err(e)) => {
-                if pipeline.stats.packets == 0 {
+                if pipeline.packets() == 0 {
                     return Err(Box::new(e));
                 }
-                pipeline.stats.errors += 1;
-                sink(Event::Note(format!(
-                    "{e}; reading stopped there: the {} packets before it are analysed",
-                    pipeline.stats.packets
-                )));
+                pipeline.upper.read_error(&e, sink);
                 break;
             }
         };
         last_time = packet.time;
         pipeline.packet(&packet, sink);
-        if pipeline.stats.packets.is_multiple_of(PROGRESS_EVERY) {
+        if pipeline.packets().is_multiple_of(PROGRESS_EVERY) {
             sink(Event::Progress {
-                packets: pipeline.stats.packets,
+                packets: pipeline.packets(),
                 bytes: source.bytes_read(),
                 total_bytes: source.total_bytes(),
                 time: last_time,
@@ -234,6 +312,19 @@ pub fn run_source(
         }
     }
     let stats = pipeline.finish(sink);
+    end_of_input(&stats, source.bytes_read(), source.total_bytes(), last_time, sink);
+    Ok(stats)
+}
+
+/// The last events of a run over a source that ended: a note when it held no packet at all,
+/// and the final progress.
+fn end_of_input(
+    stats: &Stats,
+    bytes: u64,
+    total_bytes: Option<u64>,
+    time: Timestamp,
+    sink: &mut dyn FnMut(Event),
+) {
     if stats.packets == 0 {
         sink(Event::Note(
             "the capture holds no packets (a valid header, then nothing)".into(),
@@ -241,11 +332,10 @@ pub fn run_source(
     }
     sink(Event::Progress {
         packets: stats.packets,
-        bytes: source.bytes_read(),
-        total_bytes: source.total_bytes(),
-        time: last_time,
+        bytes,
+        total_bytes,
+        time,
     });
-    Ok(stats)
 }
 
 /// Read a capture file and report every MMS PDU in it to `sink`, streaming.

@@ -1,29 +1,29 @@
-//! [`super::run_file`] on two threads: the reader and the net layer (link, IP, TCP reassembly)
-//! on a worker thread, the layers above and the sink on the caller's thread.
+//! [`super::run_file`] as three stages on three threads: the reader and the lower half of the
+//! pipeline (link, IP, TCP reassembly, HTTP framing); the upper half (the MMS PDU in each HTTP
+//! message, WTP/WSP, records); and the sink (printing JSON, correlating transactions) on the
+//! caller's thread.
 //!
-//! The worker sends batches of packets' net events over a bounded channel (so at most
-//! `QUEUE` batches are in flight: memory stays bounded whatever the file size); the caller's
-//! thread feeds them to the [`Pipeline`] packet by packet, so the events reach the sink
-//! exactly as [`super::run_source`] would deliver them. Directions found not to be HTTP go back
-//! with the emptied batches, and the worker stops reassembling them (a little later than the
-//! single-threaded path would: the bytes in between are dropped by the HTTP side instead).
+//! The cut between the halves is where little crosses it: what the lower half found
+//! ([`Found`]: UDP datagrams, complete HTTP messages, notes), not every TCP segment. Each stage
+//! sends batches over a bounded channel (at most `QUEUE` batches in flight: memory stays
+//! bounded whatever the file size); the upper half takes each packet's share in order, so the
+//! sink sees exactly what [`super::run_source`] would deliver, in the same order. On two cores
+//! the three threads share the two: the sink's share of the work (small for `pdus`, about a
+//! quarter for `transactions`) fills in where the halves leave a core idle.
 
-use super::{Error, Event, Options, PROGRESS_EVERY, Pipeline};
+use super::{Error, Event, Found, Lower, Options, PROGRESS_EVERY, Upper};
 use crate::capture::{CaptureError, FileReader, PacketSource};
 use crate::model::{Stats, Timestamp};
-use crate::net::{self, Direction};
-use std::net::SocketAddr;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 /// Packets per batch: enough to make the channel's cost per packet negligible.
-const BATCH_PACKETS: usize = 512;
-/// Batches in flight (each holds the reassembled bytes of at most `BATCH_PACKETS` packets,
-/// plus whatever TCP releases at once when a hole fills).
+const BATCH_PACKETS: usize = 1024;
+/// Batches in flight (each holds what at most `BATCH_PACKETS` packets completed).
 const QUEUE: usize = 4;
 
 /// One packet's share of a batch.
 struct Mark {
-    /// `events[..end]` (after the previous mark's end) belong to this packet.
+    /// `found[..end]` (after the previous mark's end) belong to this packet.
     end: usize,
     len: u32,
     time: Timestamp,
@@ -33,34 +33,18 @@ struct Mark {
 
 #[derive(Default)]
 struct Batch {
-    events: Vec<net::Event>,
+    found: Vec<Found>,
     marks: Vec<Mark>,
-    /// The capture ended here: `events` after the last mark are the net layer's `finish`.
-    last: bool,
+    /// The capture ended in this batch: these are what the lower half's `finish` found.
+    end: Option<(Vec<Found>, Vec<Found>)>,
     /// A read error ended the capture before this batch's end.
     error: Option<CaptureError>,
-    total_bytes: Option<u64>,
 }
 
-/// Emptied batches go back, with the directions the worker should stop reassembling.
-struct Returned {
-    batch: Batch,
-    not_http: Vec<(net::FlowId, SocketAddr, SocketAddr, Direction)>,
-}
-
-fn worker(mut reader: FileReader, full: SyncSender<Batch>, empty: Receiver<Returned>) {
-    let mut decoder = net::Decoder::default();
-    let total_bytes = reader.total_bytes();
-    let mut spare: Vec<Batch> = Vec::new();
+fn worker(mut reader: FileReader, full: SyncSender<Batch>, empty: Receiver<Batch>) {
+    let mut lower = Lower::default();
     let mut batch = Batch::default();
     loop {
-        // Take back emptied batches (and the directions to stop reassembling).
-        while let Ok(r) = empty.try_recv() {
-            for (flow, client, server, dir) in r.not_http {
-                decoder.discard_tcp_payload(flow, client, server, dir);
-            }
-            spare.push(r.batch);
-        }
         let mut ended = false;
         while batch.marks.len() < BATCH_PACKETS {
             match reader.next_packet() {
@@ -69,12 +53,11 @@ fn worker(mut reader: FileReader, full: SyncSender<Batch>, empty: Receiver<Retur
                     break;
                 }
                 Some(Ok(p)) => {
-                    decoder.decode_packet(&p, &mut batch.events);
-                    let (len, time) = (p.data.len() as u32, p.time);
+                    lower.packet(&p, &mut batch.found);
                     batch.marks.push(Mark {
-                        end: batch.events.len(),
-                        len,
-                        time,
+                        end: batch.found.len(),
+                        len: p.data.len() as u32,
+                        time: p.time,
                         bytes_read: reader.bytes_read(),
                     });
                 }
@@ -86,18 +69,77 @@ fn worker(mut reader: FileReader, full: SyncSender<Batch>, empty: Receiver<Retur
             }
         }
         if ended {
-            decoder.finish(&mut batch.events);
-            batch.last = true;
-            batch.total_bytes = total_bytes;
+            let (mut net_found, mut tcp_found) = (Vec::new(), Vec::new());
+            lower.finish(&mut net_found, &mut tcp_found);
+            batch.end = Some((net_found, tcp_found));
             let _ = full.send(batch);
             return;
         }
-        batch.total_bytes = total_bytes;
         if full.send(batch).is_err() {
             return; // the consumer stopped
         }
-        batch = spare.pop().unwrap_or_default();
+        // Reuse an emptied batch's allocations when one has come back.
+        batch = empty.try_recv().unwrap_or_default();
     }
+}
+
+/// The upper half's thread: turns the lower half's batches into the sink's events, sent on in
+/// one `Vec` per batch.
+fn upper_half(
+    opts: Options,
+    total_bytes: Option<u64>,
+    full: Receiver<Batch>,
+    empty: SyncSender<Batch>,
+    events: SyncSender<Vec<Event>>,
+) -> Result<Stats, Error> {
+    let mut upper = Upper::new(opts);
+    let mut last_time = Timestamp::default();
+    let mut last_bytes = 0;
+    let mut packet_found = Vec::new();
+    while let Ok(mut batch) = full.recv() {
+        let mut out = Vec::new();
+        let sink = &mut |e| out.push(e);
+        let mut start = 0;
+        let mut found = batch.found.drain(..);
+        for m in &batch.marks {
+            packet_found.extend(found.by_ref().take(m.end - start));
+            start = m.end;
+            last_time = m.time;
+            last_bytes = m.bytes_read;
+            upper.packet(m.len as usize, m.time, &mut packet_found, sink);
+            if upper.stats.packets.is_multiple_of(PROGRESS_EVERY) {
+                sink(Event::Progress {
+                    packets: upper.stats.packets,
+                    bytes: m.bytes_read,
+                    total_bytes,
+                    time: last_time,
+                });
+            }
+        }
+        drop(found);
+        let mut result = None;
+        if let Some(e) = batch.error.take() {
+            if upper.stats.packets == 0 {
+                return Err(Box::new(e));
+            }
+            upper.read_error(&e, sink);
+        }
+        if let Some((mut net_found, mut tcp_found)) = batch.end.take() {
+            let stats = upper.finish(&mut net_found, &mut tcp_found, sink);
+            super::end_of_input(&stats, last_bytes, total_bytes, last_time, sink);
+            result = Some(stats);
+        }
+        if events.send(out).is_err() {
+            return Err("the caller stopped reading".into());
+        }
+        if let Some(stats) = result {
+            return Ok(stats);
+        }
+        batch.marks.clear();
+        // The worker may have finished already; then nothing needs to go back.
+        let _ = empty.try_send(batch);
+    }
+    Err("the capture reading thread stopped early".into())
 }
 
 pub fn run(
@@ -105,67 +147,25 @@ pub fn run(
     opts: &Options,
     sink: &mut dyn FnMut(Event),
 ) -> Result<Stats, Error> {
+    let total_bytes = reader.total_bytes();
     let (full_tx, full_rx) = sync_channel::<Batch>(QUEUE);
-    let (empty_tx, empty_rx) = sync_channel::<Returned>(QUEUE + 2);
-    let handle = std::thread::Builder::new()
-        .name("mmscope-net".into())
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(QUEUE + 2);
+    let (events_tx, events_rx) = sync_channel::<Vec<Event>>(QUEUE);
+    let lower = std::thread::Builder::new()
+        .name("mmscope-lower".into())
         .spawn(move || worker(reader, full_tx, empty_rx))?;
-    let mut pipeline = Pipeline::new(opts.clone());
-    pipeline.split = true;
-    let mut last_time = Timestamp::default();
-    let mut last_bytes = 0;
-    let mut result: Option<Result<Stats, Error>> = None;
-    let mut pending = Vec::new();
-    while let Ok(mut batch) = full_rx.recv() {
-        let total_bytes = batch.total_bytes;
-        let mut start = 0;
-        let mut events = batch.events.drain(..);
-        for m in &batch.marks {
-            pending.extend(events.by_ref().take(m.end - start));
-            start = m.end;
-            last_time = m.time;
-            last_bytes = m.bytes_read;
-            pipeline.packet_events(m.len as usize, m.time, &mut pending, sink);
-            if pipeline.stats.packets.is_multiple_of(PROGRESS_EVERY) {
-                sink(Event::Progress {
-                    packets: pipeline.stats.packets,
-                    bytes: m.bytes_read,
-                    total_bytes,
-                    time: last_time,
-                });
-            }
+    let opts = opts.clone();
+    let upper = std::thread::Builder::new()
+        .name("mmscope-upper".into())
+        .spawn(move || upper_half(opts, total_bytes, full_rx, empty_tx, events_tx))?;
+    for events in events_rx {
+        for e in events {
+            sink(e);
         }
-        // What is left is the net layer's `finish` (in the last batch only).
-        pending.extend(events);
-        if let Some(e) = batch.error.take() {
-            if pipeline.stats.packets == 0 {
-                result = Some(Err(Box::new(e)));
-                break;
-            }
-            pipeline.stats.errors += 1;
-            sink(Event::Note(e.to_string()));
-        }
-        if batch.last {
-            let stats = pipeline.finish_with(&mut pending, sink);
-            sink(Event::Progress {
-                packets: stats.packets,
-                bytes: last_bytes,
-                total_bytes,
-                time: last_time,
-            });
-            result = Some(Ok(stats));
-            break;
-        }
-        batch.events.clear();
-        batch.marks.clear();
-        let not_http = std::mem::take(&mut pipeline.tcp.not_http);
-        // The worker may have finished already; then nothing needs to go back.
-        let _ = empty_tx.try_send(Returned { batch, not_http });
     }
-    drop(full_rx);
-    drop(empty_tx);
-    if handle.join().is_err() {
-        return Err("the capture reading thread panicked (a bug: please report it)".into());
+    let result = upper.join();
+    if lower.join().is_err() || result.is_err() {
+        return Err("a pipeline thread panicked (a bug: please report it)".into());
     }
-    result.unwrap_or_else(|| Err("the capture reading thread stopped early".into()))
+    result.unwrap_or_else(|_| Err("the pipeline thread stopped".into()))
 }
