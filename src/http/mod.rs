@@ -534,6 +534,9 @@ pub const HUNT_LIMIT: u64 = 256 * 1024;
 /// bytes arrive): a lying header costs at most this much address space per direction.
 const RESERVE_LIMIT: usize = 1024 * 1024;
 
+/// Bytes reserved ahead for a chunked body (its size is not known before its last chunk).
+const CHUNKED_RESERVE: usize = 64 * 1024;
+
 impl DirState {
     fn new() -> Self {
         DirState {
@@ -1211,11 +1214,18 @@ impl HttpConnection {
             self.dirs[di].phase = Phase::Skip(n);
             return true;
         }
-        if let Framing::ContentLength(n) = framing {
-            // Room for the whole message at once instead of doubling (and copying) the buffer
-            // as the body's segments arrive. Capped: the length is the sender's word.
+        // Room for the whole message at once instead of doubling (and copying) the buffer as
+        // the body's segments arrive. Capped: the length is the sender's word. A chunked body
+        // announces no length: room for a typical MMS body saves the doublings from one segment
+        // up to that size.
+        let expected = match framing {
+            Framing::ContentLength(n) => Some(head.len as u64 + n),
+            Framing::Chunked => Some(head.len as u64 + CHUNKED_RESERVE as u64),
+            _ => None,
+        };
+        if let Some(total) = expected {
             let st = &mut self.dirs[di];
-            let total = (head.len as u64 + n).min(RESERVE_LIMIT as u64) as usize;
+            let total = total.min(RESERVE_LIMIT as u64) as usize;
             st.buf.reserve(total.saturating_sub(st.buf.len()));
         }
         self.dirs[di].phase = Phase::Body {
