@@ -190,7 +190,7 @@ fn gzip_bomb_stops_at_max_decoded() {
         })
         .expect("the response");
     assert!(m.body_truncated);
-    assert_eq!(m.body.len(), 1 << 20);
+    assert_eq!(m.body().len(), 1 << 20);
     let notes: Vec<_> = m.notes.iter().map(|n| n.message.clone()).collect();
     assert!(
         notes.iter().any(|n| n.contains("1048576")),

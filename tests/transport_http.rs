@@ -41,14 +41,14 @@ fn dir(c2s: bool) -> Direction {
 /// (summary of the carrier, answered request, body) of every message with an MMS body.
 fn mms_bodies(msgs: &[HttpMessage]) -> Vec<(String, Option<String>, Vec<u8>)> {
     msgs.iter()
-        .filter(|m| m.is_mms() && !m.body.is_empty())
+        .filter(|m| m.is_mms() && !m.body().is_empty())
         .map(|m| {
             (
                 m.summary(),
                 m.answers
                     .as_ref()
                     .map(|a| format!("{} {}", a.method, a.target)),
-                m.body.clone(),
+                m.body().to_vec(),
             )
         })
         .collect()
@@ -98,7 +98,7 @@ fn check_mm1_flow(capture: &str) -> Vec<HttpMessage> {
     }
     // The last POST is answered by 204 No Content, with no body.
     let nc = msgs.iter().find(|m| m.status() == Some(204)).expect("204");
-    assert!(nc.body.is_empty());
+    assert!(nc.body().is_empty());
     assert_eq!(nc.answers.as_ref().unwrap().method, "POST");
     // Every response pairs with a request of the same exchange.
     for r in msgs.iter().filter(|m| !m.is_request()) {
@@ -176,7 +176,7 @@ fn mm1_chunked_bodies_are_exact() {
     assert!(chunked >= 5, "only {chunked} chunked messages");
     let rc = msgs
         .iter()
-        .find(|m| m.body == pdu("h_retrieve_conf.mms"))
+        .find(|m| m.body() == pdu("h_retrieve_conf.mms"))
         .unwrap();
     // 531 bytes in 128-byte chunks: 5 data chunks and the last chunk.
     assert_eq!(rc.chunks.len(), 6);
@@ -193,7 +193,7 @@ fn mm1_gzip_bodies_are_exact() {
         "send_req, send_conf and retrieve_conf are gzip-coded"
     );
     for m in gz {
-        assert!(m.body_range.len() != m.body.len());
+        assert!(m.body_range.len() != m.body().len());
         assert!(!m.body_truncated);
     }
 }
@@ -220,7 +220,7 @@ fn mm1_ipv6_and_large_send() {
     assert_eq!(b.len(), 2);
     assert!(b[0].2 == pdu("l_send_req_large.mms"));
     assert!(b[1].2 == pdu("l_send_conf.mms"));
-    let big = msgs.iter().find(|m| m.body.len() == 320114).unwrap();
+    let big = msgs.iter().find(|m| m.body().len() == 320114).unwrap();
     assert!(big.frames().len() > 1, "carried by several frames");
 }
 

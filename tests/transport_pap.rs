@@ -96,9 +96,9 @@ fn pap_submissions_give_the_pushed_pdus() {
         assert_eq!(tree.child("Multipart").unwrap().children.len(), 2);
         if te == TransferEncoding::Identity {
             // Binary part: the content range is the PDU's place in the HTTP body.
-            assert!(m.body[part.content_range.clone()] == pdu(file)[..]);
+            assert!(m.body()[part.content_range.clone()] == pdu(file)[..]);
         } else {
-            assert!(m.body[part.content_range.clone()].is_ascii());
+            assert!(m.body()[part.content_range.clone()].is_ascii());
         }
     }
 }

@@ -2,7 +2,7 @@
 //! incrementally, and content codings (gzip, x-gzip, deflate as zlib or raw) decoded with a
 //! bound on the output size.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::ops::Range;
 
 /// One chunk of a chunked body; ranges relative to the message's raw bytes.
@@ -38,8 +38,9 @@ pub struct ChunkedDecoder {
     /// Trailer fields (name, value, range of the line).
     pub trailers: Vec<(String, String, Range<usize>)>,
     in_trailers: bool,
-    /// The de-chunked body.
-    pub body: Vec<u8>,
+    /// Size of the de-chunked body so far (the chunk data stays in the raw message: see
+    /// [`ChunkedDecoder::dechunk`]).
+    body_len: usize,
 }
 
 /// Longest chunk-size or trailer line accepted.
@@ -56,6 +57,22 @@ impl ChunkedDecoder {
     /// Raw offset of the next byte the decoder has not consumed.
     pub fn position(&self) -> usize {
         self.pos
+    }
+
+    /// Size of the de-chunked body read so far.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+
+    /// The de-chunked body: the data of the chunks read so far, out of the `raw` they were read
+    /// from. Assembled once at the end, at its exact size, instead of growing a copy chunk by
+    /// chunk as they arrive.
+    pub fn dechunk(&self, raw: &[u8]) -> Vec<u8> {
+        let mut body = Vec::with_capacity(self.body_len);
+        for c in &self.chunks {
+            body.extend_from_slice(&raw[c.data.clone()]);
+        }
+        body
     }
 
     /// Consume what `raw` now holds. `max_body` bounds the de-chunked size.
@@ -120,7 +137,7 @@ impl ChunkedDecoder {
                 self.in_trailers = true;
                 continue;
             }
-            if (self.body.len() as u64).saturating_add(size) > max_body as u64 {
+            if (self.body_len as u64).saturating_add(size) > max_body as u64 {
                 return ChunkedStatus::Malformed {
                     offset: self.pos,
                     reason: format!("chunked body exceeds the limit of {max_body} bytes"),
@@ -143,7 +160,7 @@ impl ChunkedDecoder {
                     };
                 }
             };
-            self.body.extend_from_slice(&raw[data_start..data_end]);
+            self.body_len += size;
             self.chunks.push(Chunk {
                 size_line: line_range,
                 size: size as u64,
@@ -244,8 +261,42 @@ fn gzip_size_hint(data: &[u8]) -> usize {
     }
 }
 
+/// The compressed input, handed to the decoder in place (no copy into a read buffer) but in
+/// pieces that end where flate2's own 32 KiB `BufReader` would have refilled: the decoder stops
+/// at the end of each piece, and what a read keeps of a broken stream depends on where it stops
+/// (see [`READ_CHUNK`]), so the decoded prefix of a broken body stays what it was with
+/// `flate2::read`.
+struct InputPieces<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+const INPUT_PIECE: usize = 32 * 1024;
+
+impl Read for InputPieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let piece = self.fill_buf()?;
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for InputPieces<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let end = ((self.pos / INPUT_PIECE + 1) * INPUT_PIECE).min(self.data.len());
+        Ok(&self.data[self.pos..end])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.data.len());
+    }
+}
+
 /// Undo one content coding, producing at most `limit` bytes.
 pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decoded {
+    let input = InputPieces { data, pos: 0 };
     match coding {
         ContentCoding::Identity => {
             let truncated = data.len() > limit;
@@ -258,7 +309,7 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
         }
         ContentCoding::Gzip => {
             let (d, t, e) = read_bounded(
-                flate2::read::MultiGzDecoder::new(data),
+                flate2::bufread::MultiGzDecoder::new(input),
                 limit,
                 gzip_size_hint(data),
             );
@@ -275,9 +326,13 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
                 && data[0] & 0x0f == 8
                 && (u16::from(data[0]) * 256 + u16::from(data[1])) % 31 == 0;
             let (d, t, e) = if zlib {
-                read_bounded(flate2::read::ZlibDecoder::new(data), limit, data.len())
+                read_bounded(flate2::bufread::ZlibDecoder::new(input), limit, data.len())
             } else {
-                read_bounded(flate2::read::DeflateDecoder::new(data), limit, data.len())
+                read_bounded(
+                    flate2::bufread::DeflateDecoder::new(input),
+                    limit,
+                    data.len(),
+                )
             };
             Decoded {
                 data: d,
@@ -309,7 +364,8 @@ mod tests {
             }
         }
         assert_eq!(status, ChunkedStatus::Done(raw.len() - 4));
-        assert_eq!(dec.body, b"hello world");
+        assert_eq!(dec.dechunk(raw), b"hello world");
+        assert_eq!(dec.body_len(), 11);
         assert_eq!(dec.chunks.len(), 3);
         assert_eq!(dec.chunks[0].extensions.as_deref(), Some("name=val"));
         assert_eq!(dec.chunks[1].extensions.as_deref(), Some("x"));
@@ -351,6 +407,42 @@ mod tests {
         let d = decode_content(ContentCoding::Deflate, &r.finish().unwrap(), 1000);
         assert_eq!(d.data, b"raw body");
         assert!(d.raw_deflate);
+    }
+
+    /// The decoder reads the body in place, in pieces cut where `flate2::read`'s buffer would
+    /// have cut it: on broken data it keeps the same decoded prefix and reports the same error.
+    #[test]
+    fn broken_gzip_decodes_as_flate2_read_does() {
+        // Poorly compressible bytes, so the compressed stream spans several 32 KiB pieces.
+        let mut x = 0x1234_5678u32;
+        let text: Vec<u8> = (0..200_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x % 40) as u8 + b'0'
+            })
+            .collect();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&text).unwrap();
+        let gz = enc.finish().unwrap();
+        assert!(gz.len() > 3 * INPUT_PIECE, "{}", gz.len());
+        // Errors just after a piece boundary are where the cut matters: the read that meets
+        // them then returns what the piece before gave instead of losing it.
+        let mut places = vec![20, 5000, gz.len() - 6];
+        for piece_end in (1..=3).map(|k| k * 32 * 1024) {
+            places.extend([piece_end + 40, piece_end + 400, piece_end + 4000]);
+        }
+        for at in places {
+            let mut broken = gz.clone();
+            broken[at] ^= 0x55;
+            let d = decode_content(ContentCoding::Gzip, &broken, 1 << 20);
+            let (want, _, want_err) =
+                read_bounded(flate2::read::MultiGzDecoder::new(&broken[..]), 1 << 20, 0);
+            assert_eq!((d.data.len(), &d.error), (want.len(), &want_err), "at {at}");
+            assert_eq!(d.data, want, "at {at}");
+            assert!(d.error.is_some(), "at {at}");
+        }
     }
 
     #[test]

@@ -93,8 +93,8 @@ pub struct HttpMessage {
     pub chunks: Vec<Chunk>,
     /// Trailer fields of a chunked body: (name, value, range in `raw`).
     pub trailers: Vec<(String, String, Range<usize>)>,
-    /// The body with transfer and content codings undone.
-    pub body: Vec<u8>,
+    /// The body with transfer and content codings undone: see [`HttpMessage::body`].
+    body: BodyBytes,
     /// Codings that were undone, in the order applied on the wire ("gzip", "deflate").
     pub codings: Vec<String>,
     /// The decoded body stopped at [`Config::max_decoded`].
@@ -109,7 +109,31 @@ pub struct HttpMessage {
     pub complete: bool,
 }
 
+/// Where the decoded body of a message is. Most MMS bodies need nothing undone (or are one
+/// chunk): they are read in place out of `raw` instead of being copied a second time.
+#[derive(Debug, Clone, PartialEq)]
+enum BodyBytes {
+    /// A range of the raw message.
+    InRaw(Range<usize>),
+    /// Bytes that differ from the raw message: de-chunked, decompressed.
+    Decoded(Vec<u8>),
+}
+
+impl BodyBytes {
+    fn slice<'a>(&'a self, raw: &'a [u8]) -> &'a [u8] {
+        match self {
+            BodyBytes::InRaw(r) => &raw[r.clone()],
+            BodyBytes::Decoded(v) => v,
+        }
+    }
+}
+
 impl HttpMessage {
+    /// The body with transfer and content codings undone (de-chunked, decompressed).
+    pub fn body(&self) -> &[u8] {
+        self.body.slice(&self.raw)
+    }
+
     pub fn is_request(&self) -> bool {
         matches!(self.head.start, StartLine::Request { .. })
     }
@@ -154,9 +178,9 @@ impl HttpMessage {
     /// The body is an MMS PDU: declared as such, or it looks like one whatever the declared
     /// type (X-Mms-Message-Type 0x8C first, see [`crate::mms::looks_like_mms`]).
     pub fn is_mms(&self) -> bool {
-        !self.body.is_empty()
+        !self.body().is_empty()
             && (self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
-                || crate::mms::looks_like_mms(&self.body))
+                || crate::mms::looks_like_mms(self.body()))
     }
 
     /// Where the head lies in its direction's byte stream.
@@ -249,7 +273,7 @@ impl HttpMessage {
         for c in &self.codings {
             body_name.push_str(&format!(", {c}-decoded"));
         }
-        let mut body = Buffer::new(body_name, &self.body[..]);
+        let mut body = Buffer::new(body_name, self.body());
         if self.framing != Framing::Chunked && self.codings.is_empty() {
             // The body is a plain slice of the raw message: keep where its bytes came from.
             let r = &self.body_range;
@@ -404,7 +428,7 @@ impl HttpMessage {
                     "{}: {} → {} bytes{}",
                     self.codings.join(", "),
                     self.body_range.len(),
-                    self.body.len(),
+                    self.body().len(),
                     if self.body_truncated {
                         " (stopped at the size limit)"
                     } else {
@@ -418,8 +442,8 @@ impl HttpMessage {
         let media = self.media_type().unwrap_or_else(|| "unknown type".into());
         body.push(Node::new(
             "Decoded body",
-            format!("{} bytes, {}", self.body.len(), escape_text(&media)),
-            Value::UInt(self.body.len() as u64),
+            format!("{} bytes, {}", self.body().len(), escape_text(&media)),
+            Value::UInt(self.body().len() as u64),
             self.body_range.clone(),
         ));
         root.push(body);
@@ -510,6 +534,9 @@ pub const HUNT_LIMIT: u64 = 256 * 1024;
 /// bytes arrive): a lying header costs at most this much address space per direction.
 const RESERVE_LIMIT: usize = 1024 * 1024;
 
+/// Bytes reserved ahead for a chunked body (its size is not known before its last chunk).
+const CHUNKED_RESERVE: usize = 64 * 1024;
+
 impl DirState {
     fn new() -> Self {
         DirState {
@@ -551,6 +578,21 @@ impl DirState {
     fn take(&mut self, n: usize) -> (Vec<u8>, Vec<FrameSpan>, u64) {
         let n = n.min(self.buf.len());
         let offset = self.buf_offset;
+        if n == self.buf.len() {
+            // The common case, a message that ends where the bytes received so far end: hand
+            // over the buffer and its origins as they are, nothing copied or rebuilt.
+            self.buf_offset += n as u64;
+            return (
+                std::mem::take(&mut self.buf),
+                std::mem::take(&mut self.origin),
+                offset,
+            );
+        }
+        if n == 0 {
+            // (`split_off(0)` would allocate a second buffer of the same capacity.)
+            return (Vec::new(), Vec::new(), offset);
+        }
+        // Only what follows the message is copied; the message keeps the allocation.
         let rest = self.buf.split_off(n);
         let bytes = std::mem::replace(&mut self.buf, rest);
         let mut taken = Vec::new();
@@ -1172,11 +1214,18 @@ impl HttpConnection {
             self.dirs[di].phase = Phase::Skip(n);
             return true;
         }
-        if let Framing::ContentLength(n) = framing {
-            // Room for the whole message at once instead of doubling (and copying) the buffer
-            // as the body's segments arrive. Capped: the length is the sender's word.
+        // Room for the whole message at once instead of doubling (and copying) the buffer as
+        // the body's segments arrive. Capped: the length is the sender's word. A chunked body
+        // announces no length: room for a typical MMS body saves the doublings from one segment
+        // up to that size.
+        let expected = match framing {
+            Framing::ContentLength(n) => Some(head.len as u64 + n),
+            Framing::Chunked => Some(head.len as u64 + CHUNKED_RESERVE as u64),
+            _ => None,
+        };
+        if let Some(total) = expected {
             let st = &mut self.dirs[di];
-            let total = (head.len as u64 + n).min(RESERVE_LIMIT as u64) as usize;
+            let total = total.min(RESERVE_LIMIT as u64) as usize;
             st.buf.reserve(total.saturating_sub(st.buf.len()));
         }
         self.dirs[di].phase = Phase::Body {
@@ -1208,12 +1257,21 @@ impl HttpConnection {
         let (raw, origin, stream_offset) = st.take(raw_len);
         let body_start = head.len.min(raw.len());
         let body_range = body_start..raw.len();
-        // `None`: the body is `raw[body_range]`, copied only if no coding is undone below (the
-        // decoder reads the slice in place).
+        // The body as the transfer framing delivers it: a range of `raw` when it lies there in
+        // one piece (no framing, or a single chunk), so that it is neither copied nor, when a
+        // coding is undone below, read from a copy.
         let (wire_body, chunks, trailers) = match (framing, chunked) {
-            (Framing::Chunked, Some(dec)) => (Some(dec.body), dec.chunks, dec.trailers),
-            (Framing::Chunked, None) => (Some(Vec::new()), Vec::new(), Vec::new()),
-            _ => (None, Vec::new(), Vec::new()),
+            (Framing::Chunked, Some(dec)) => {
+                let mut data = dec.chunks.iter().filter(|c| !c.data.is_empty());
+                let body = match (data.next(), data.next()) {
+                    (None, _) => BodyBytes::Decoded(Vec::new()),
+                    (Some(only), None) => BodyBytes::InRaw(only.data.clone()),
+                    _ => BodyBytes::Decoded(dec.dechunk(&raw)),
+                };
+                (body, dec.chunks, dec.trailers)
+            }
+            (Framing::Chunked, None) => (BodyBytes::Decoded(Vec::new()), Vec::new(), Vec::new()),
+            _ => (BodyBytes::InRaw(body_range.clone()), Vec::new(), Vec::new()),
         };
         // Transfer codings other than chunked, then content codings, undone last-applied first.
         let mut codings: Vec<String> = Vec::new();
@@ -1236,7 +1294,7 @@ impl HttpConnection {
         for c in codings.iter().rev() {
             match ContentCoding::parse(c) {
                 Some(coding) => {
-                    let encoded = body.as_deref().unwrap_or(&raw[body_range.clone()]);
+                    let encoded = body.slice(&raw);
                     let d = body::decode_content(coding, encoded, self.cfg.max_decoded);
                     if d.truncated_at_limit {
                         body_truncated = true;
@@ -1266,7 +1324,7 @@ impl HttpConnection {
                             range: body_range.clone(),
                         });
                     }
-                    body = Some(d.data);
+                    body = BodyBytes::Decoded(d.data);
                     if d.truncated_at_limit || d.error.is_some() {
                         break;
                     }
@@ -1281,7 +1339,6 @@ impl HttpConnection {
                 }
             }
         }
-        let body = body.unwrap_or_else(|| raw[body_range.clone()].to_vec());
         let frame = origin.last().map(|s| s.frame);
         if let StartLine::Request { .. } = head.start
             && let Some(p) = self.pending.iter_mut().find(|r| r.exchange == exchange)

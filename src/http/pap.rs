@@ -301,14 +301,14 @@ impl PapSubmission {
 }
 
 /// Read `msg` as a PAP push submission if it is a multipart POST whose parts include a PAP
-/// document. Ranges in the result are relative to `msg.body` (the decoded body).
+/// document. Ranges in the result are relative to `msg.body()` (the decoded body).
 pub fn parse_submission(msg: &HttpMessage) -> Option<PapSubmission> {
     let ct = msg.content_type()?;
     if !ct.is_multipart() {
         return None;
     }
     let boundary = ct.param("boundary")?;
-    let multipart = mime::parse_multipart(&msg.body, boundary);
+    let multipart = mime::parse_multipart(msg.body(), boundary);
     let mut control_part = None;
     let mut control = None;
     for (i, p) in multipart.parts.iter().enumerate() {
@@ -335,7 +335,7 @@ pub fn parse_response(msg: &HttpMessage) -> Option<PapDocument> {
     if !mt.ends_with("xml") {
         return None;
     }
-    parse_pap_document(&msg.body).filter(|d| d.kind != PapKind::PushMessage)
+    parse_pap_document(msg.body()).filter(|d| d.kind != PapKind::PushMessage)
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub fn from_http(msg: &HttpMessage, flow: u64, at: &Completion, full: bool) -> P
         let (dissection, body) = msg.dissection();
         MmsBytes::Dissected(dissection, body)
     } else {
-        MmsBytes::SummaryOnly(&msg.body)
+        MmsBytes::SummaryOnly(msg.body())
     };
     record(
         at,
