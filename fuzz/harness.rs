@@ -96,7 +96,7 @@ pub fn net_link(data: &[u8]) {
             secs: frame as i64,
             nanos: 0,
         };
-        dec.decode(frame, time, link, 0, &body[..len], &mut out);
+        dec.decode_owned(frame, time, link, 0, &body[..len], &mut out);
         out.clear();
         rest = &body[len..];
     }
@@ -191,7 +191,7 @@ pub fn tcp_reassembly(data: &[u8]) {
             secs: frame as i64 / 4,
             nanos: 0,
         };
-        dec.decode(frame, time, LinkType::RAW, 0, &pkt, &mut out);
+        dec.decode_owned(frame, time, LinkType::RAW, 0, &pkt, &mut out);
         out.clear();
     });
     dec.finish(&mut out);

@@ -30,7 +30,7 @@ fn live_loopback_udp_is_captured_and_decoded() {
     let mut events = Vec::new();
     let mut got = None;
     while let Some(p) = src.next_packet() {
-        dec.decode_packet(&p.unwrap(), &mut events);
+        dec.decode_packet_owned(&p.unwrap(), &mut events);
         if let Some(Event::Udp(u)) = events.iter().find(|e| matches!(e, Event::Udp(_))) {
             got = Some(u.clone());
             break;

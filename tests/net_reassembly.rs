@@ -17,7 +17,7 @@ struct Stream {
 
 struct Decoded {
     streams: BTreeMap<(FlowId, Direction), Stream>,
-    events: Vec<Event>,
+    events: Vec<Event<'static>>,
     /// Frame bytes, for checking origins.
     frames: Vec<Vec<u8>>,
 }
@@ -31,7 +31,7 @@ fn decode(name: &str) -> Decoded {
     while let Some(p) = r.next_packet() {
         let p = p.unwrap();
         frames.push(p.data.to_vec());
-        dec.decode_packet(&p, &mut events);
+        dec.decode_packet_owned(&p, &mut events);
     }
     dec.finish(&mut events);
     let mut streams: BTreeMap<(FlowId, Direction), Stream> = BTreeMap::new();
@@ -347,7 +347,7 @@ fn large_file_throughput() {
     let mut events = Vec::new();
     let (mut packets, mut bytes_out, mut max_flows, mut max_buf) = (0u64, 0usize, 0, 0);
     while let Some(p) = r.next_packet() {
-        dec.decode_packet(&p.unwrap(), &mut events);
+        dec.decode_packet_owned(&p.unwrap(), &mut events);
         packets += 1;
         for e in events.drain(..) {
             if let Event::TcpData(d) = e {

@@ -49,7 +49,7 @@ fn tcp(from_client: bool, seq: u32, ack: Option<u32>, flags: &str, payload: &[u8
     v
 }
 
-fn run(frames: &[Vec<u8>], limits: Limits) -> Vec<Event> {
+fn run(frames: &[Vec<u8>], limits: Limits) -> Vec<Event<'static>> {
     run_link(
         frames
             .iter()
@@ -59,18 +59,18 @@ fn run(frames: &[Vec<u8>], limits: Limits) -> Vec<Event> {
     )
 }
 
-fn run_link(frames: Vec<(LinkType, u32, Vec<u8>)>, limits: Limits) -> Vec<Event> {
+fn run_link(frames: Vec<(LinkType, u32, Vec<u8>)>, limits: Limits) -> Vec<Event<'static>> {
     let mut d = Decoder::new(limits);
     let mut out = Vec::new();
     for (i, (link, iface, f)) in frames.iter().enumerate() {
-        d.decode(i as u64 + 1, t(i), *link, *iface, f, &mut out);
+        d.decode_owned(i as u64 + 1, t(i), *link, *iface, f, &mut out);
     }
     d.finish(&mut out);
     out
 }
 
 /// The bytes of one direction, with the frame of every byte, and the gaps.
-fn stream(events: &[Event], dir: Direction) -> (Vec<u8>, Vec<u64>, Vec<TcpGap>) {
+fn stream(events: &[Event<'static>], dir: Direction) -> (Vec<u8>, Vec<u64>, Vec<TcpGap>) {
     let mut data = Vec::new();
     let mut frames = Vec::new();
     let mut gaps = Vec::new();
@@ -96,7 +96,7 @@ fn stream(events: &[Event], dir: Direction) -> (Vec<u8>, Vec<u64>, Vec<TcpGap>) 
     (data, frames, gaps)
 }
 
-fn notes(events: &[Event]) -> Vec<String> {
+fn notes(events: &[Event<'static>]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -106,7 +106,7 @@ fn notes(events: &[Event]) -> Vec<String> {
         .collect()
 }
 
-fn closes(events: &[Event]) -> Vec<TcpClosed> {
+fn closes(events: &[Event<'static>]) -> Vec<TcpClosed> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -377,8 +377,8 @@ fn flows_are_evicted_and_idle_flows_released_with_a_note() {
     });
     let mut out = Vec::new();
     let at = |secs| Timestamp { secs, nanos: 0 };
-    d.decode(1, at(0), LinkType::ETHERNET, 0, &other(1, 40001), &mut out);
-    d.decode(2, at(20), LinkType::ETHERNET, 0, &other(1, 40002), &mut out);
+    d.decode_owned(1, at(0), LinkType::ETHERNET, 0, &other(1, 40001), &mut out);
+    d.decode_owned(2, at(20), LinkType::ETHERNET, 0, &other(1, 40002), &mut out);
     let c = closes(&out);
     assert_eq!(
         (c[0].flow, c[0].reason, c[0].frame),
@@ -444,7 +444,7 @@ fn frag6(transport: &[u8], a: usize, b: usize, more: bool, id: u32) -> Vec<u8> {
     v
 }
 
-fn udps(events: &[Event]) -> Vec<mmscope::net::UdpDatagram> {
+fn udps(events: &[Event<'static>]) -> Vec<mmscope::net::UdpDatagram> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -799,7 +799,7 @@ fn truncated_and_corrupted_frames_never_panic() {
         for link in links {
             for cut in (0..f.len()).step_by(3) {
                 n += 1;
-                d.decode(n, t(n as usize), link, 0, &f[..cut], &mut out);
+                d.decode_owned(n, t(n as usize), link, 0, &f[..cut], &mut out);
             }
         }
     }
@@ -811,14 +811,14 @@ fn truncated_and_corrupted_frames_never_panic() {
                 f[i] = next() as u8;
             }
             n += 1;
-            d.decode(n, t(n as usize), LinkType::ETHERNET, 0, &f, &mut out);
+            d.decode_owned(n, t(n as usize), LinkType::ETHERNET, 0, &f, &mut out);
         }
         out.clear();
     }
     d.finish(&mut out);
 }
 
-fn run_timed(frames: &[(f64, Vec<u8>)]) -> Vec<Event> {
+fn run_timed(frames: &[(f64, Vec<u8>)]) -> Vec<Event<'static>> {
     let mut d = Decoder::default();
     let mut out = Vec::new();
     for (i, (secs, f)) in frames.iter().enumerate() {
@@ -826,7 +826,7 @@ fn run_timed(frames: &[(f64, Vec<u8>)]) -> Vec<Event> {
             secs: 1000 + secs.trunc() as i64,
             nanos: (secs.fract() * 1e9) as u32,
         };
-        d.decode(i as u64 + 1, time, LinkType::ETHERNET, 0, f, &mut out);
+        d.decode_owned(i as u64 + 1, time, LinkType::ETHERNET, 0, f, &mut out);
     }
     d.finish(&mut out);
     out

@@ -17,7 +17,7 @@ fn decode(name: &str, discard: bool) -> (Streams, Vec<FlowId>) {
     let mut streams = Streams::new();
     let mut closed = Vec::new();
     let mut events = Vec::new();
-    let mut handle = |dec: &mut Decoder, events: &mut Vec<Event>| {
+    let mut handle = |dec: &mut Decoder, events: &mut Vec<Event<'static>>| {
         let mut to_discard: Vec<(FlowId, SocketAddr, SocketAddr)> = Vec::new();
         for e in events.drain(..) {
             match e {
@@ -39,7 +39,7 @@ fn decode(name: &str, discard: bool) -> (Streams, Vec<FlowId>) {
         }
     };
     while let Some(p) = r.next_packet() {
-        dec.decode_packet(&p.unwrap(), &mut events);
+        dec.decode_packet_owned(&p.unwrap(), &mut events);
         handle(&mut dec, &mut events);
     }
     dec.finish(&mut events);

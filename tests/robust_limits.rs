@@ -226,7 +226,7 @@ fn tcp_flows_beyond_the_limit_evict_the_oldest_with_a_note() {
     let mut out = Vec::new();
     for i in 0..5u16 {
         let p = tcp_pkt([10, 0, 0, 1], [10, 0, 0, 2], 1000 + i, 1, 0x02, b"");
-        dec.decode(
+        dec.decode_owned(
             u64::from(i) + 1,
             Timestamp::default(),
             LinkType::RAW,
@@ -259,7 +259,7 @@ fn tcp_out_of_order_buffer_per_direction_is_bounded() {
     let mut out = Vec::new();
     let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
     let t = Timestamp::default();
-    dec.decode(
+    dec.decode_owned(
         1,
         t,
         LinkType::RAW,
@@ -271,7 +271,7 @@ fn tcp_out_of_order_buffer_per_direction_is_bounded() {
     let data = [b'x'; 1000];
     for i in 0..20u32 {
         let p = tcp_pkt(c, s, 999, 1101 + i * 1000, 0x10, &data);
-        dec.decode(2 + u64::from(i), t, LinkType::RAW, 0, &p, &mut out);
+        dec.decode_owned(2 + u64::from(i), t, LinkType::RAW, 0, &p, &mut out);
     }
     assert!(dec.state().2 <= 10_000, "buffered {}", dec.state().2);
     let gaps: Vec<_> = out
@@ -404,11 +404,11 @@ fn tcp_out_of_order_buffer_over_all_flows_is_bounded() {
     for port in [1001u16, 1002, 1003] {
         frame += 1;
         let syn = tcp_pkt(c, s, port, 100, 0x02, b"");
-        dec.decode(frame, t, LinkType::RAW, 0, &syn, &mut out);
+        dec.decode_owned(frame, t, LinkType::RAW, 0, &syn, &mut out);
         for k in 0..2u32 {
             frame += 1;
             let p = tcp_pkt(c, s, port, 1101 + k * 1000, 0x10, &data);
-            dec.decode(frame, t, LinkType::RAW, 0, &p, &mut out);
+            dec.decode_owned(frame, t, LinkType::RAW, 0, &p, &mut out);
         }
     }
     assert!(dec.state().2 <= 5_000, "buffered {}", dec.state().2);

@@ -454,7 +454,12 @@ impl ser::Serializer for KeySerializer {
     fn serialize_u128(self, v: u128) -> Result<String, Error> {
         Ok(v.to_string())
     }
-    fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<String, Error> {
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        v: &'static str,
+    ) -> Result<String, Error> {
         Ok(v.to_string())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -586,7 +591,10 @@ mod tests {
                     Shape::Unit,
                     Shape::Newtype(7),
                     Shape::Tuple(1, "x"),
-                    Shape::Struct { z: -3, a: Some(0.1) },
+                    Shape::Struct {
+                        z: -3,
+                        a: Some(0.1),
+                    },
                     Shape::Struct { z: 0, a: None },
                 ],
                 alpha: (255, '\n'),

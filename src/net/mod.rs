@@ -20,6 +20,7 @@ use crate::capture::{LinkType, Packet};
 use crate::model::Timestamp;
 use crate::tree::FrameSpan;
 use etherparse::{TcpHeaderSlice, UdpHeaderSlice};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -88,7 +89,7 @@ pub struct TcpOpen {
 
 /// In-order bytes of one direction of a TCP connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TcpData {
+pub struct TcpData<'a> {
     pub flow: FlowId,
     pub dir: Direction,
     pub src: SocketAddr,
@@ -97,7 +98,9 @@ pub struct TcpData {
     /// first byte seen). Consecutive events of a direction are contiguous except across a
     /// [`TcpGap`].
     pub stream_offset: u64,
-    pub data: Vec<u8>,
+    /// Borrowed from the packet when it is one in-order segment (the common case: the layer
+    /// above copies what it keeps anyway), else owned.
+    pub data: Cow<'a, [u8]>,
     /// Frame origin of `data` (offsets relative to `data`).
     pub origin: Vec<FrameSpan>,
     /// The frame whose arrival made these bytes deliverable.
@@ -163,12 +166,13 @@ pub struct TcpClosed {
     pub time: Timestamp,
 }
 
-/// What the decoder reports.
+/// What the decoder reports. Events borrow the packet they were decoded from (`'a`), so they
+/// are handled before the next packet; [`Event::into_owned`] keeps one longer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub enum Event<'a> {
     Udp(UdpDatagram),
     TcpOpen(TcpOpen),
-    TcpData(TcpData),
+    TcpData(TcpData<'a>),
     TcpGap(TcpGap),
     TcpClosed(TcpClosed),
     /// Something odd, for a human: what and where.
@@ -176,6 +180,42 @@ pub enum Event {
         frame: u64,
         message: String,
     },
+}
+
+impl Event<'_> {
+    /// The event with its bytes owned, free of the packet it came from.
+    pub fn into_owned(self) -> Event<'static> {
+        match self {
+            Event::TcpData(d) => Event::TcpData(TcpData {
+                data: Cow::Owned(d.data.into_owned()),
+                flow: d.flow,
+                dir: d.dir,
+                src: d.src,
+                dst: d.dst,
+                stream_offset: d.stream_offset,
+                origin: d.origin,
+                frame: d.frame,
+                time: d.time,
+            }),
+            Event::Udp(u) => Event::Udp(u),
+            Event::TcpOpen(o) => Event::TcpOpen(o),
+            Event::TcpGap(g) => Event::TcpGap(g),
+            Event::TcpClosed(c) => Event::TcpClosed(c),
+            Event::Note { frame, message } => Event::Note { frame, message },
+        }
+    }
+}
+
+/// An empty event buffer for the next packet, reusing the allocation of `spare` (the buffer
+/// of the previous packet, emptied): events borrow their packet, so one buffer cannot be kept
+/// across packets as it is, but its memory can (collecting a `Vec`'s `into_iter` into a `Vec`
+/// of a same-sized type reuses the allocation).
+pub fn reuse_events<'a>(mut spare: Vec<Event<'_>>) -> Vec<Event<'a>> {
+    spare.clear();
+    spare
+        .into_iter()
+        .map(|e| -> Event<'a> { e.into_owned() })
+        .collect()
 }
 
 /// All limits and switches of the decoder.
@@ -234,20 +274,20 @@ impl Decoder {
     }
 
     /// Decode one captured packet.
-    pub fn decode_packet(&mut self, p: &Packet<'_>, out: &mut Vec<Event>) {
+    pub fn decode_packet<'a>(&mut self, p: &Packet<'a>, out: &mut Vec<Event<'a>>) {
         self.decode(p.frame, p.time, p.link_type, p.interface, p.data, out);
     }
 
     /// Decode one frame given by its parts (`interface` only scopes the once-per-interface
     /// note about an unsupported link type).
-    pub fn decode(
+    pub fn decode<'a>(
         &mut self,
         frame: u64,
         time: Timestamp,
         link: LinkType,
         interface: u32,
-        data: &[u8],
-        out: &mut Vec<Event>,
+        data: &'a [u8],
+        out: &mut Vec<Event<'a>>,
     ) {
         self.last_frame = frame;
         self.last_time = time;
@@ -278,8 +318,29 @@ impl Decoder {
         self.flush_notes(out);
     }
 
+    /// [`Decoder::decode_packet`] for a caller that keeps the events past the packet (tests,
+    /// tools): they are appended with their bytes owned.
+    pub fn decode_packet_owned(&mut self, p: &Packet<'_>, out: &mut Vec<Event<'static>>) {
+        self.decode_owned(p.frame, p.time, p.link_type, p.interface, p.data, out);
+    }
+
+    /// [`Decoder::decode`] with the events' bytes owned (see [`Decoder::decode_packet_owned`]).
+    pub fn decode_owned(
+        &mut self,
+        frame: u64,
+        time: Timestamp,
+        link: LinkType,
+        interface: u32,
+        data: &[u8],
+        out: &mut Vec<Event<'static>>,
+    ) {
+        let mut events = Vec::new();
+        self.decode(frame, time, link, interface, data, &mut events);
+        out.extend(events.into_iter().map(Event::into_owned));
+    }
+
     /// End of the capture: release every flow (reporting what never completed).
-    pub fn finish(&mut self, out: &mut Vec<Event>) {
+    pub fn finish(&mut self, out: &mut Vec<Event<'_>>) {
         self.tcp.finish(self.last_frame, self.last_time, out);
         self.defrag.flush(self.last_frame, &mut self.notes);
         if self.truncated_packets > 1 {
@@ -313,7 +374,7 @@ impl Decoder {
         (self.tcp.flows(), self.defrag.pending(), self.tcp.buffered())
     }
 
-    fn flush_notes(&mut self, out: &mut Vec<Event>) {
+    fn flush_notes(&mut self, out: &mut Vec<Event<'_>>) {
         out.extend(
             self.notes
                 .drain(..)
@@ -334,15 +395,15 @@ impl Decoder {
     /// One IP packet; `origin` maps its bytes to frames (one frame, except for tunnelled
     /// packets inside a reassembled datagram).
     #[allow(clippy::too_many_arguments)]
-    fn ip(
+    fn ip<'a>(
         &mut self,
-        data: &[u8],
+        data: &'a [u8],
         v6: bool,
         origin: &[FrameSpan],
         frame: u64,
         time: Timestamp,
         depth: u8,
-        out: &mut Vec<Event>,
+        out: &mut Vec<Event<'a>>,
     ) {
         let parsed = if v6 {
             ip::parse_ipv6(data)
@@ -413,25 +474,40 @@ impl Decoder {
                         }
                     }
                 }
+                // The datagram is this function's own: what it releases is copied out.
+                let mut released = Vec::new();
                 self.transport(
-                    pkt.src, pkt.dst, proto, payload, &origin, frame, time, depth, out,
+                    pkt.src,
+                    pkt.dst,
+                    proto,
+                    payload,
+                    &origin,
+                    frame,
+                    time,
+                    depth,
+                    &mut released,
+                );
+                out.extend(
+                    released
+                        .into_iter()
+                        .map(|e| -> Event<'a> { e.into_owned() }),
                 );
             }
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn transport(
+    fn transport<'a>(
         &mut self,
         src: IpAddr,
         dst: IpAddr,
         proto: u8,
-        data: &[u8],
+        data: &'a [u8],
         origin: &[FrameSpan],
         frame: u64,
         time: Timestamp,
         depth: u8,
-        out: &mut Vec<Event>,
+        out: &mut Vec<Event<'a>>,
     ) {
         match proto {
             6 => {

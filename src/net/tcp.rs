@@ -55,7 +55,7 @@ impl Default for TcpLimits {
 
 /// One TCP segment as the IP layer hands it over.
 #[derive(Debug, Clone)]
-pub struct Segment<'a> {
+pub struct Segment<'a, 'o> {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub seq: u32,
@@ -63,9 +63,10 @@ pub struct Segment<'a> {
     pub syn: bool,
     pub fin: bool,
     pub rst: bool,
+    /// The payload, which in-order data handed up borrows (see [`TcpData::data`]).
     pub payload: &'a [u8],
     /// Frame origin of `payload` (offsets relative to it).
-    pub origin: &'a [FrameSpan],
+    pub origin: &'o [FrameSpan],
     pub frame: u64,
     pub time: Timestamp,
 }
@@ -155,7 +156,7 @@ impl Stream {
     }
 
     /// Pop every piece that continues at `next` onto `chunk`.
-    fn drain(&mut self, chunk: &mut Option<Chunk>, keep: usize) -> usize {
+    fn drain(&mut self, chunk: &mut Option<Chunk<'_>>, keep: usize) -> usize {
         let mut freed = 0;
         while let Some(e) = self.ooo.first_entry() {
             if *e.key() != self.next {
@@ -163,28 +164,38 @@ impl Stream {
             }
             let p = e.remove();
             freed += p.data.len();
-            self.deliver(chunk, &p.data, &p.origin, keep);
+            self.deliver(chunk, Cow::Owned(p.data), &p.origin, keep);
         }
         self.ooo_bytes -= freed;
         freed
     }
 
-    fn deliver(
+    /// Hand `data` up after what `chunk` holds. The first piece of a chunk is taken as it is:
+    /// borrowed from the segment's payload (most segments arrive in order and alone) or moved
+    /// out of the out-of-order buffer; only a second piece makes the chunk copy.
+    fn deliver<'a>(
         &mut self,
-        chunk: &mut Option<Chunk>,
-        data: &[u8],
+        chunk: &mut Option<Chunk<'a>>,
+        data: Cow<'a, [u8]>,
         origin: &[FrameSpan],
         keep: usize,
     ) {
-        let c = chunk.get_or_insert_with(|| Chunk {
-            offset: self.next,
-            data: Vec::new(),
-            origin: Vec::new(),
-        });
-        append_origin(&mut c.origin, origin, c.data.len());
-        c.data.extend_from_slice(data);
-        self.next += data.len() as u64;
-        self.push_tail(data, keep);
+        self.push_tail(&data, keep);
+        let len = data.len() as u64;
+        match chunk {
+            None => {
+                *chunk = Some(Chunk {
+                    offset: self.next,
+                    data,
+                    origin: origin.to_vec(),
+                })
+            }
+            Some(c) => {
+                append_origin(&mut c.origin, origin, c.data.len());
+                c.data.to_mut().extend_from_slice(&data);
+            }
+        }
+        self.next += len;
     }
 
     /// Give up the hole at `next`: returns its range and moves `next` past it.
@@ -219,9 +230,9 @@ impl Stream {
     }
 }
 
-struct Chunk {
+struct Chunk<'a> {
     offset: u64,
-    data: Vec<u8>,
+    data: Cow<'a, [u8]>,
     origin: Origin,
 }
 
@@ -320,7 +331,7 @@ impl TcpReassembler {
         true
     }
 
-    pub fn process(&mut self, seg: &Segment<'_>, out: &mut Vec<Event>) {
+    pub fn process<'a>(&mut self, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) {
         self.sweep(seg.time, seg.frame, out);
         let k = key(seg.src, seg.dst);
         let opening = seg.syn && seg.ack.is_none();
@@ -353,7 +364,7 @@ impl TcpReassembler {
         self.segment(k, seg, out);
     }
 
-    fn open(&mut self, seg: &Segment<'_>, k: Key, out: &mut Vec<Event>) {
+    fn open(&mut self, seg: &Segment<'_, '_>, k: Key, out: &mut Vec<Event<'_>>) {
         if self.flows.len() >= self.limits.max_flows {
             self.evict_oldest(seg.frame, seg.time, out);
         }
@@ -396,7 +407,7 @@ impl TcpReassembler {
         }));
     }
 
-    fn segment(&mut self, k: Key, seg: &Segment<'_>, out: &mut Vec<Event>) {
+    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) {
         let keep = self.limits.overlap_check_bytes;
         let per_dir = self.limits.max_buffered_per_direction;
         let flow = self.flows.get_mut(&k).expect("opened");
@@ -552,7 +563,7 @@ impl TcpReassembler {
     }
 
     /// Release every flow (end of capture).
-    pub fn finish(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+    pub fn finish(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
         let mut keys: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
         keys.sort();
         for (_, k) in keys {
@@ -562,7 +573,7 @@ impl TcpReassembler {
     }
 
     /// Release flows idle longer than the timeout; checked once per second of capture time.
-    fn sweep(&mut self, now: Timestamp, frame: u64, out: &mut Vec<Event>) {
+    fn sweep(&mut self, now: Timestamp, frame: u64, out: &mut Vec<Event<'_>>) {
         if let Some(last) = self.last_sweep
             && last.seconds_until(now) < 1.0
         {
@@ -605,7 +616,7 @@ impl TcpReassembler {
             .retain(|_, c| c.time.seconds_until(now) <= timeout);
     }
 
-    fn evict_oldest(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+    fn evict_oldest(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
         let oldest = self
             .flows
             .iter()
@@ -626,7 +637,7 @@ impl TcpReassembler {
     }
 
     /// Over the total buffer limit: the flow holding most out-of-order data gives up its holes.
-    fn relieve_memory(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+    fn relieve_memory(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
         let Some(k) = self
             .flows
             .iter()
@@ -659,7 +670,7 @@ impl TcpReassembler {
         reason: CloseReason,
         frame: u64,
         time: Timestamp,
-        out: &mut Vec<Event>,
+        out: &mut Vec<Event<'_>>,
     ) {
         let Some(mut f) = self.flows.remove(&k) else {
             return;
@@ -717,7 +728,7 @@ fn give_up_acked_holes(
     keep: usize,
     frame: u64,
     now: Timestamp,
-    out: &mut Vec<Event>,
+    out: &mut Vec<Event<'_>>,
 ) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let way = Way::of(f, dir);
@@ -743,7 +754,7 @@ fn give_up_acked_holes(
 }
 
 /// Skip every hole of both directions, handing up all buffered data.
-fn flush(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut Vec<Event>) {
+fn flush(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let way = Way::of(f, dir);
         let st = &mut f.streams[dir as usize];
@@ -773,7 +784,7 @@ impl Way {
         }
     }
 
-    fn gap(self, offset: u64, len: u64, frame: u64, time: Timestamp) -> Event {
+    fn gap(self, offset: u64, len: u64, frame: u64, time: Timestamp) -> Event<'static> {
         Event::TcpGap(TcpGap {
             flow: self.flow,
             dir: self.dir,
@@ -787,7 +798,13 @@ impl Way {
     }
 
     /// Hand up `chunk`, if any in-order data was released.
-    fn data(self, out: &mut Vec<Event>, chunk: Option<Chunk>, frame: u64, time: Timestamp) {
+    fn data<'a>(
+        self,
+        out: &mut Vec<Event<'a>>,
+        chunk: Option<Chunk<'a>>,
+        frame: u64,
+        time: Timestamp,
+    ) {
         if let Some(c) = chunk {
             out.push(Event::TcpData(TcpData {
                 flow: self.flow,
@@ -811,7 +828,7 @@ impl Way {
         keep: usize,
         frame: u64,
         time: Timestamp,
-        out: &mut Vec<Event>,
+        out: &mut Vec<Event<'_>>,
     ) {
         out.push(self.gap(offset, len, frame, time));
         let mut chunk = None;
@@ -823,13 +840,13 @@ impl Way {
 /// Take `data` at stream offset `off` into `st`: hand up what is in order (into `chunk`),
 /// buffer the rest. Returns a conflicting overlap: its range and, when known, the frame of the
 /// copy kept.
-fn accept(
+fn accept<'a>(
     st: &mut Stream,
     off: u64,
-    data: &[u8],
+    data: &'a [u8],
     origin: &[FrameSpan],
     keep: usize,
-    chunk: &mut Option<Chunk>,
+    chunk: &mut Option<Chunk<'a>>,
 ) -> Option<(u64, u64, Option<u64>)> {
     let end = off + data.len() as u64;
     let mut conflict = None;
@@ -854,7 +871,7 @@ fn accept(
         (off, data, Cow::Borrowed(origin))
     };
     if off == st.next && st.ooo.is_empty() {
-        st.deliver(chunk, data, &origin, keep);
+        st.deliver(chunk, Cow::Borrowed(data), &origin, keep);
         return conflict;
     }
     let (c, stored) = insert_first_wins(&mut st.ooo, off, data, &origin);

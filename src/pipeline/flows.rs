@@ -45,7 +45,7 @@ impl TcpFlows {
     }
 
     /// Handle one TCP event from the net layer; messages and notes found go to `found`.
-    pub fn event(&mut self, ev: net::Event, found: &mut Vec<Found>) {
+    pub fn event(&mut self, ev: net::Event<'_>, found: &mut Vec<Found>) {
         match ev {
             net::Event::TcpOpen(o) => {
                 let f = self.flow(o.flow, o.client, o.server);

@@ -67,30 +67,31 @@ pub(crate) enum Found {
 struct Lower {
     net: net::Decoder,
     tcp: TcpFlows,
-    net_events: Vec<net::Event>,
+    /// The allocation of the event buffer, kept from packet to packet (always empty).
+    net_events: Vec<net::Event<'static>>,
     last_time: Timestamp,
 }
 
 impl Lower {
     fn packet(&mut self, p: &Packet<'_>, found: &mut Vec<Found>) {
         self.last_time = p.time;
-        let mut events = std::mem::take(&mut self.net_events);
+        let mut events = net::reuse_events(std::mem::take(&mut self.net_events));
         self.net.decode_packet(p, &mut events);
         self.sort(&mut events, found);
-        self.net_events = events;
+        self.net_events = net::reuse_events(events);
     }
 
     /// The end of the capture, in the two steps the upper half handles one after the other
     /// (as it would two packets): what the net layer flushes, then the HTTP messages that only
     /// the end of their connection completes.
     fn finish(&mut self, net_found: &mut Vec<Found>, tcp_found: &mut Vec<Found>) {
-        let mut events = std::mem::take(&mut self.net_events);
+        let mut events = net::reuse_events(std::mem::take(&mut self.net_events));
         self.net.finish(&mut events);
         self.sort(&mut events, net_found);
         self.tcp.finish(self.last_time, tcp_found);
     }
 
-    fn sort(&mut self, events: &mut Vec<net::Event>, found: &mut Vec<Found>) {
+    fn sort(&mut self, events: &mut Vec<net::Event<'_>>, found: &mut Vec<Found>) {
         for ev in events.drain(..) {
             match ev {
                 net::Event::Udp(d) => found.push(Found::Datagram(d)),
@@ -312,7 +313,13 @@ pub fn run_source(
         }
     }
     let stats = pipeline.finish(sink);
-    end_of_input(&stats, source.bytes_read(), source.total_bytes(), last_time, sink);
+    end_of_input(
+        &stats,
+        source.bytes_read(),
+        source.total_bytes(),
+        last_time,
+        sink,
+    );
     Ok(stats)
 }
 

@@ -335,7 +335,7 @@ pub fn udp_payloads_to(capture: &Path, port: u16) -> Vec<Vec<u8>> {
     let mut events = Vec::new();
     let mut out = Vec::new();
     while let Some(p) = reader.next_packet() {
-        dec.decode_packet(&p.unwrap(), &mut events);
+        dec.decode_packet_owned(&p.unwrap(), &mut events);
         for e in events.drain(..) {
             if let Event::Udp(u) = e
                 && u.dst.port() == port
