@@ -697,6 +697,10 @@ struct Segment {
 struct Partial {
     kind: WtpPduType,
     segments: BTreeMap<u8, Segment>,
+    /// The PSNs in `segments`, one bit each: [`missing_psns`] runs on every segment pushed, and
+    /// bit tests (a popcount when none is missing, the usual case) are much cheaper than a
+    /// map look-up per PSN.
+    received: PsnSet,
     last_psn: Option<u8>,
     bytes: usize,
     retransmitted: Vec<(u8, u64)>,
@@ -942,6 +946,7 @@ impl WtpReassembler {
                 Partial {
                     kind: pdu.pdu_type.message_kind(),
                     segments: BTreeMap::new(),
+                    received: PsnSet::default(),
                     last_psn: None,
                     bytes: 0,
                     retransmitted: Vec::new(),
@@ -995,6 +1000,7 @@ impl WtpReassembler {
             p.last_psn = Some(psn);
         }
         p.bytes += data.len();
+        p.received.insert(psn);
         p.segments.insert(
             psn,
             Segment {
@@ -1077,18 +1083,53 @@ impl WtpReassembler {
     }
 }
 
+/// A set of PSNs (0–255).
+#[derive(Debug, Clone, Copy, Default)]
+struct PsnSet([u64; 4]);
+
+impl PsnSet {
+    fn insert(&mut self, psn: u8) {
+        self.0[usize::from(psn >> 6)] |= 1 << (psn & 63);
+    }
+
+    fn contains(&self, psn: u8) -> bool {
+        self.0[usize::from(psn >> 6)] & (1 << (psn & 63)) != 0
+    }
+
+    /// How many of the PSNs 0..=top are in the set.
+    fn count_through(&self, top: u8) -> usize {
+        let top = usize::from(top);
+        (0..=top / 64)
+            .map(|w| {
+                let bits = if w == top / 64 {
+                    // Bits 0..=top%64 of the last word.
+                    u64::MAX >> (63 - top % 64)
+                } else {
+                    u64::MAX
+                };
+                (self.0[w] & bits).count_ones() as usize
+            })
+            .sum()
+    }
+}
+
 fn missing_psns(p: &Partial) -> Vec<u8> {
     let top = match (p.last_psn, p.segments.keys().next_back()) {
         (Some(l), _) => l,
         (None, Some(&h)) => h,
         (None, None) => return Vec::new(),
     };
-    (0..=top).filter(|k| !p.segments.contains_key(k)).collect()
+    if p.received.count_through(top) == usize::from(top) + 1 {
+        return Vec::new();
+    }
+    (0..=top).filter(|&k| !p.received.contains(k)).collect()
 }
 
 fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
     let missing = missing_psns(&p);
-    let mut data = Vec::new();
+    // Sized once: the segments' bytes are already held (and bounded by `max_bytes`), and
+    // growing by doubling cost a realloc and copy per few segments.
+    let mut data = Vec::with_capacity(p.bytes);
     let mut origin = Vec::new();
     for (expect, (&psn, seg)) in p.segments.iter().enumerate() {
         if usize::from(psn) != expect {
@@ -1124,6 +1165,21 @@ mod tests {
 
     fn addr(p: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], p))
+    }
+
+    /// The PSN bit set agrees with a plain list at the word edges (63/64, 127/128, 255).
+    #[test]
+    fn psn_set_counts_and_finds_missing_across_words() {
+        let mut set = PsnSet::default();
+        let have: Vec<u8> = (0..=255u8).filter(|&k| k % 7 != 3 || k > 200).collect();
+        for &k in &have {
+            set.insert(k);
+        }
+        for top in [0u8, 1, 62, 63, 64, 65, 127, 128, 200, 254, 255] {
+            let expected = have.iter().filter(|&&k| k <= top).count();
+            assert_eq!(set.count_through(top), expected, "top {top}");
+        }
+        assert!(set.contains(255) && set.contains(64) && !set.contains(3) && !set.contains(199));
     }
 
     #[test]
