@@ -125,10 +125,10 @@ impl Ctx {
     }
 }
 
-/// A subtree holding a note the summary counts (error or warning).
+/// A subtree holding a note the summary counts (error or warning). Recursive rather than
+/// [`Node::walk`], which allocates its stack: this runs on every node built without the tree.
 fn counts(n: &Node) -> bool {
-    n.walk()
-        .any(|c| matches!(c.expert, Some(Severity::Error | Severity::Warning)))
+    matches!(n.expert, Some(Severity::Error | Severity::Warning)) || n.children.iter().any(counts)
 }
 
 /// The result of decoding one PDU.
@@ -355,11 +355,25 @@ fn fill_summary(s: &mut MmsSummary, fields: &[Field], msg_type: Option<u8>) {
         first(fields, 0x04).and_then(|f| f.content_type.as_ref().map(|c| c.media.clone()));
 }
 
+/// A message type's name for the checks' messages ([`message_type_display`], formatted only
+/// when a message is).
+struct TypeName(u8);
+
+impl std::fmt::Display for TypeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match message_type_name(self.0) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "unknown-0x{:02X}", self.0),
+        }
+    }
+}
+
 /// Semantic checks (OMA-MMS-ENC 1.3 sections 6 and 7): header order, mandatory and duplicated
 /// headers, versions, error statuses.
 fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> Vec<Node> {
     let mut out = Vec::new();
-    let known: Vec<&Field> = fields.iter().filter(|f| f.code.is_some()).collect();
+    // Without allocations: checks run on every PDU and nearly always find nothing to say.
+    let known = || fields.iter().filter(|f| f.code.is_some());
     let Some(t) = msg_type else {
         if !fields.is_empty() {
             out.push(Node::expert(
@@ -371,12 +385,12 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         }
         return out;
     };
-    let tname = message_type_display(t);
-    let at = |i: usize| known.get(i).and_then(|f| f.code);
+    let tname = TypeName(t);
+    let at = |i: usize| known().nth(i).and_then(|f| f.code);
     let whole = start..end;
     let range_of = |i: usize| {
-        known
-            .get(i)
+        known()
+            .nth(i)
             .map(|f| f.range.clone())
             .unwrap_or(whole.clone())
     };
@@ -385,10 +399,10 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     // X-Mms-Transaction-ID and X-Mms-MMS-Version … SHALL be the first ones, in this order").
     let has_tid = first(fields, 0x18).is_some();
     let tid_rule = transaction_id_rule(t);
-    let expected: Vec<u8> = match tid_rule {
-        Some(true) => vec![0x0C, 0x18, 0x0D],
-        Some(false) if has_tid => vec![0x0C, 0x18, 0x0D],
-        _ => vec![0x0C, 0x0D],
+    let expected: &[u8] = match tid_rule {
+        Some(true) => &[0x0C, 0x18, 0x0D],
+        Some(false) if has_tid => &[0x0C, 0x18, 0x0D],
+        _ => &[0x0C, 0x0D],
     };
     for (i, &want) in expected.iter().enumerate() {
         if at(i) != Some(want) && first(fields, want).is_some() {
@@ -408,11 +422,9 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     }
 
     // Mandatory headers.
-    let mut mandatory: Vec<u8> = vec![0x0D];
-    if tid_rule == Some(true) {
-        mandatory.push(0x18);
-    }
-    mandatory.extend_from_slice(mandatory_fields(t));
+    let mandatory = std::iter::once(0x0D)
+        .chain((tid_rule == Some(true)).then_some(0x18))
+        .chain(mandatory_fields(t).iter().copied());
     for c in mandatory {
         if first(fields, c).is_none() {
             out.push(Node::expert(
@@ -451,7 +463,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
 
     // Duplicates of single-valued headers.
     let mut seen = [false; 128];
-    for f in &known {
+    for f in known() {
         let c = f.code.unwrap_or(0) as usize;
         // In m-delete-conf / m-mbox-delete-conf, Content-Location, Response-Status and
         // Response-Text repeat once per deleted message (with a Status-count index).
@@ -494,7 +506,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
                         vf.range.clone(),
                     ));
                 }
-                for f in &known {
+                for f in known() {
                     let c = f.code.unwrap_or(0);
                     if field_name(c).is_none() {
                         continue;
@@ -660,6 +672,13 @@ mod tests {
         assert!(!looks_like_mms(b"This is not a valid MMS PDU\n"));
         assert!(!looks_like_mms(b"\x8c\xff\x98a\0"));
         assert!(!looks_like_mms(b"\x8c\x80\x20x"));
+    }
+
+    #[test]
+    fn type_name_formats_as_message_type_display() {
+        for code in 0..=255u8 {
+            assert_eq!(TypeName(code).to_string(), message_type_display(code));
+        }
     }
 
     /// The batch path's `summarize` gives the summary `dissect` gives for a dissection holding
