@@ -696,11 +696,22 @@ struct Segment {
 #[derive(Debug, Clone)]
 struct Partial {
     kind: WtpPduType,
-    segments: BTreeMap<u8, Segment>,
-    /// The PSNs in `segments`, one bit each: [`missing_psns`] runs on every segment pushed, and
+    /// The user data of PSN 0, 1, 2, … up to the first PSN not received, concatenated: the
+    /// message as far as it is contiguous. Segments arriving in order (the usual case) are
+    /// copied once, straight into it, and it becomes the message's data as it is.
+    prefix: Vec<u8>,
+    /// One span per segment in `prefix` (the span's index is its PSN).
+    prefix_origin: Vec<FrameSpan>,
+    /// Segments received beyond a gap, until the gap fills.
+    later: BTreeMap<u8, Segment>,
+    /// The PSNs received, one bit each: [`missing_psns`] runs on every segment pushed, and
     /// bit tests (a popcount when none is missing, the usual case) are much cheaper than a
     /// map look-up per PSN.
     received: PsnSet,
+    /// Segments received (each PSN once).
+    count: usize,
+    /// The highest PSN received.
+    highest: Option<u8>,
     last_psn: Option<u8>,
     bytes: usize,
     retransmitted: Vec<(u8, u64)>,
@@ -945,8 +956,12 @@ impl WtpReassembler {
                 key,
                 Partial {
                     kind: pdu.pdu_type.message_kind(),
-                    segments: BTreeMap::new(),
+                    prefix: Vec::new(),
+                    prefix_origin: Vec::new(),
+                    later: BTreeMap::new(),
                     received: PsnSet::default(),
+                    count: 0,
+                    highest: None,
                     last_psn: None,
                     bytes: 0,
                     retransmitted: Vec::new(),
@@ -958,9 +973,11 @@ impl WtpReassembler {
             self.open_order.push_back(key);
         }
         let p = self.open.get_mut(&key).expect("inserted above");
-        if let Some(seg) = p.segments.get(&psn) {
-            // RID=0 with a different PSN-0 payload is a new message reusing the TID.
-            if first && !pdu.rid && seg.data != data {
+        if p.received.contains(psn) {
+            // RID=0 with a different PSN-0 payload is a new message reusing the TID. (PSN 0,
+            // once received, always starts the prefix.)
+            let psn0 = p.prefix_origin.first().map_or(0, |s| s.len);
+            if first && !pdu.rid && p.prefix[..psn0] != *data {
                 let old = self.open.remove(&key).expect("present");
                 self.open_order.retain(|k| *k != key);
                 let mut m = finish(key, old, false);
@@ -976,9 +993,7 @@ impl WtpReassembler {
             }
             return SarOutcome::Duplicate { psn, rid: pdu.rid };
         }
-        if p.segments.len() >= self.limits.max_segments
-            || p.bytes + data.len() > self.limits.max_bytes
-        {
+        if p.count >= self.limits.max_segments || p.bytes + data.len() > self.limits.max_bytes {
             let n = format!(
                 "segment PSN {psn} in frame {frame} refused: message exceeds {} segments or {} bytes",
                 self.limits.max_segments, self.limits.max_bytes
@@ -1000,19 +1015,12 @@ impl WtpReassembler {
             p.last_psn = Some(psn);
         }
         p.bytes += data.len();
-        p.received.insert(psn);
-        p.segments.insert(
-            psn,
-            Segment {
-                data: data.to_vec(),
-                frame,
-            },
-        );
+        p.add(psn, data, frame);
         let missing = missing_psns(p);
         if p.last_psn.is_some() && missing.is_empty() {
             let p = self.open.remove(&key).expect("present");
             self.open_order.retain(|k| *k != key);
-            let n = p.segments.len();
+            let n = p.count;
             self.remember(key, frame, n);
             return SarOutcome::Complete(Box::new(finish(key, p, true)));
         }
@@ -1113,10 +1121,40 @@ impl PsnSet {
     }
 }
 
+impl Partial {
+    /// Store segment `psn` (not received before): onto the prefix when it is the next one
+    /// (then also the later segments that became contiguous), else aside.
+    fn add(&mut self, psn: u8, data: &[u8], frame: u64) {
+        self.received.insert(psn);
+        self.count += 1;
+        self.highest = self.highest.max(Some(psn));
+        if usize::from(psn) != self.prefix_origin.len() {
+            let data = data.to_vec();
+            self.later.insert(psn, Segment { data, frame });
+            return;
+        }
+        self.extend_prefix(data, frame);
+        while let Ok(next) = u8::try_from(self.prefix_origin.len())
+            && let Some(seg) = self.later.remove(&next)
+        {
+            self.extend_prefix(&seg.data, seg.frame);
+        }
+    }
+
+    fn extend_prefix(&mut self, data: &[u8], frame: u64) {
+        self.prefix_origin.push(FrameSpan {
+            offset: self.prefix.len(),
+            len: data.len(),
+            frame,
+        });
+        self.prefix.extend_from_slice(data);
+    }
+}
+
 fn missing_psns(p: &Partial) -> Vec<u8> {
-    let top = match (p.last_psn, p.segments.keys().next_back()) {
+    let top = match (p.last_psn, p.highest) {
         (Some(l), _) => l,
-        (None, Some(&h)) => h,
+        (None, Some(h)) => h,
         (None, None) => return Vec::new(),
     };
     if p.received.count_through(top) == usize::from(top) + 1 {
@@ -1127,27 +1165,12 @@ fn missing_psns(p: &Partial) -> Vec<u8> {
 
 fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
     let missing = missing_psns(&p);
-    // Sized once: the segments' bytes are already held (and bounded by `max_bytes`), and
-    // growing by doubling cost a realloc and copy per few segments.
-    let mut data = Vec::with_capacity(p.bytes);
-    let mut origin = Vec::new();
-    for (expect, (&psn, seg)) in p.segments.iter().enumerate() {
-        if usize::from(psn) != expect {
-            break;
-        }
-        origin.push(FrameSpan {
-            offset: data.len(),
-            len: seg.data.len(),
-            frame: seg.frame,
-        });
-        data.extend_from_slice(&seg.data);
-    }
     WtpMessage {
         key,
         kind: p.kind,
-        data,
-        origin,
-        segments: p.segments.len(),
+        data: p.prefix,
+        origin: p.prefix_origin,
+        segments: p.count,
         complete,
         missing,
         last_psn_known: p.last_psn.is_some(),
@@ -1347,6 +1370,32 @@ mod tests {
             push(&mut r, &seg(6, false, false, true, 2, b"CC"), 7),
             SarOutcome::Duplicate { psn: 2, rid: true }
         );
+    }
+
+    /// A PSN 0 with RID=0 and other data is a new message reusing the TID: the old one is
+    /// given up (kept as far as it came), the new one reassembles from its own PSN 0; the
+    /// same PSN 0 again is a duplicate.
+    #[test]
+    fn tid_reuse_supersedes_the_open_message() {
+        let mut r = WtpReassembler::default();
+        push(&mut r, &seg(2, false, false, false, 0, b"AA"), 1);
+        assert_eq!(
+            push(&mut r, &seg(2, false, false, false, 0, b"AA"), 2),
+            SarOutcome::Duplicate { psn: 0, rid: false }
+        );
+        push(&mut r, &seg(2, false, false, false, 0, b"ZZ"), 3);
+        let old = r.take_evicted();
+        assert_eq!(old.len(), 1);
+        assert_eq!(
+            (old[0].data.as_slice(), old[0].complete),
+            (&b"AA"[..], false)
+        );
+        assert!(old[0].notes[0].contains("superseded") && old[0].notes[0].contains("frame 3"));
+        let SarOutcome::Complete(m) = push(&mut r, &seg(6, false, true, false, 1, b"BB"), 4) else {
+            panic!()
+        };
+        assert_eq!((m.data.as_slice(), m.segments), (&b"ZZBB"[..], 2));
+        assert_eq!(m.frames(), [3, 4]);
     }
 
     #[test]
