@@ -131,10 +131,9 @@ fn counts(n: &Node) -> bool {
     matches!(n.expert, Some(Severity::Error | Severity::Warning)) || n.children.iter().any(counts)
 }
 
-/// The result of decoding one PDU.
+/// The result of decoding one PDU. (Its header fields went into the summary.)
 pub struct Pdu {
     pub node: Node,
-    pub fields: Vec<Field>,
     pub summary: MmsSummary,
 }
 
@@ -261,7 +260,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
             start..end,
         ));
     }
-    fill_summary(&mut summary, &fields, msg_type);
+    fill_summary(&mut summary, fields, msg_type);
     for n in root.walk() {
         match n.expert {
             Some(Severity::Error) => summary.errors += 1,
@@ -272,7 +271,6 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     if !ctx.tree() {
         return Pdu {
             node: root,
-            fields,
             summary,
         };
     }
@@ -302,7 +300,6 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     };
     Pdu {
         node: root,
-        fields,
         summary,
     }
 }
@@ -322,37 +319,56 @@ fn first(fields: &[Field], code: u8) -> Option<&Field> {
     fields.iter().find(|f| f.code == Some(code))
 }
 
-fn fill_summary(s: &mut MmsSummary, fields: &[Field], msg_type: Option<u8>) {
-    let text = |c: u8| first(fields, c).and_then(|f| f.text.clone());
+/// Move the summary's values out of the header fields (the first of each single-valued
+/// header, every To, Cc and Bcc), in one pass and without copies: it runs on every PDU.
+fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
     s.message_type_code = msg_type;
     s.message_type = msg_type.map(message_type_display);
-    s.transaction_id = text(0x18);
-    s.message_id = text(0x0B);
-    s.mms_version = text(0x0D);
-    s.from = text(0x09);
-    let all = |c: u8| -> Vec<String> {
-        fields
-            .iter()
-            .filter(|f| f.code == Some(c))
-            .filter_map(|f| f.text.clone())
-            .collect()
-    };
-    s.to = all(0x17);
-    s.cc = all(0x02);
-    s.bcc = all(0x01);
-    s.content_location = text(0x03);
-    s.subject = text(0x16);
-    s.date = first(fields, 0x05)
-        .and_then(|f| f.number)
-        .and_then(|v| i64::try_from(v).ok());
-    s.status = text(0x15);
-    s.response_status = text(0x12);
-    s.response_text = text(0x13);
-    s.retrieve_status = text(0x19);
-    s.read_status = text(0x1B);
-    s.message_size = first(fields, 0x0E).and_then(|f| f.number);
-    s.content_type =
-        first(fields, 0x04).and_then(|f| f.content_type.as_ref().map(|c| c.media.clone()));
+    let mut seen = [false; 128];
+    for mut f in fields {
+        let Some(code) = f.code else { continue };
+        let first = !std::mem::replace(&mut seen[usize::from(code)], true);
+        let slot = match code {
+            0x01 => {
+                s.bcc.extend(f.text);
+                continue;
+            }
+            0x02 => {
+                s.cc.extend(f.text);
+                continue;
+            }
+            0x17 => {
+                s.to.extend(f.text);
+                continue;
+            }
+            _ if !first => continue,
+            0x18 => &mut s.transaction_id,
+            0x0B => &mut s.message_id,
+            0x0D => &mut s.mms_version,
+            0x09 => &mut s.from,
+            0x03 => &mut s.content_location,
+            0x16 => &mut s.subject,
+            0x15 => &mut s.status,
+            0x12 => &mut s.response_status,
+            0x13 => &mut s.response_text,
+            0x19 => &mut s.retrieve_status,
+            0x1B => &mut s.read_status,
+            0x05 => {
+                s.date = f.number.and_then(|v| i64::try_from(v).ok());
+                continue;
+            }
+            0x0E => {
+                s.message_size = f.number;
+                continue;
+            }
+            0x04 => {
+                s.content_type = f.content_type.take().map(|c| c.media);
+                continue;
+            }
+            _ => continue,
+        };
+        *slot = f.text.take();
+    }
 }
 
 /// A message type's name for the checks' messages ([`message_type_display`], formatted only
