@@ -146,11 +146,13 @@ impl WspMessage {
             .map(|p| p.summary())
             .unwrap_or_else(|| "WSP (not decodable)".into());
         if let Some(a) = &self.answers {
-            summary.push_str(&format!(
+            use std::fmt::Write;
+            let _ = write!(
+                summary,
                 " (answers {} {})",
                 a.method,
                 crate::tree::escape_text(a.uri.as_deref().unwrap_or(""))
-            ));
+            );
         }
         if self.retransmission_of.is_some() {
             summary.push_str(" [re-sent]");
