@@ -383,3 +383,48 @@ fn wtp_pdu_counts_match_tshark() {
     assert_eq!(count("net_wsp_co_sar_loss.pcapng"), (13, 3, 2, 34, 1, 1));
     assert_eq!(count("wap_mm1_full.pcapng"), (6, 9, 8, 0, 0, 2));
 }
+
+/// A decoder built `without_wtp_pdus` (the pipeline's) reports the same WSP messages, in the
+/// same order, as the default one, on every WAP capture, segment loss included, and no WTP PDU
+/// events.
+#[test]
+fn without_wtp_pdus_gives_the_same_wsp_messages() {
+    for capture in [
+        "wap_wsp_co_sar_get.pcapng",
+        "wap_mm1_full.pcapng",
+        "wap_wsp_cl.pcapng",
+        "wap_push_ppg.pcapng",
+        "net_wsp_co_sar_loss.pcapng",
+    ] {
+        let mut full = WapDecoder::default();
+        let mut lean = WapDecoder::default().without_wtp_pdus();
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        for p in read_capture(capture) {
+            if !matches!(p.proto, Proto::Udp) {
+                continue;
+            }
+            let Some(mode) = classify(p.src, p.dst, &p.payload) else {
+                continue;
+            };
+            with.extend(full.datagram(mode, p.src, p.dst, &p.payload, p.frame));
+            without.extend(lean.datagram(mode, p.src, p.dst, &p.payload, p.frame));
+        }
+        with.extend(full.finish());
+        without.extend(lean.finish());
+        let wtp_seen = with
+            .iter()
+            .filter(|e| matches!(e, WapEvent::Wtp { .. }))
+            .count();
+        with.retain(|e| !matches!(e, WapEvent::Wtp { .. }));
+        assert!(!without.iter().any(|e| matches!(e, WapEvent::Wtp { .. })));
+        assert!(
+            with.iter()
+                .any(|e| matches!(e, WapEvent::Wsp(m) if m.is_mms())),
+            "{capture}: no MMS message"
+        );
+        assert_eq!(with, without, "{capture}");
+        if capture.contains("_co_") {
+            assert!(wtp_seen > 30, "{capture}: {wtp_seen} WTP PDUs");
+        }
+    }
+}

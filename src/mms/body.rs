@@ -153,18 +153,20 @@ fn content_nodes(
         let mut text_range = range.clone();
         if let Some(m) = mib.filter(|m| !matches!(m, 3 | 106) && charset::name(*m).is_some())
             && !text.is_empty()
-            && let Some(id) = ctx.derive(
-                format!("{label} text decoded from {}", charset::describe(m)),
-                text.as_bytes().to_vec(),
-            )
+            && let Some(id) =
+                ctx.derive(|| format!("{label} text decoded from {}", charset::describe(m)))
         {
+            ctx.fill(id, text.as_bytes());
             text_node_buffer = id;
             text_range = 0..text.len();
         }
-        let mut shown: String = text.chars().take(DISPLAY_CHARS).collect();
-        if text.chars().nth(DISPLAY_CHARS).is_some() {
-            shown.push('…');
-        }
+        let shown = ctx.label(|| {
+            let mut shown: String = text.chars().take(DISPLAY_CHARS).collect();
+            if text.chars().nth(DISPLAY_CHARS).is_some() {
+                shown.push('…');
+            }
+            escape_text(&shown)
+        });
         let mut value_text = text;
         let mut cut = false;
         if value_text.len() > MAX_TEXT {
@@ -175,43 +177,52 @@ fn content_nodes(
             value_text.truncate(end);
             cut = true;
         }
+        let value = if ctx.tree() {
+            Value::Text(value_text)
+        } else {
+            Value::None
+        };
         let mut n = Node::new(
             if media.eq_ignore_ascii_case("application/smil") {
                 "SMIL"
             } else {
                 "Text"
             },
-            escape_text(&shown),
-            Value::Text(value_text),
+            shown,
+            value,
             text_range,
         );
         n.buffer = text_node_buffer;
         if cut {
-            let mut c = Node::expert(
-                Severity::Note,
-                "limit",
-                format!("text longer than {MAX_TEXT} octets: value cut"),
-                range.clone(),
-            );
-            c.buffer = buffer;
-            n.push(c);
+            ctx.attach_with(&mut n.children, || {
+                let mut c = Node::expert(
+                    Severity::Note,
+                    "limit",
+                    format!("text longer than {MAX_TEXT} octets: value cut"),
+                    range.clone(),
+                );
+                c.buffer = buffer;
+                c
+            });
         }
         if let Some(note) = note {
             let mut w = Node::expert(Severity::Warning, "charset", note, range.clone());
             w.buffer = buffer;
             n.push(w);
         }
-        out.push(n);
+        ctx.attach(&mut out, n);
         return out;
     }
-    let mut n = Node::new(
-        "Data",
-        format!("{} octets", bytes.len()),
-        Value::Bytes,
-        range,
-    );
-    n.buffer = buffer;
-    out.push(n);
+    ctx.attach_with(&mut out, || {
+        let mut n = Node::new(
+            "Data",
+            format!("{} octets", bytes.len()),
+            Value::Bytes,
+            range,
+        );
+        n.buffer = buffer;
+        n
+    });
     out
 }
 
@@ -262,12 +273,15 @@ fn data_nodes(
         return v;
     };
     let enc = enc.unwrap_or_default();
-    let mut out = vec![Node::new(
-        "Encoded data",
-        format!("{} octets", range.len()),
-        Value::Bytes,
-        range.clone(),
-    )];
+    let mut out = Vec::new();
+    ctx.attach_with(&mut out, || {
+        Node::new(
+            "Encoded data",
+            format!("{} octets", range.len()),
+            Value::Bytes,
+            range.clone(),
+        )
+    });
     if let Some((at, e)) = err {
         out.push(Node::expert(
             Severity::Error,
@@ -280,33 +294,39 @@ fn data_nodes(
         ));
     }
     let len = d.len();
-    let decoded_copy = d.clone();
-    if let Some(id) = ctx.derive(format!("{label} ({enc} decoded)"), d) {
+    // The buffer is numbered before the content's own derived buffers, and filled after the
+    // content nodes read the decoded bytes.
+    if let Some(id) = ctx.derive(|| format!("{label} ({enc} decoded)")) {
         let mut n = Node::new(
-            format!("Decoded {enc}"),
-            format!("{len} octets from {} encoded octets", range.len()),
+            ctx.label(|| format!("Decoded {enc}")),
+            ctx.label(|| format!("{len} octets from {} encoded octets", range.len())),
             Value::Bytes,
             0..len,
         );
-        n.children = content_nodes(ctx, &decoded_copy, id, 0..len, ct, label, depth);
+        n.children = content_nodes(ctx, &d, id, 0..len, ct, label, depth);
+        ctx.fill(id, &d);
         n.buffer = id;
-        out.push(n);
+        ctx.attach(&mut out, n);
     }
     out
 }
 
 fn part_tree(ctx: &mut Ctx, buf: &[u8], p: &Part, label: &str, depth: usize) -> Node {
-    let name = p.name();
-    let mut display = format!(
-        "{} ({} octets)",
-        if p.media().is_empty() { "?" } else { p.media() },
-        p.data_range.len()
-    );
-    if let Some(n) = &name {
-        display.push_str(&format!(" name={}", escape_text(n)));
-    }
+    let display = ctx.label(|| {
+        let mut display = format!(
+            "{} ({} octets)",
+            if p.media().is_empty() { "?" } else { p.media() },
+            p.data_range.len()
+        );
+        if let Some(n) = &p.name() {
+            display.push_str(&format!(" name={}", escape_text(n)));
+        }
+        display
+    });
     let mut node = Node::group(label.to_string(), display, p.range.clone());
-    if let Ok((hl, q)) = uintvar(buf, p.range.start) {
+    if ctx.tree()
+        && let Ok((hl, q)) = uintvar(buf, p.range.start)
+    {
         node.push(Node::new(
             "Headers length",
             hl.to_string(),
@@ -323,14 +343,29 @@ fn part_tree(ctx: &mut Ctx, buf: &[u8], p: &Part, label: &str, depth: usize) -> 
         }
     }
     if let Some(ct) = &p.content_type {
-        node.push(ct.node("Content-Type"));
+        if ctx.tree() {
+            node.push(ct.node("Content-Type"));
+        } else {
+            // Of the Content-Type node, only its notes can count.
+            for n in &ct.notes {
+                ctx.attach_ref(&mut node.children, n);
+            }
+        }
     }
-    node.children.extend(p.headers.nodes(p.headers_range.end));
+    for h in &p.headers.headers {
+        ctx.attach_ref(&mut node.children, &h.node);
+    }
+    if let Some(e) = &p.headers.error {
+        node.push(e.node(p.headers_range.end));
+    }
     for e in &p.errors {
         node.push(e.node(p.range.end));
     }
     match &p.nested {
-        Some(m) => node.push(multipart_tree(ctx, buf, m, label, depth)),
+        Some(m) => {
+            let nested = multipart_tree(ctx, buf, m, label, depth);
+            ctx.attach(&mut node.children, nested);
+        }
         None => {
             let cte = p
                 .header_text("Content-Transfer-Encoding")
@@ -359,24 +394,29 @@ fn multipart_tree(
 ) -> Node {
     let mut n = Node::group(
         "Multipart",
-        format!("{} part(s)", m.parts.len()),
+        ctx.label(|| format!("{} part(s)", m.parts.len())),
         m.range.clone(),
     );
     if let Ok((cnt, q)) = uintvar(buf, m.range.start) {
-        n.push(Node::new(
-            "Entries",
-            cnt.to_string(),
-            Value::UInt(u64::from(cnt)),
-            m.range.start..q,
-        ));
+        ctx.attach_with(&mut n.children, || {
+            Node::new(
+                "Entries",
+                cnt.to_string(),
+                Value::UInt(u64::from(cnt)),
+                m.range.start..q,
+            )
+        });
     }
     for p in &m.parts {
-        let l = if label.is_empty() {
-            format!("Part {}", p.index + 1)
-        } else {
-            format!("{label}.{}", p.index + 1)
-        };
-        n.push(part_tree(ctx, buf, p, &l, depth));
+        let l = ctx.label(|| {
+            if label.is_empty() {
+                format!("Part {}", p.index + 1)
+            } else {
+                format!("{label}.{}", p.index + 1)
+            }
+        });
+        let part = part_tree(ctx, buf, p, &l, depth);
+        ctx.attach(&mut n.children, part);
     }
     for e in &m.errors {
         n.push(e.node(m.range.end));
@@ -447,11 +487,13 @@ pub fn decode_body(
         if let Some(c) = ct {
             node.children.extend(related_checks(c, &m));
         }
-        node.display = format!(
-            "multipart, {} part(s), {} octets",
-            m.parts.len(),
-            range.len()
-        );
+        node.display = ctx.label(|| {
+            format!(
+                "multipart, {} part(s), {} octets",
+                m.parts.len(),
+                range.len()
+            )
+        });
         let parts = m
             .parts
             .iter()
@@ -467,7 +509,7 @@ pub fn decode_body(
     } else {
         let mut node = Node::group(
             "Body",
-            format!("single part, {} octets", range.len()),
+            ctx.label(|| format!("single part, {} octets", range.len())),
             range.clone(),
         );
         node.children = data_nodes(ctx, buf, range.clone(), ct, None, "Body", depth);

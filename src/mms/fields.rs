@@ -9,7 +9,8 @@ use crate::codec::primitives::*;
 use crate::tree::{Node, Severity, Value, escape_text};
 use std::ops::Range;
 
-/// One decoded MMS header.
+/// One decoded MMS header: the facts the summary and the checks read (its tree node is
+/// returned beside it by [`decode_field`]).
 #[derive(Debug, Clone)]
 pub struct Field {
     /// Field code without the high bit (0x0C = X-Mms-Message-Type); `None` for an application
@@ -17,7 +18,6 @@ pub struct Field {
     pub code: Option<u8>,
     pub name: String,
     pub range: Range<usize>,
-    pub node: Node,
     /// Text of the value for the summary (address, subject, id, status name…).
     pub text: Option<String>,
     /// Numeric value (size, date, count, relative seconds).
@@ -49,6 +49,16 @@ impl Out {
             content_type: None,
         }
     }
+
+    /// An Out whose node value and display `make` gives, only when the tree is built.
+    fn shown(ctx: &Ctx, make: impl FnOnce() -> (Value, String)) -> Self {
+        let (value, display) = if ctx.tree() {
+            make()
+        } else {
+            (Value::None, String::new())
+        };
+        Out::new(value, display)
+    }
 }
 
 fn warn(name: &str, msg: String, r: Range<usize>) -> Node {
@@ -61,39 +71,42 @@ fn encoded_string(
     ctx: &mut Ctx,
     buf: &[u8],
     p: usize,
-    what: &str,
+    what: impl FnOnce() -> String,
 ) -> Result<(Out, usize), CodecError> {
     let (s, n) = encoded_string_value(buf, p)?;
-    let mut o = Out::new(Value::Text(s.text.clone()), escape_text(&s.text));
+    let mut o = Out::shown(ctx, || (Value::Text(s.text.clone()), escape_text(&s.text)));
     if let Some(cs) = s.charset {
         let (_, cstart) = value_length(buf, p)?;
         let mut cend = s.content.start;
         if cend > cstart && buf[cend - 1] == 0x7F {
             cend -= 1;
         }
-        let name = charset::name(cs).unwrap_or("unknown").to_string();
-        o.children.push(Node::new(
-            "Charset",
-            charset::describe(cs),
-            Value::Enum { code: cs, name },
-            cstart..cend.max(cstart),
-        ));
+        ctx.attach_with(&mut o.children, || {
+            let name = charset::name(cs).unwrap_or("unknown").to_string();
+            Node::new(
+                "Charset",
+                charset::describe(cs),
+                Value::Enum { code: cs, name },
+                cstart..cend.max(cstart),
+            )
+        });
         if !matches!(cs, 3 | 106)
             && !s.content.is_empty()
             && charset::name(cs).is_some()
-            && let Some(id) = ctx.derive(
-                format!("{what} decoded from {}", charset::describe(cs)),
-                s.text.as_bytes().to_vec(),
-            )
+            && let Some(id) =
+                ctx.derive(|| format!("{} decoded from {}", what(), charset::describe(cs)))
         {
-            let mut t = Node::new(
-                "Decoded text",
-                escape_text(&s.text),
-                Value::Text(s.text.clone()),
-                0..s.text.len(),
-            );
-            t.set_buffer(id);
-            o.children.push(t);
+            ctx.fill(id, s.text.as_bytes());
+            ctx.attach_with(&mut o.children, || {
+                let mut t = Node::new(
+                    "Decoded text",
+                    escape_text(&s.text),
+                    Value::Text(s.text.clone()),
+                    0..s.text.len(),
+                );
+                t.set_buffer(id);
+                t
+            });
         }
     }
     // A Quote before a character < 0x80 is a violation of WAP-230 8.4.2.1.
@@ -157,10 +170,10 @@ fn rfc2047_note(text: &str, r: Range<usize>) -> Option<Node> {
     Some(warn("encoded-word", msg, r))
 }
 
-fn text(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
+fn text(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (t, n) = text_string(buf, p)?;
     let s = t.lossy();
-    let mut o = Out::new(Value::Text(s.clone()), escape_text(&s));
+    let mut o = Out::shown(ctx, || (Value::Text(s.clone()), escape_text(&s)));
     if buf[p] == 0x7F && t.bytes.first().is_some_and(|&b| b < 0x80) {
         o.children.push(warn(
             "quote-misuse",
@@ -179,34 +192,34 @@ fn text(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     Ok((o, n))
 }
 
-fn date(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
+fn date(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (i, n) = date_value(buf, p)?;
-    let mut o = match i.value {
-        Some(v) if v <= i64::MAX as u64 => Out::new(Value::Time(v as i64), format_date(v as i64)),
-        _ => Out::new(
+    let mut o = Out::shown(ctx, || match i.value {
+        Some(v) if v <= i64::MAX as u64 => (Value::Time(v as i64), format_date(v as i64)),
+        _ => (
             Value::Bytes,
             format!("{} (does not fit 64 bits)", i.display(buf)),
         ),
-    };
+    });
     o.number = i.value;
     Ok((o, n))
 }
 
-fn long_int(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
+fn long_int(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (i, n) = long_integer(buf, p)?;
-    let mut o = Out::new(i.tree_value(), i.display(buf));
+    let mut o = Out::shown(ctx, || (i.tree_value(), i.display(buf)));
     o.number = i.value;
     Ok((o, n))
 }
 
-fn int_value(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
+fn int_value(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (i, n) = integer_value(buf, p)?;
-    let mut o = Out::new(i.tree_value(), i.display(buf));
+    let mut o = Out::shown(ctx, || (i.tree_value(), i.display(buf)));
     o.number = i.value;
     Ok((o, n))
 }
 
-fn token(buf: &[u8], p: usize, code: u8) -> Result<(Out, usize), CodecError> {
+fn token(ctx: &Ctx, buf: &[u8], p: usize, code: u8) -> Result<(Out, usize), CodecError> {
     let (b, n) = octet(buf, p, "token value")?;
     let name = token_name(code, b);
     let display = match (name, status_range_meaning(b)) {
@@ -216,13 +229,15 @@ fn token(buf: &[u8], p: usize, code: u8) -> Result<(Out, usize), CodecError> {
         }
         _ => format!("unknown-0x{b:02X}"),
     };
-    let mut o = Out::new(
-        Value::Enum {
-            code: u64::from(b),
-            name: display.clone(),
-        },
-        display.clone(),
-    );
+    let mut o = Out::shown(ctx, || {
+        (
+            Value::Enum {
+                code: u64::from(b),
+                name: display.clone(),
+            },
+            display.clone(),
+        )
+    });
     if name.is_none() {
         o.children.push(warn(
             "unknown-value",
@@ -239,24 +254,28 @@ fn token(buf: &[u8], p: usize, code: u8) -> Result<(Out, usize), CodecError> {
 }
 
 /// Value-length (Absolute-token Date-value | Relative-token Delta-seconds-value).
-fn time(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
+fn time(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (len, start) = value_length(buf, p)?;
     let end = start + len;
     let win = &buf[..end];
     let (tok, q) = octet(win, start, "absolute (0x80) or relative (0x81) token")?;
     let (mut o, n) = match tok {
         0x80 => {
-            let (mut o, n) = date(win, q)?;
-            o.display = format!("{} (absolute)", o.display);
+            let (mut o, n) = date(ctx, win, q)?;
+            if ctx.tree() {
+                o.display = format!("{} (absolute)", o.display);
+            }
             (o, n)
         }
         0x81 => {
             let (i, n) = delta_seconds(win, q)?;
-            let display = match i.value {
-                Some(v) => format!("{} (relative)", format_duration(v)),
-                None => format!("{} s (relative)", i.display(buf)),
-            };
-            let mut o = Out::new(Value::Duration(i.value.unwrap_or(u64::MAX)), display);
+            let mut o = Out::shown(ctx, || {
+                let display = match i.value {
+                    Some(v) => format!("{} (relative)", format_duration(v)),
+                    None => format!("{} s (relative)", i.display(buf)),
+                };
+                (Value::Duration(i.value.unwrap_or(u64::MAX)), display)
+            });
             o.number = i.value;
             (o, n)
         }
@@ -268,12 +287,14 @@ fn time(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
         }
     };
     o.token = Some(tok);
-    o.children.push(Node::new(
-        "Token",
-        if tok == 0x80 { "absolute" } else { "relative" },
-        Value::UInt(u64::from(tok)),
-        start..start + 1,
-    ));
+    ctx.attach_with(&mut o.children, || {
+        Node::new(
+            "Token",
+            if tok == 0x80 { "absolute" } else { "relative" },
+            Value::UInt(u64::from(tok)),
+            start..start + 1,
+        )
+    });
     if n < end {
         o.children.push(warn(
             "trailing-octets",
@@ -295,42 +316,44 @@ fn value(
     let del_conf = matches!(msg_type, Some(0x92 | 0x95));
     match code {
         0x01 | 0x02 | 0x17 => {
-            let (mut o, n) = encoded_string(ctx, buf, p, field_display(code).as_str())?;
-            address_type(&mut o, p..n);
+            let (mut o, n) = encoded_string(ctx, buf, p, || field_display(code))?;
+            address_type(ctx, &mut o, p..n);
             Ok((o, n))
         }
-        0x16 | 0x1A | 0x26 | 0x35 | 0x36 => {
-            encoded_string(ctx, buf, p, field_display(code).as_str())
-        }
+        0x16 | 0x1A | 0x26 | 0x35 | 0x36 => encoded_string(ctx, buf, p, || field_display(code)),
         0x13 if del_conf && buf.get(p).is_some_and(|&b| b <= 31) => {
             // Response-text-Del-value = Value-length Status-count-value Response-text-value.
             indexed(ctx, buf, p, "Status count", |ctx, w, q| {
-                encoded_string(ctx, w, q, "X-Mms-Response-Text")
+                encoded_string(ctx, w, q, || "X-Mms-Response-Text".into())
             })
         }
-        0x13 => encoded_string(ctx, buf, p, "X-Mms-Response-Text"),
+        0x13 => encoded_string(ctx, buf, p, || "X-Mms-Response-Text".into()),
         0x12 if del_conf && buf.get(p).is_some_and(|&b| b <= 31) => {
             // Response-status-Del-value = Value-length Status-count-value Response-status-value.
-            indexed(ctx, buf, p, "Status count", |_, w, q| token(w, q, 0x12))
+            indexed(ctx, buf, p, "Status count", |ctx, w, q| {
+                token(ctx, w, q, 0x12)
+            })
         }
         0x03 if del_conf && buf.get(p).is_some_and(|&b| b <= 31) => {
             // Content-location-Del-value = Value-length Status-count-value Content-location-value.
-            indexed(ctx, buf, p, "Status count", |_, w, q| text(w, q))
+            indexed(ctx, buf, p, "Status count", |ctx, w, q| text(ctx, w, q))
         }
-        0x03 | 0x0B | 0x18 | 0x1E | 0x37 | 0x38 | 0x39 | 0x3D | 0x3E => text(buf, p),
+        0x03 | 0x0B | 0x18 | 0x1E | 0x37 | 0x38 | 0x39 | 0x3D | 0x3E => text(ctx, buf, p),
         0x04 => {
             let (c, n) = content_type::content_type(buf, p)?;
-            let mut o = Out::new(Value::Text(c.media.clone()), c.display());
+            let mut o = Out::shown(ctx, || (Value::Text(c.media.clone()), c.display()));
             for prm in &c.params {
-                o.children.push(prm.node());
+                ctx.attach_with(&mut o.children, || prm.node());
             }
-            o.children.extend(c.notes.iter().cloned());
+            for n in &c.notes {
+                ctx.attach_ref(&mut o.children, n);
+            }
             o.text = Some(c.media.clone());
             o.content_type = Some(c);
             Ok((o, n))
         }
-        0x05 => date(buf, p),
-        0x07 | 0x08 | 0x1D => time(buf, p),
+        0x05 => date(ctx, buf, p),
+        0x07 | 0x08 | 0x1D => time(ctx, buf, p),
         0x09 => {
             // From-value = Value-length (Address-present-token Encoded-string-value |
             // Insert-address-token).
@@ -344,12 +367,14 @@ fn value(
             )?;
             let mut o = match tok {
                 0x80 => {
-                    let (mut o, _) = encoded_string(ctx, win, q, "From")?;
-                    address_type(&mut o, q..end);
-                    o.children.insert(
-                        0,
-                        Node::new("Address-present-token", "0x80", Value::UInt(0x80), start..q),
-                    );
+                    let (mut o, _) = encoded_string(ctx, win, q, || "From".into())?;
+                    address_type(ctx, &mut o, q..end);
+                    if ctx.tree() {
+                        o.children.insert(
+                            0,
+                            Node::new("Address-present-token", "0x80", Value::UInt(0x80), start..q),
+                        );
+                    }
                     o
                 }
                 0x81 => {
@@ -358,12 +383,14 @@ fn value(
                         "<insert-address-token>".into(),
                     );
                     o.text = Some("<insert-address-token>".into());
-                    o.children.push(Node::new(
-                        "Insert-address-token",
-                        "the MMS Proxy-Relay inserts the sender's address",
-                        Value::UInt(0x81),
-                        start..q,
-                    ));
+                    ctx.attach_with(&mut o.children, || {
+                        Node::new(
+                            "Insert-address-token",
+                            "the MMS Proxy-Relay inserts the sender's address",
+                            Value::UInt(0x81),
+                            start..q,
+                        )
+                    });
                     o
                 }
                 _ => {
@@ -383,21 +410,23 @@ fn value(
                 .get(p)
                 .ok_or_else(|| CodecError::truncated(p, "message class"))?;
             if b & 0x80 != 0 {
-                token(buf, p, code)
+                token(ctx, buf, p, code)
             } else {
-                text(buf, p)
+                text(ctx, buf, p)
             }
         }
         0x0C => {
             let (b, n) = octet(buf, p, "message type")?;
             let name = message_type_display(b);
-            let mut o = Out::new(
-                Value::Enum {
-                    code: u64::from(b),
-                    name: name.clone(),
-                },
-                name.clone(),
-            );
+            let mut o = Out::shown(ctx, || {
+                (
+                    Value::Enum {
+                        code: u64::from(b),
+                        name: name.clone(),
+                    },
+                    name.clone(),
+                )
+            });
             if message_type_name(b).is_none() {
                 o.children.push(warn(
                     "unknown-message-type",
@@ -413,20 +442,20 @@ fn value(
         }
         0x0D => {
             let (s, n) = version_value(buf, p)?;
-            let mut o = Out::new(Value::Text(s.clone()), s.clone());
+            let mut o = Out::shown(ctx, || (Value::Text(s.clone()), s.clone()));
             o.token = buf.get(p).copied().filter(|b| b & 0x80 != 0);
             o.text = Some(s);
             Ok((o, n))
         }
-        0x0E | 0x1F => long_int(buf, p),
+        0x0E | 0x1F => long_int(ctx, buf, p),
         0x06 | 0x0F | 0x10 | 0x11 | 0x12 | 0x14 | 0x15 | 0x19 | 0x1B | 0x1C | 0x22 | 0x23
         | 0x25 | 0x27 | 0x29 | 0x2B | 0x31 | 0x34 | 0x3A | 0x3B | 0x3C | 0x3F => {
-            token(buf, p, code)
+            token(ctx, buf, p, code)
         }
         0x20 => indexed(ctx, buf, p, "Forward counter", |ctx, w, q| {
-            encoded_string(ctx, w, q, "X-Mms-Previously-Sent-By")
+            encoded_string(ctx, w, q, || "X-Mms-Previously-Sent-By".into())
         }),
-        0x21 => indexed(ctx, buf, p, "Forward counter", |_, w, q| date(w, q)),
+        0x21 => indexed(ctx, buf, p, "Forward counter", |ctx, w, q| date(ctx, w, q)),
         0x24 => {
             // MM-flags-value = Value-length (Add-token | Remove-token | Filter-token)
             // Encoded-string-value.
@@ -447,12 +476,14 @@ fn value(
                     ));
                 }
             };
-            let (mut o, _) = encoded_string(ctx, win, q, "X-Mms-MM-Flags")?;
-            o.display = format!("{op} {}", o.display);
-            o.children.insert(
-                0,
-                Node::new("Token", op, Value::UInt(u64::from(tok)), start..q),
-            );
+            let (mut o, _) = encoded_string(ctx, win, q, || "X-Mms-MM-Flags".into())?;
+            if ctx.tree() {
+                o.display = format!("{op} {}", o.display);
+                o.children.insert(
+                    0,
+                    Node::new("Token", op, Value::UInt(u64::from(tok)), start..q),
+                );
+            }
             o.token = Some(tok);
             Ok((o, end))
         }
@@ -460,13 +491,15 @@ fn value(
             // Attributes-value = Field-name (the code of an MMS header).
             let (b, n) = short_integer(buf, p)?;
             let name = field_display(b);
-            let mut o = Out::new(
-                Value::Enum {
-                    code: u64::from(b | 0x80),
-                    name: name.clone(),
-                },
-                name.clone(),
-            );
+            let mut o = Out::shown(ctx, || {
+                (
+                    Value::Enum {
+                        code: u64::from(b | 0x80),
+                        name: name.clone(),
+                    },
+                    name.clone(),
+                )
+            });
             o.text = Some(name);
             Ok((o, n))
         }
@@ -487,24 +520,23 @@ fn value(
                     ));
                 }
             };
-            let (mut o, _) = int_value(win, q)?;
-            o.display = format!("{} {unit}", o.display);
-            o.children.push(Node::new(
-                "Token",
-                unit,
-                Value::UInt(u64::from(tok)),
-                start..q,
-            ));
+            let (mut o, _) = int_value(ctx, win, q)?;
+            if ctx.tree() {
+                o.display = format!("{} {unit}", o.display);
+            }
+            ctx.attach_with(&mut o.children, || {
+                Node::new("Token", unit, Value::UInt(u64::from(tok)), start..q)
+            });
             o.token = Some(tok);
             Ok((o, end))
         }
-        0x2D | 0x2F | 0x33 => int_value(buf, p),
-        0x32 => element_descriptor(buf, p),
+        0x2D | 0x2F | 0x33 => int_value(ctx, buf, p),
+        0x32 => element_descriptor(ctx, buf, p),
         _ => {
             // 0x2E Content, 0x30 Additional-headers and unassigned codes: step over the value by
             // its shape (WAP-230 8.4.1.2), keep the bytes.
             let (r, n) = skip_value(buf, p)?;
-            let mut o = Out::new(Value::Bytes, hex_preview(&buf[r.clone()], 24));
+            let mut o = Out::shown(ctx, || (Value::Bytes, hex_preview(&buf[r.clone()], 24)));
             if field_name(code).is_none() {
                 o.children.push(warn(
                     "unknown-header",
@@ -523,7 +555,11 @@ fn value(
 /// OMA-MMS-ENC 1.3 8 (address encoding): "number/TYPE=PLMN", "a.b.c.d/TYPE=IPv4",
 /// "x:y::z/TYPE=IPv6", an e-mail address, or "…/TYPE=other-type". Adds the address type as a
 /// child; an unknown TYPE is a note.
-fn address_type(o: &mut Out, r: Range<usize>) {
+fn address_type(ctx: &Ctx, o: &mut Out, r: Range<usize>) {
+    // Its nodes are a label and a note: nothing the summary counts.
+    if !ctx.tree() {
+        return;
+    }
     let Some(addr) = o.text.clone() else { return };
     let (kind, note) = match addr.rsplit_once("/TYPE=") {
         Some((_, ty)) => {
@@ -573,30 +609,36 @@ fn indexed(
     let win = &buf[..end];
     let (i, q) = integer_value(win, start)?;
     let (mut o, _) = inner(ctx, win, q)?;
-    o.display = format!("[{}] {}", i.display(buf), o.display);
-    o.children.insert(
-        0,
-        Node::new(index_name, i.display(buf), i.tree_value(), i.range.clone()),
-    );
+    if ctx.tree() {
+        o.display = format!("[{}] {}", i.display(buf), o.display);
+        o.children.insert(
+            0,
+            Node::new(index_name, i.display(buf), i.tree_value(), i.range.clone()),
+        );
+    }
     Ok((o, end))
 }
 
 /// Element-Descriptor-value = Value-length Content-Reference-value *(Parameter), Parameter =
 /// Parameter-name (Short-integer 0x81 "type" | Text-string) Parameter-value
 /// (Constrained-encoding | Text-string).
-fn element_descriptor(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
+fn element_descriptor(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (len, start) = value_length(buf, p)?;
     let end = start + len;
     let win = &buf[..end];
     let (r, mut q) = text_string(win, start)?;
     let reference = r.lossy();
-    let mut o = Out::new(Value::Text(reference.clone()), escape_text(&reference));
-    o.children.push(Node::new(
-        "Content-Reference",
-        escape_text(&reference),
-        Value::Text(reference.clone()),
-        r.range.clone(),
-    ));
+    let mut o = Out::shown(ctx, || {
+        (Value::Text(reference.clone()), escape_text(&reference))
+    });
+    ctx.attach_with(&mut o.children, || {
+        Node::new(
+            "Content-Reference",
+            escape_text(&reference),
+            Value::Text(reference.clone()),
+            r.range.clone(),
+        )
+    });
     while q < end {
         let pstart = q;
         let (b, _) = octet(win, q, "element-descriptor parameter")?;
@@ -624,13 +666,17 @@ fn element_descriptor(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> 
             let (t, n) = text_string(win, q2)?;
             (t.lossy(), n)
         };
-        o.display.push_str(&format!("; {pname}={pv}"));
-        o.children.push(Node::new(
-            format!("Parameter {pname}"),
-            escape_text(&pv),
-            Value::Text(pv),
-            pstart..n,
-        ));
+        if ctx.tree() {
+            o.display.push_str(&format!("; {pname}={pv}"));
+        }
+        ctx.attach_with(&mut o.children, || {
+            Node::new(
+                format!("Parameter {pname}"),
+                escape_text(&pv),
+                Value::Text(pv),
+                pstart..n,
+            )
+        });
         q = n;
     }
     o.text = Some(reference);
@@ -638,12 +684,14 @@ fn element_descriptor(buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> 
 }
 
 /// Decode the header at `pos`: a well-known field (octet ≥ 0x80) or an application header.
+/// Returns the field's facts, its tree node (without the tree: only what the summary counts)
+/// and the position after it.
 pub fn decode_field(
     ctx: &mut Ctx,
     buf: &[u8],
     pos: usize,
     msg_type: Option<u8>,
-) -> Result<(Field, usize), CodecError> {
+) -> Result<(Field, Node, usize), CodecError> {
     let (b, p) = octet(buf, pos, "header field")?;
     if b & 0x80 == 0 {
         if b < 0x20 || b == 0x7F {
@@ -654,40 +702,33 @@ pub fn decode_field(
                 ),
             ));
         }
-        // Application-header = Token-text Application-specific-value (OMA-MMS-ENC 7.3).
+        // Application-header = Token-text Application-specific-value (OMA-MMS-ENC 7.3). Its
+        // node already shows the escaped value.
         let (h, n) = crate::codec::headers::application_header(buf, pos)?;
-        let mut node = h.node.clone();
-        node.display = escape_text(&h.display);
-        return Ok((
-            Field {
-                code: None,
-                name: h.name.clone(),
-                range: pos..n,
-                node,
-                text: Some(h.display),
-                number: None,
-                token: None,
-                content_type: None,
-            },
-            n,
-        ));
+        let field = Field {
+            code: None,
+            name: h.name,
+            range: pos..n,
+            text: Some(h.display),
+            number: None,
+            token: None,
+            content_type: None,
+        };
+        return Ok((field, h.node, n));
     }
     let code = b & 0x7F;
     let name = field_display(code);
     let (o, n) = value(ctx, buf, p, code, msg_type)?;
-    let mut node = Node::new(name.clone(), o.display, o.value, pos..n);
+    let mut node = Node::new(ctx.label(|| name.clone()), o.display, o.value, pos..n);
     node.children = o.children;
-    Ok((
-        Field {
-            code: Some(code),
-            name,
-            range: pos..n,
-            node,
-            text: o.text,
-            number: o.number,
-            token: o.token,
-            content_type: o.content_type,
-        },
-        n,
-    ))
+    let field = Field {
+        code: Some(code),
+        name,
+        range: pos..n,
+        text: o.text,
+        number: o.number,
+        token: o.token,
+        content_type: o.content_type,
+    };
+    Ok((field, node, n))
 }

@@ -23,12 +23,21 @@ pub const MAX_DERIVED_BUFFERS: usize = 256;
 /// repeated fields took 2 GB.
 pub const MAX_HEADER_FIELDS: usize = 1024;
 
-/// Decoding context: collects the derived buffers a PDU's decode produces.
+/// Decoding context: collects the derived buffers a PDU's decode produces, and says whether the
+/// tree is wanted at all.
 pub struct Ctx {
     first_id: usize,
     derived: Vec<Buffer>,
+    /// Derived buffers numbered so far (equal to `derived.len()` when the tree is built).
+    derived_count: usize,
     /// Set when [`MAX_DERIVED_BUFFERS`] was reached.
     pub derived_limit_hit: bool,
+    /// False when only the summary is wanted (the batch path): labels are not formatted,
+    /// derived bytes are not kept, and subtrees without an error or warning note are dropped
+    /// as they are built. The decode itself (typed values, buffer numbering, limits, every note
+    /// the summary counts) is the same: only the rendering is skipped, which was most of the
+    /// cost of a summary.
+    tree: bool,
 }
 
 impl Ctx {
@@ -37,19 +46,78 @@ impl Ctx {
         Ctx {
             first_id,
             derived: Vec::new(),
+            derived_count: 0,
             derived_limit_hit: false,
+            tree: true,
         }
     }
 
-    /// Register a derived buffer; `None` when the limit is reached.
-    pub fn derive(&mut self, name: String, data: Vec<u8>) -> Option<BufferId> {
-        let id = self.first_id + self.derived.len();
-        if self.derived.len() >= MAX_DERIVED_BUFFERS || id > usize::from(BufferId::MAX) {
+    /// A context for [`summarize`]: the same decode without the tree (see `tree`).
+    pub fn summary_only(first_id: usize) -> Self {
+        Ctx {
+            tree: false,
+            ..Ctx::new(first_id)
+        }
+    }
+
+    /// True when the dissection tree is being built.
+    pub fn tree(&self) -> bool {
+        self.tree
+    }
+
+    /// A node label: `make` runs only when the tree is built.
+    pub fn label(&self, make: impl FnOnce() -> String) -> String {
+        if self.tree { make() } else { String::new() }
+    }
+
+    /// Add `child` to `children`. Without the tree, only a child holding an error or warning
+    /// note is kept (the summary counts those).
+    pub fn attach(&self, children: &mut Vec<Node>, child: Node) {
+        if self.tree || counts(&child) {
+            children.push(child);
+        }
+    }
+
+    /// Add a copy of `child`: without the tree, only when it holds an error or warning note
+    /// (so nothing else is copied).
+    pub fn attach_ref(&self, children: &mut Vec<Node>, child: &Node) {
+        if self.tree || counts(child) {
+            children.push(child.clone());
+        }
+    }
+
+    /// Add the node `make` builds, which holds no error or warning note: without the tree it
+    /// is not built at all.
+    pub fn attach_with(&self, children: &mut Vec<Node>, make: impl FnOnce() -> Node) {
+        if self.tree {
+            children.push(make());
+        }
+    }
+
+    /// Number a derived buffer named `name` (built only with the tree); its bytes are given
+    /// by [`Ctx::fill`] once the nodes that read them are built. `None` when the limit is
+    /// reached.
+    pub fn derive(&mut self, name: impl FnOnce() -> String) -> Option<BufferId> {
+        let id = self.first_id + self.derived_count;
+        if self.derived_count >= MAX_DERIVED_BUFFERS || id > usize::from(BufferId::MAX) {
             self.derived_limit_hit = true;
             return None;
         }
-        self.derived.push(Buffer::new(name, data));
+        self.derived_count += 1;
+        if self.tree {
+            self.derived.push(Buffer::new(name(), Vec::new()));
+        }
         Some(id as BufferId)
+    }
+
+    /// The bytes of the derived buffer `id` (kept only with the tree).
+    pub fn fill(&mut self, id: BufferId, data: &[u8]) {
+        if let Some(b) = usize::from(id)
+            .checked_sub(self.first_id)
+            .and_then(|i| self.derived.get_mut(i))
+        {
+            b.data = data.into();
+        }
     }
 
     pub fn into_buffers(self) -> Vec<Buffer> {
@@ -57,10 +125,15 @@ impl Ctx {
     }
 }
 
-/// The result of decoding one PDU.
+/// A subtree holding a note the summary counts (error or warning). Recursive rather than
+/// [`Node::walk`], which allocates its stack: this runs on every node built without the tree.
+fn counts(n: &Node) -> bool {
+    matches!(n.expert, Some(Severity::Error | Severity::Warning)) || n.children.iter().any(counts)
+}
+
+/// The result of decoding one PDU. (Its header fields went into the summary.)
 pub struct Pdu {
     pub node: Node,
-    pub fields: Vec<Field>,
     pub summary: MmsSummary,
 }
 
@@ -120,7 +193,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
             break;
         }
         match fields::decode_field(ctx, win, pos, msg_type) {
-            Ok((f, next)) => {
+            Ok((f, node, next)) => {
                 if f.code == Some(0x0C) && msg_type.is_none() {
                     msg_type = f.token;
                 }
@@ -128,7 +201,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
                 if is_ct {
                     body_ct = f.content_type.clone();
                 }
-                root.push(f.node.clone());
+                ctx.attach(&mut root.children, node);
                 fields.push(f);
                 pos = next;
                 if is_ct {
@@ -161,7 +234,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     if let Some(bs) = body_start {
         let (mut bnode, parts) = body::decode_body(ctx, win, bs..end, body_ct.as_ref(), depth);
         if msg_type.is_some_and(|t| !has_body(t)) && bs < end {
-            bnode.push(Node::expert(
+            ctx.attach_with(&mut bnode.children, || Node::expert(
                 Severity::Note,
                 "unexpected-body",
                 format!(
@@ -172,7 +245,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
                 bs..end,
             ));
         }
-        root.push(bnode);
+        ctx.attach(&mut root.children, bnode);
         summary.parts = parts;
     }
 
@@ -180,20 +253,26 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
         root.push(n);
     }
     if ctx.derived_limit_hit {
-        root.push(Node::expert(
+        ctx.attach_with(&mut root.children, || Node::expert(
             Severity::Note,
             "limit",
             format!("more than {MAX_DERIVED_BUFFERS} derived buffers: further decoded parts are shown encoded"),
             start..end,
         ));
     }
-    fill_summary(&mut summary, &fields, msg_type);
+    fill_summary(&mut summary, fields, msg_type);
     for n in root.walk() {
         match n.expert {
             Some(Severity::Error) => summary.errors += 1,
             Some(Severity::Warning) => summary.warnings += 1,
             _ => {}
         }
+    }
+    if !ctx.tree() {
+        return Pdu {
+            node: root,
+            summary,
+        };
     }
     root.display = format!(
         "{}{}{}",
@@ -221,7 +300,6 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     };
     Pdu {
         node: root,
-        fields,
         summary,
     }
 }
@@ -241,44 +319,77 @@ fn first(fields: &[Field], code: u8) -> Option<&Field> {
     fields.iter().find(|f| f.code == Some(code))
 }
 
-fn fill_summary(s: &mut MmsSummary, fields: &[Field], msg_type: Option<u8>) {
-    let text = |c: u8| first(fields, c).and_then(|f| f.text.clone());
+/// Move the summary's values out of the header fields (the first of each single-valued
+/// header, every To, Cc and Bcc), in one pass and without copies: it runs on every PDU.
+fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
     s.message_type_code = msg_type;
     s.message_type = msg_type.map(message_type_display);
-    s.transaction_id = text(0x18);
-    s.message_id = text(0x0B);
-    s.mms_version = text(0x0D);
-    s.from = text(0x09);
-    let all = |c: u8| -> Vec<String> {
-        fields
-            .iter()
-            .filter(|f| f.code == Some(c))
-            .filter_map(|f| f.text.clone())
-            .collect()
-    };
-    s.to = all(0x17);
-    s.cc = all(0x02);
-    s.bcc = all(0x01);
-    s.content_location = text(0x03);
-    s.subject = text(0x16);
-    s.date = first(fields, 0x05)
-        .and_then(|f| f.number)
-        .and_then(|v| i64::try_from(v).ok());
-    s.status = text(0x15);
-    s.response_status = text(0x12);
-    s.response_text = text(0x13);
-    s.retrieve_status = text(0x19);
-    s.read_status = text(0x1B);
-    s.message_size = first(fields, 0x0E).and_then(|f| f.number);
-    s.content_type =
-        first(fields, 0x04).and_then(|f| f.content_type.as_ref().map(|c| c.media.clone()));
+    let mut seen = [false; 128];
+    for mut f in fields {
+        let Some(code) = f.code else { continue };
+        let first = !std::mem::replace(&mut seen[usize::from(code)], true);
+        let slot = match code {
+            0x01 => {
+                s.bcc.extend(f.text);
+                continue;
+            }
+            0x02 => {
+                s.cc.extend(f.text);
+                continue;
+            }
+            0x17 => {
+                s.to.extend(f.text);
+                continue;
+            }
+            _ if !first => continue,
+            0x18 => &mut s.transaction_id,
+            0x0B => &mut s.message_id,
+            0x0D => &mut s.mms_version,
+            0x09 => &mut s.from,
+            0x03 => &mut s.content_location,
+            0x16 => &mut s.subject,
+            0x15 => &mut s.status,
+            0x12 => &mut s.response_status,
+            0x13 => &mut s.response_text,
+            0x19 => &mut s.retrieve_status,
+            0x1B => &mut s.read_status,
+            0x05 => {
+                s.date = f.number.and_then(|v| i64::try_from(v).ok());
+                continue;
+            }
+            0x0E => {
+                s.message_size = f.number;
+                continue;
+            }
+            0x04 => {
+                s.content_type = f.content_type.take().map(|c| c.media);
+                continue;
+            }
+            _ => continue,
+        };
+        *slot = f.text.take();
+    }
+}
+
+/// A message type's name for the checks' messages ([`message_type_display`], formatted only
+/// when a message is).
+struct TypeName(u8);
+
+impl std::fmt::Display for TypeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match message_type_name(self.0) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "unknown-0x{:02X}", self.0),
+        }
+    }
 }
 
 /// Semantic checks (OMA-MMS-ENC 1.3 sections 6 and 7): header order, mandatory and duplicated
 /// headers, versions, error statuses.
 fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> Vec<Node> {
     let mut out = Vec::new();
-    let known: Vec<&Field> = fields.iter().filter(|f| f.code.is_some()).collect();
+    // Without allocations: checks run on every PDU and nearly always find nothing to say.
+    let known = || fields.iter().filter(|f| f.code.is_some());
     let Some(t) = msg_type else {
         if !fields.is_empty() {
             out.push(Node::expert(
@@ -290,12 +401,12 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         }
         return out;
     };
-    let tname = message_type_display(t);
-    let at = |i: usize| known.get(i).and_then(|f| f.code);
+    let tname = TypeName(t);
+    let at = |i: usize| known().nth(i).and_then(|f| f.code);
     let whole = start..end;
     let range_of = |i: usize| {
-        known
-            .get(i)
+        known()
+            .nth(i)
             .map(|f| f.range.clone())
             .unwrap_or(whole.clone())
     };
@@ -304,10 +415,10 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     // X-Mms-Transaction-ID and X-Mms-MMS-Version … SHALL be the first ones, in this order").
     let has_tid = first(fields, 0x18).is_some();
     let tid_rule = transaction_id_rule(t);
-    let expected: Vec<u8> = match tid_rule {
-        Some(true) => vec![0x0C, 0x18, 0x0D],
-        Some(false) if has_tid => vec![0x0C, 0x18, 0x0D],
-        _ => vec![0x0C, 0x0D],
+    let expected: &[u8] = match tid_rule {
+        Some(true) => &[0x0C, 0x18, 0x0D],
+        Some(false) if has_tid => &[0x0C, 0x18, 0x0D],
+        _ => &[0x0C, 0x0D],
     };
     for (i, &want) in expected.iter().enumerate() {
         if at(i) != Some(want) && first(fields, want).is_some() {
@@ -327,11 +438,9 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     }
 
     // Mandatory headers.
-    let mut mandatory: Vec<u8> = vec![0x0D];
-    if tid_rule == Some(true) {
-        mandatory.push(0x18);
-    }
-    mandatory.extend_from_slice(mandatory_fields(t));
+    let mandatory = std::iter::once(0x0D)
+        .chain((tid_rule == Some(true)).then_some(0x18))
+        .chain(mandatory_fields(t).iter().copied());
     for c in mandatory {
         if first(fields, c).is_none() {
             out.push(Node::expert(
@@ -370,7 +479,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
 
     // Duplicates of single-valued headers.
     let mut seen = [false; 128];
-    for f in &known {
+    for f in known() {
         let c = f.code.unwrap_or(0) as usize;
         // In m-delete-conf / m-mbox-delete-conf, Content-Location, Response-Status and
         // Response-Text repeat once per deleted message (with a Status-count index).
@@ -413,7 +522,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
                         vf.range.clone(),
                     ));
                 }
-                for f in &known {
+                for f in known() {
                     let c = f.code.unwrap_or(0);
                     if field_name(c).is_none() {
                         continue;
@@ -521,7 +630,7 @@ pub fn dissect(d: &mut Dissection, buf: BufferId) -> MmsSummary {
 /// (derived buffers numbered from 1, as after that one buffer), so the same summary; the tree
 /// and derived buffers are dropped instead of being moved into a dissection.
 pub fn summarize(bytes: &[u8]) -> MmsSummary {
-    let mut ctx = Ctx::new(1);
+    let mut ctx = Ctx::summary_only(1);
     decode_pdu(&mut ctx, bytes, 0..bytes.len(), 0).summary
 }
 
@@ -540,7 +649,7 @@ pub fn looks_like_mms(bytes: &[u8]) -> bool {
     if bytes.len() < 3 || bytes[0] != 0x8C || message_type_name(bytes[1]).is_none() {
         return false;
     }
-    let mut ctx = Ctx::new(1);
+    let mut ctx = Ctx::summary_only(1);
     let mut pos = 2;
     let window = &bytes[..bytes.len().min(512)];
     let mut seen_version = false;
@@ -556,7 +665,7 @@ pub fn looks_like_mms(bytes: &[u8]) -> bool {
             return false;
         }
         match fields::decode_field(&mut ctx, window, pos, Some(bytes[1])) {
-            Ok((f, n)) => {
+            Ok((f, _, n)) => {
                 seen_version |= f.code == Some(0x0D);
                 pos = n;
             }
@@ -581,13 +690,22 @@ mod tests {
         assert!(!looks_like_mms(b"\x8c\x80\x20x"));
     }
 
+    #[test]
+    fn type_name_formats_as_message_type_display() {
+        for code in 0..=255u8 {
+            assert_eq!(TypeName(code).to_string(), message_type_display(code));
+        }
+    }
+
     /// The batch path's `summarize` gives the summary `dissect` gives for a dissection holding
     /// only the PDU's buffer (what the batch path built before), on every corpus PDU, whole and
-    /// cut in half (the broken public PDUs and the truncations exercise the error counts).
+    /// cut at several points (the broken public PDUs and the truncations exercise the error
+    /// and warning counts, which `summarize` counts without building the tree).
     #[test]
     fn summarize_equals_dissect_on_every_corpus_pdu() {
         let mut checked = 0;
         let mut typed = 0;
+        let (mut with_errors, mut with_warnings, mut with_parts) = (0, 0, 0);
         for dir in ["tests/data/pdus", "tests/data/public"] {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
             let mut paths: Vec<_> = std::fs::read_dir(&dir)
@@ -598,7 +716,10 @@ mod tests {
             paths.sort();
             for path in paths {
                 let bytes = std::fs::read(&path).unwrap();
-                for cut in [bytes.len(), bytes.len() / 2] {
+                let n = bytes.len();
+                let mut cuts = vec![n, n / 2, n / 3, n * 2 / 3, n.saturating_sub(1)];
+                cuts.dedup();
+                for cut in cuts {
                     let data = &bytes[..cut];
                     let mut d = Dissection::default();
                     let id = d.add_buffer(Buffer::new("HTTP body", data));
@@ -606,11 +727,24 @@ mod tests {
                     assert_eq!(summarize(data), full, "{} cut at {cut}", path.display());
                     checked += 1;
                     typed += usize::from(full.message_type.is_some());
+                    with_errors += usize::from(full.errors > 0);
+                    with_warnings += usize::from(full.warnings > 0);
+                    with_parts += usize::from(full.parts.len() > 1);
                 }
             }
         }
+        // The counts and parts are really compared, not only zeros and empty lists.
+        assert!(with_errors >= 300, "{with_errors} summaries with errors");
+        assert!(
+            with_warnings >= 150,
+            "{with_warnings} summaries with warnings"
+        );
+        assert!(
+            with_parts >= 100,
+            "{with_parts} summaries with several parts"
+        );
         // Both corpora (110 PDUs), most of them decoding to a typed PDU.
-        assert!(checked >= 200, "{checked} summaries compared");
-        assert!(typed >= 150, "{typed} typed summaries");
+        assert!(checked >= 500, "{checked} summaries compared");
+        assert!(typed >= 400, "{typed} typed summaries");
     }
 }

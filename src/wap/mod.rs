@@ -146,11 +146,13 @@ impl WspMessage {
             .map(|p| p.summary())
             .unwrap_or_else(|| "WSP (not decodable)".into());
         if let Some(a) = &self.answers {
-            summary.push_str(&format!(
+            use std::fmt::Write;
+            let _ = write!(
+                summary,
                 " (answers {} {})",
                 a.method,
                 crate::tree::escape_text(a.uri.as_deref().unwrap_or(""))
-            ));
+            );
         }
         if self.retransmission_of.is_some() {
             summary.push_str(" [re-sent]");
@@ -261,10 +263,18 @@ pub enum WapEvent {
 }
 
 /// WTP + WSP decoder for all WAP datagrams of a capture.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WapDecoder {
     sar: WtpReassembler,
     pairer: WspPairer,
+    /// Report each WTP PDU as a [`WapEvent::Wtp`] (see [`WapDecoder::without_wtp_pdus`]).
+    wtp_pdus: bool,
+}
+
+impl Default for WapDecoder {
+    fn default() -> Self {
+        WapDecoder::new(SarLimits::default())
+    }
 }
 
 impl WapDecoder {
@@ -272,7 +282,17 @@ impl WapDecoder {
         WapDecoder {
             sar: WtpReassembler::new(limits),
             pairer: WspPairer::default(),
+            wtp_pdus: true,
         }
+    }
+
+    /// A decoder that reports WSP messages and errors but no [`WapEvent::Wtp`], for a caller
+    /// that ignores them (the pipeline): building each WTP PDU's tree, summary line and list
+    /// of missing PSNs was a tenth of the batch path's time on WAP traffic. Reassembly and the
+    /// WSP messages are the same.
+    pub fn without_wtp_pdus(mut self) -> Self {
+        self.wtp_pdus = false;
+        self
     }
 
     /// Decode one UDP datagram of a WAP flow.
@@ -376,16 +396,18 @@ impl WapDecoder {
             } else if let WtpFields::NegativeAck { .. } = pdu.fields {
                 self.sar.nack(src, dst, pdu, frame);
             }
-            let mut summary = pdu.summary(payload);
-            if !missing.is_empty() {
-                summary.push_str(&format!(" (missing PSN {missing:?})"));
+            if self.wtp_pdus {
+                let mut summary = pdu.summary(payload);
+                if !missing.is_empty() {
+                    summary.push_str(&format!(" (missing PSN {missing:?})"));
+                }
+                out.push(WapEvent::Wtp {
+                    frame,
+                    summary,
+                    tree: pdu.tree(payload),
+                    missing,
+                });
             }
-            out.push(WapEvent::Wtp {
-                frame,
-                summary,
-                tree: pdu.tree(payload),
-                missing,
-            });
             if let Some(m) = complete {
                 out.push(self.wsp_from_wtp(m, frame));
             }

@@ -193,9 +193,12 @@ impl WspPdu {
     /// The body is an MMS PDU: declared so, or it looks like one (X-Mms-Message-Type 0x8C
     /// first, see [`crate::mms::looks_like_mms`]).
     pub fn is_mms(&self, input: &[u8]) -> bool {
+        // Compared in place: `media_type` would allocate a lowered copy for every message.
         !self.body.is_empty()
-            && (self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
-                || crate::mms::looks_like_mms(&input[self.body.clone()]))
+            && (self.content_type.as_ref().is_some_and(|c| {
+                c.media
+                    .eq_ignore_ascii_case("application/vnd.wap.mms-message")
+            }) || crate::mms::looks_like_mms(&input[self.body.clone()]))
     }
 
     /// X-Wap-Application-Id of a push, e.g. "x-wap-application:mms.ua".
@@ -213,22 +216,24 @@ impl WspPdu {
 
     /// One line for a human.
     pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        // Written in place (the batch path builds one per WSP message for its carrier).
         let mut s = self.pdu_type.name();
         if let Some(u) = &self.uri {
             s.push(' ');
             s.push_str(&escape_text(u));
         }
         if let Some(st) = self.status {
-            match http_status(st) {
-                Some(h) => s.push_str(&format!(" {h}")),
-                None => s.push_str(&format!(" status 0x{st:02X}")),
-            }
+            let _ = match http_status(st) {
+                Some(h) => write!(s, " {h}"),
+                None => write!(s, " status 0x{st:02X}"),
+            };
         }
         if let Some(m) = self.media_type() {
-            s.push_str(&format!(" ({})", escape_text(&m)));
+            let _ = write!(s, " ({})", escape_text(&m));
         }
         if let Some(a) = self.application_id() {
-            s.push_str(&format!(" app {}", escape_text(&a)));
+            let _ = write!(s, " app {}", escape_text(&a));
         }
         s
     }

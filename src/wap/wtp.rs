@@ -696,7 +696,22 @@ struct Segment {
 #[derive(Debug, Clone)]
 struct Partial {
     kind: WtpPduType,
-    segments: BTreeMap<u8, Segment>,
+    /// The user data of PSN 0, 1, 2, … up to the first PSN not received, concatenated: the
+    /// message as far as it is contiguous. Segments arriving in order (the usual case) are
+    /// copied once, straight into it, and it becomes the message's data as it is.
+    prefix: Vec<u8>,
+    /// One span per segment in `prefix` (the span's index is its PSN).
+    prefix_origin: Vec<FrameSpan>,
+    /// Segments received beyond a gap, until the gap fills.
+    later: BTreeMap<u8, Segment>,
+    /// The PSNs received, one bit each: [`missing_psns`] runs on every segment pushed, and
+    /// bit tests (a popcount when none is missing, the usual case) are much cheaper than a
+    /// map look-up per PSN.
+    received: PsnSet,
+    /// Segments received (each PSN once).
+    count: usize,
+    /// The highest PSN received.
+    highest: Option<u8>,
     last_psn: Option<u8>,
     bytes: usize,
     retransmitted: Vec<(u8, u64)>,
@@ -941,7 +956,12 @@ impl WtpReassembler {
                 key,
                 Partial {
                     kind: pdu.pdu_type.message_kind(),
-                    segments: BTreeMap::new(),
+                    prefix: Vec::new(),
+                    prefix_origin: Vec::new(),
+                    later: BTreeMap::new(),
+                    received: PsnSet::default(),
+                    count: 0,
+                    highest: None,
                     last_psn: None,
                     bytes: 0,
                     retransmitted: Vec::new(),
@@ -953,9 +973,11 @@ impl WtpReassembler {
             self.open_order.push_back(key);
         }
         let p = self.open.get_mut(&key).expect("inserted above");
-        if let Some(seg) = p.segments.get(&psn) {
-            // RID=0 with a different PSN-0 payload is a new message reusing the TID.
-            if first && !pdu.rid && seg.data != data {
+        if p.received.contains(psn) {
+            // RID=0 with a different PSN-0 payload is a new message reusing the TID. (PSN 0,
+            // once received, always starts the prefix.)
+            let psn0 = p.prefix_origin.first().map_or(0, |s| s.len);
+            if first && !pdu.rid && p.prefix[..psn0] != *data {
                 let old = self.open.remove(&key).expect("present");
                 self.open_order.retain(|k| *k != key);
                 let mut m = finish(key, old, false);
@@ -971,9 +993,7 @@ impl WtpReassembler {
             }
             return SarOutcome::Duplicate { psn, rid: pdu.rid };
         }
-        if p.segments.len() >= self.limits.max_segments
-            || p.bytes + data.len() > self.limits.max_bytes
-        {
+        if p.count >= self.limits.max_segments || p.bytes + data.len() > self.limits.max_bytes {
             let n = format!(
                 "segment PSN {psn} in frame {frame} refused: message exceeds {} segments or {} bytes",
                 self.limits.max_segments, self.limits.max_bytes
@@ -995,18 +1015,12 @@ impl WtpReassembler {
             p.last_psn = Some(psn);
         }
         p.bytes += data.len();
-        p.segments.insert(
-            psn,
-            Segment {
-                data: data.to_vec(),
-                frame,
-            },
-        );
+        p.add(psn, data, frame);
         let missing = missing_psns(p);
         if p.last_psn.is_some() && missing.is_empty() {
             let p = self.open.remove(&key).expect("present");
             self.open_order.retain(|k| *k != key);
-            let n = p.segments.len();
+            let n = p.count;
             self.remember(key, frame, n);
             return SarOutcome::Complete(Box::new(finish(key, p, true)));
         }
@@ -1077,36 +1091,86 @@ impl WtpReassembler {
     }
 }
 
+/// A set of PSNs (0–255).
+#[derive(Debug, Clone, Copy, Default)]
+struct PsnSet([u64; 4]);
+
+impl PsnSet {
+    fn insert(&mut self, psn: u8) {
+        self.0[usize::from(psn >> 6)] |= 1 << (psn & 63);
+    }
+
+    fn contains(&self, psn: u8) -> bool {
+        self.0[usize::from(psn >> 6)] & (1 << (psn & 63)) != 0
+    }
+
+    /// How many of the PSNs 0..=top are in the set.
+    fn count_through(&self, top: u8) -> usize {
+        let top = usize::from(top);
+        (0..=top / 64)
+            .map(|w| {
+                let bits = if w == top / 64 {
+                    // Bits 0..=top%64 of the last word.
+                    u64::MAX >> (63 - top % 64)
+                } else {
+                    u64::MAX
+                };
+                (self.0[w] & bits).count_ones() as usize
+            })
+            .sum()
+    }
+}
+
+impl Partial {
+    /// Store segment `psn` (not received before): onto the prefix when it is the next one
+    /// (then also the later segments that became contiguous), else aside.
+    fn add(&mut self, psn: u8, data: &[u8], frame: u64) {
+        self.received.insert(psn);
+        self.count += 1;
+        self.highest = self.highest.max(Some(psn));
+        if usize::from(psn) != self.prefix_origin.len() {
+            let data = data.to_vec();
+            self.later.insert(psn, Segment { data, frame });
+            return;
+        }
+        self.extend_prefix(data, frame);
+        while let Ok(next) = u8::try_from(self.prefix_origin.len())
+            && let Some(seg) = self.later.remove(&next)
+        {
+            self.extend_prefix(&seg.data, seg.frame);
+        }
+    }
+
+    fn extend_prefix(&mut self, data: &[u8], frame: u64) {
+        self.prefix_origin.push(FrameSpan {
+            offset: self.prefix.len(),
+            len: data.len(),
+            frame,
+        });
+        self.prefix.extend_from_slice(data);
+    }
+}
+
 fn missing_psns(p: &Partial) -> Vec<u8> {
-    let top = match (p.last_psn, p.segments.keys().next_back()) {
+    let top = match (p.last_psn, p.highest) {
         (Some(l), _) => l,
-        (None, Some(&h)) => h,
+        (None, Some(h)) => h,
         (None, None) => return Vec::new(),
     };
-    (0..=top).filter(|k| !p.segments.contains_key(k)).collect()
+    if p.received.count_through(top) == usize::from(top) + 1 {
+        return Vec::new();
+    }
+    (0..=top).filter(|&k| !p.received.contains(k)).collect()
 }
 
 fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
     let missing = missing_psns(&p);
-    let mut data = Vec::new();
-    let mut origin = Vec::new();
-    for (expect, (&psn, seg)) in p.segments.iter().enumerate() {
-        if usize::from(psn) != expect {
-            break;
-        }
-        origin.push(FrameSpan {
-            offset: data.len(),
-            len: seg.data.len(),
-            frame: seg.frame,
-        });
-        data.extend_from_slice(&seg.data);
-    }
     WtpMessage {
         key,
         kind: p.kind,
-        data,
-        origin,
-        segments: p.segments.len(),
+        data: p.prefix,
+        origin: p.prefix_origin,
+        segments: p.count,
         complete,
         missing,
         last_psn_known: p.last_psn.is_some(),
@@ -1124,6 +1188,21 @@ mod tests {
 
     fn addr(p: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], p))
+    }
+
+    /// The PSN bit set agrees with a plain list at the word edges (63/64, 127/128, 255).
+    #[test]
+    fn psn_set_counts_and_finds_missing_across_words() {
+        let mut set = PsnSet::default();
+        let have: Vec<u8> = (0..=255u8).filter(|&k| k % 7 != 3 || k > 200).collect();
+        for &k in &have {
+            set.insert(k);
+        }
+        for top in [0u8, 1, 62, 63, 64, 65, 127, 128, 200, 254, 255] {
+            let expected = have.iter().filter(|&&k| k <= top).count();
+            assert_eq!(set.count_through(top), expected, "top {top}");
+        }
+        assert!(set.contains(255) && set.contains(64) && !set.contains(3) && !set.contains(199));
     }
 
     #[test]
@@ -1291,6 +1370,32 @@ mod tests {
             push(&mut r, &seg(6, false, false, true, 2, b"CC"), 7),
             SarOutcome::Duplicate { psn: 2, rid: true }
         );
+    }
+
+    /// A PSN 0 with RID=0 and other data is a new message reusing the TID: the old one is
+    /// given up (kept as far as it came), the new one reassembles from its own PSN 0; the
+    /// same PSN 0 again is a duplicate.
+    #[test]
+    fn tid_reuse_supersedes_the_open_message() {
+        let mut r = WtpReassembler::default();
+        push(&mut r, &seg(2, false, false, false, 0, b"AA"), 1);
+        assert_eq!(
+            push(&mut r, &seg(2, false, false, false, 0, b"AA"), 2),
+            SarOutcome::Duplicate { psn: 0, rid: false }
+        );
+        push(&mut r, &seg(2, false, false, false, 0, b"ZZ"), 3);
+        let old = r.take_evicted();
+        assert_eq!(old.len(), 1);
+        assert_eq!(
+            (old[0].data.as_slice(), old[0].complete),
+            (&b"AA"[..], false)
+        );
+        assert!(old[0].notes[0].contains("superseded") && old[0].notes[0].contains("frame 3"));
+        let SarOutcome::Complete(m) = push(&mut r, &seg(6, false, true, false, 1, b"BB"), 4) else {
+            panic!()
+        };
+        assert_eq!((m.data.as_slice(), m.segments), (&b"ZZBB"[..], 2));
+        assert_eq!(m.frames(), [3, 4]);
     }
 
     #[test]
