@@ -126,7 +126,9 @@ impl Upper {
     fn new(opts: Options) -> Self {
         Upper {
             opts,
-            wap: WapDecoder::default(),
+            // `wap_event` ignores WTP PDUs (the records carry the WSP message's layers), so the
+            // decoder need not describe each one.
+            wap: WapDecoder::default().without_wtp_pdus(),
             next_index: 0,
             wsp_by_frame: Default::default(),
             last_time: Timestamp::default(),
