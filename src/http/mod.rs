@@ -32,6 +32,10 @@ pub struct Config {
     pub max_decoded: usize,
     /// Most requests waiting for their response on one connection.
     pub max_pending: usize,
+    /// Leave the codings of each message's body (gzip, deflate) for the message's user to undo
+    /// with [`HttpMessage::undo_codings`]: the pipeline parses HTTP on one thread and undoes
+    /// codings on another, where the MMS PDU is decoded.
+    pub defer_codings: bool,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             max_message: 64 * 1024 * 1024,
             max_decoded: 64 * 1024 * 1024,
             max_pending: 1024,
+            defer_codings: false,
         }
     }
 }
@@ -107,6 +112,8 @@ pub struct HttpMessage {
     pub answers: Option<RequestRef>,
     /// False when the message was cut by a gap or a close before its end.
     pub complete: bool,
+    /// The codings are still to be undone, with this limit (see [`Config::defer_codings`]).
+    codings_pending: Option<usize>,
 }
 
 /// Where the decoded body of a message is. Most MMS bodies need nothing undone (or are one
@@ -129,6 +136,64 @@ impl BodyBytes {
 }
 
 impl HttpMessage {
+    /// Undo the body's transfer and content codings (gzip, deflate), last-applied first, with
+    /// a note for each problem. The parser does this itself unless [`Config::defer_codings`]
+    /// is set; until then [`HttpMessage::body`] is the body as framed, still encoded. Calling it
+    /// again does nothing.
+    pub fn undo_codings(&mut self) {
+        let Some(max_decoded) = self.codings_pending.take() else {
+            return;
+        };
+        for c in self.codings.iter().rev() {
+            match ContentCoding::parse(c) {
+                Some(coding) => {
+                    let encoded = self.body.slice(&self.raw);
+                    let d = body::decode_content(coding, encoded, max_decoded);
+                    if d.truncated_at_limit {
+                        self.body_truncated = true;
+                        self.notes.push(HttpNote {
+                            severity: Severity::Warning,
+                            message: format!(
+                                "{c} body decompresses to more than {} bytes: decoding stopped at the limit (possible decompression bomb)",
+                                max_decoded
+                            ),
+                            range: self.body_range.clone(),
+                        });
+                    }
+                    if let Some(e) = &d.error {
+                        self.notes.push(HttpNote {
+                            severity: Severity::Error,
+                            message: format!(
+                                "{c} data is broken ({e}); {} bytes decoded before the error",
+                                d.data.len()
+                            ),
+                            range: self.body_range.clone(),
+                        });
+                    }
+                    if d.raw_deflate {
+                        self.notes.push(HttpNote {
+                            severity: Severity::Note,
+                            message: "deflate body without zlib wrapper (raw DEFLATE)".into(),
+                            range: self.body_range.clone(),
+                        });
+                    }
+                    self.body = BodyBytes::Decoded(d.data);
+                    if d.truncated_at_limit || d.error.is_some() {
+                        break;
+                    }
+                }
+                None => {
+                    self.notes.push(HttpNote {
+                        severity: Severity::Warning,
+                        message: format!("coding {c:?} is not supported; body left encoded"),
+                        range: self.body_range.clone(),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+
     /// The body with transfer and content codings undone (de-chunked, decompressed).
     pub fn body(&self) -> &[u8] {
         self.body.slice(&self.raw)
@@ -1249,7 +1314,7 @@ impl HttpConnection {
         chunked: Option<ChunkedDecoder>,
         answers: Option<RequestRef>,
         exchange: u64,
-        mut notes: Vec<HttpNote>,
+        notes: Vec<HttpNote>,
         raw_len: usize,
         complete: bool,
     ) -> HttpMessage {
@@ -1289,63 +1354,13 @@ impl HttpConnection {
                 }
             }
         }
-        let mut body = wire_body;
-        let mut body_truncated = false;
-        for c in codings.iter().rev() {
-            match ContentCoding::parse(c) {
-                Some(coding) => {
-                    let encoded = body.slice(&raw);
-                    let d = body::decode_content(coding, encoded, self.cfg.max_decoded);
-                    if d.truncated_at_limit {
-                        body_truncated = true;
-                        notes.push(HttpNote {
-                            severity: Severity::Warning,
-                            message: format!(
-                                "{c} body decompresses to more than {} bytes: decoding stopped at the limit (possible decompression bomb)",
-                                self.cfg.max_decoded
-                            ),
-                            range: body_range.clone(),
-                        });
-                    }
-                    if let Some(e) = &d.error {
-                        notes.push(HttpNote {
-                            severity: Severity::Error,
-                            message: format!(
-                                "{c} data is broken ({e}); {} bytes decoded before the error",
-                                d.data.len()
-                            ),
-                            range: body_range.clone(),
-                        });
-                    }
-                    if d.raw_deflate {
-                        notes.push(HttpNote {
-                            severity: Severity::Note,
-                            message: "deflate body without zlib wrapper (raw DEFLATE)".into(),
-                            range: body_range.clone(),
-                        });
-                    }
-                    body = BodyBytes::Decoded(d.data);
-                    if d.truncated_at_limit || d.error.is_some() {
-                        break;
-                    }
-                }
-                None => {
-                    notes.push(HttpNote {
-                        severity: Severity::Warning,
-                        message: format!("coding {c:?} is not supported; body left encoded"),
-                        range: body_range.clone(),
-                    });
-                    break;
-                }
-            }
-        }
         let frame = origin.last().map(|s| s.frame);
         if let StartLine::Request { .. } = head.start
             && let Some(p) = self.pending.iter_mut().find(|r| r.exchange == exchange)
         {
             p.frame = frame;
         }
-        HttpMessage {
+        let mut msg = HttpMessage {
             direction,
             head,
             raw,
@@ -1355,14 +1370,19 @@ impl HttpConnection {
             framing,
             chunks,
             trailers,
-            body,
+            body: wire_body,
             codings,
-            body_truncated,
+            body_truncated: false,
             notes,
             exchange,
             answers,
             complete,
+            codings_pending: Some(self.cfg.max_decoded),
+        };
+        if !self.cfg.defer_codings {
+            msg.undo_codings();
         }
+        msg
     }
 }
 

@@ -350,3 +350,57 @@ fn bodies_in_one_piece_are_not_copied() {
     assert_eq!(z[0].codings, ["gzip"]);
     assert!(z[0].notes.is_empty(), "{:?}", z[0].notes);
 }
+
+#[test]
+fn deferred_codings_give_the_same_message_once_undone() {
+    // A gzip body cut short (its end lost), and a bomb stopped at the limit: the notes that
+    // undoing the codings adds must come out the same, in the same order, deferred or not.
+    let gzip = |n: usize| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b'x'; n]).unwrap();
+        gz.finish().unwrap()
+    };
+    let small = gzip(40_000);
+    let cut = &small[..small.len() - 12];
+    let bomb = gzip(100_000);
+    let mut raw = Vec::new();
+    for body in [cut, &bomb[..]] {
+        raw.extend_from_slice(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        raw.extend_from_slice(body);
+    }
+    let cfg = Config {
+        max_decoded: 60_000,
+        ..Config::default()
+    };
+    let now = messages(HttpConnection::new(cfg).feed(S, &raw, 1));
+    let mut later = messages(
+        HttpConnection::new(Config {
+            defer_codings: true,
+            ..cfg
+        })
+        .feed(S, &raw, 1),
+    );
+    assert_eq!(now.len(), 2);
+    // Deferred: the body is still the gzip bytes on the wire, and no decoding note yet.
+    assert_eq!(later[0].body(), cut);
+    assert!(
+        now[0]
+            .notes
+            .iter()
+            .any(|n| n.message.contains("gzip data is broken"))
+    );
+    assert!(!later[0].notes.iter().any(|n| n.message.contains("gzip")));
+    for m in &mut later {
+        m.undo_codings();
+        m.undo_codings(); // a second call changes nothing
+    }
+    assert_eq!(now, later);
+    assert_eq!(now[1].body().len(), 60_000);
+    assert!(now[1].body_truncated);
+}

@@ -163,8 +163,8 @@ impl Upper {
                         }
                     }
                 }
-                Found::Http(h) => {
-                    records.extend(flows::mms_in_http(&h, self.opts.keep_dissection));
+                Found::Http(mut h) => {
+                    records.extend(flows::mms_in_http(&mut h, self.opts.keep_dissection));
                 }
                 Found::Note {
                     message,
