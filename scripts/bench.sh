@@ -13,7 +13,8 @@
 #   RUNS=1              repetitions of each measurement (the best wall time is kept)
 #   PROFILE=release     cargo profile of the measured binaries (dist = release + fat LTO and
 #                       one codegen unit, see Cargo.toml)
-#   SPLIT=1             also measure `MMSCOPE_THREADS=2 mmscope pdus` (two-thread pipeline)
+#   ONE_THREAD=1        also measure `MMSCOPE_THREADS=1 mmscope pdus|transactions` (the pipeline on
+#                       one thread; the default uses three threads on two or more cores)
 #   BASELINE=PATH       also measure another mmscope binary (e.g. one built from an older commit)
 #                       with `pdus --json`, for a before/after comparison in the same run
 #   SKIP_TUI=1          do not measure the TUI (mmscope-bench tui: first screen, tree decode,
@@ -145,9 +146,11 @@ if [ -n "${BASELINE:-}" ]; then
     measure "baseline mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$BASELINE" pdus --json "$F"
     measure "baseline mmscope transactions --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null "$BASELINE" transactions --json "$F"
 fi
-if [ -n "${SPLIT:-}" ]; then
-    measure "MMSCOPE_THREADS=2 mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null \
-        env MMSCOPE_THREADS=2 "$MMSCOPE" pdus --json "$F"
+if [ -n "${ONE_THREAD:-}" ]; then
+    measure "MMSCOPE_THREADS=1 mmscope pdus --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null \
+        env MMSCOPE_THREADS=1 "$MMSCOPE" pdus --json "$F"
+    measure "MMSCOPE_THREADS=1 mmscope transactions --json F >/dev/null" "$F" "$BYTES" "$PACKETS" /dev/null \
+        env MMSCOPE_THREADS=1 "$MMSCOPE" transactions --json "$F"
 fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 

@@ -5,7 +5,8 @@
 #   scripts/same-output.sh OLD_BINARY NEW_BINARY [CAPTURE...]
 #
 # Used for performance work, where the output must not change by a byte. Environment reaches
-# both binaries the same way, so `MMSCOPE_THREADS=1` compares against the one-thread path.
+# both binaries the same way (`MMSCOPE_THREADS=1 scripts/same-output.sh …` compares the
+# one-thread paths).
 set -euo pipefail
 OLD=$1 NEW=$2
 shift 2

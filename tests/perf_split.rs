@@ -1,4 +1,5 @@
-//! The two-thread pipeline (`MMSCOPE_THREADS=2`) reports exactly what the single-threaded one
+//! The threaded pipeline (`pipeline::run_file`'s default on two or more cores; forced here with
+//! `MMSCOPE_THREADS=3`) reports exactly what the single-threaded one
 //! does, in the same order: every PDU (as JSON), every note, the same counters.
 
 use mmscope::capture::FileReader;
@@ -50,7 +51,7 @@ fn two_threads_report_the_same_events_in_the_same_order() {
         pipeline::run_source(&mut r, &opts, sink).unwrap()
     });
     // SAFETY: this test binary has this one test, so no other thread reads the environment.
-    unsafe { std::env::set_var("MMSCOPE_THREADS", "2") };
+    unsafe { std::env::set_var("MMSCOPE_THREADS", "3") };
     let (split, split_stats) = events(|sink| pipeline::run_file(&path, &opts, sink).unwrap());
     std::fs::remove_dir_all(&dir).ok();
 

@@ -349,17 +349,23 @@ fn end_of_input(
 
 /// Read a capture file and report every MMS PDU in it to `sink`, streaming.
 ///
-/// With `MMSCOPE_THREADS=2` in the environment (and two or more cores) the work is split over
-/// two threads: one reads the file and runs the link, IP and TCP layers, the other everything
-/// above (HTTP, WTP/WSP, MMS) and `sink`; they are connected by a bounded channel of packet
-/// batches, so memory stays bounded. The events are the same, in the same order. It is not the
-/// default because on the 2-core benchmark machine, shared with other jobs, it measured slower
-/// (docs/PERFORMANCE.md).
+/// With two or more cores the work is split over three threads (see `split`): one reads the
+/// file and runs the link, IP, TCP and HTTP-framing layers, one the layers above (inflating
+/// bodies, WTP/WSP, the MMS PDU), and the caller's runs `sink`; they are connected by bounded
+/// channels of packet batches, so memory stays bounded. The events are the same, in the same
+/// order, as [`run_source`] gives on one thread; `MMSCOPE_THREADS=1` in the environment asks
+/// for that, `MMSCOPE_THREADS=3` for the threads even on one core (docs/PERFORMANCE.md).
 pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Event)) -> Result<Stats, Error> {
     // The reader's errors name the file already.
     let mut reader = FileReader::open(path)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let result = if cores >= 2 && std::env::var_os("MMSCOPE_THREADS").is_some_and(|v| v == "2") {
+    let threads = std::env::var_os("MMSCOPE_THREADS");
+    let split = match threads.as_ref().and_then(|v| v.to_str()) {
+        Some("1") => false,
+        Some("3") => true,
+        _ => cores >= 2,
+    };
+    let result = if split {
         split::run(reader, opts, sink)
     } else {
         run_source(&mut reader, opts, sink)
