@@ -209,6 +209,8 @@ pub fn http(data: &[u8]) {
         max_message: 64 * 1024,
         max_decoded: 64 * 1024,
         max_pending: 8,
+        // Both ways of undoing codings: by the parser, or later by the user (as the pipeline).
+        defer_codings: seed & 0x80 != 0,
     };
     let mut conn = HttpConnection::new(cfg);
     let mut state = u32::from(seed) | 1;
@@ -246,7 +248,8 @@ pub fn http(data: &[u8]) {
 fn drain_http(evs: Vec<mmscope::http::HttpEvent>) {
     use mmscope::http::HttpEvent;
     for ev in evs {
-        if let HttpEvent::Message(m) = ev {
+        if let HttpEvent::Message(mut m) = ev {
+            m.undo_codings();
             // The dissection a record would carry: exercises mime, bodies, ranges.
             let (d, _) = m.dissection();
             let _ = (m.summary(), m.frames(), m.transport_notes(), d.layers.len());
