@@ -590,6 +590,11 @@ struct DirState {
     /// The start of the stream was not seen: how many bytes to search for a message start
     /// before deciding the direction is not HTTP.
     hunt_budget: Option<u64>,
+    /// [`HttpConnection::process`] has nothing to do before `buf` holds this many bytes (0:
+    /// run it on every feed). Set while a body is in progress (to its end, the end of the
+    /// chunk arriving, or the size limit), so that each further segment of the body costs one
+    /// append and this check, not a pass through the parser's state machine.
+    wake_at: usize,
 }
 
 /// Bytes searched for a message start in a stream whose beginning was not captured.
@@ -611,6 +616,7 @@ impl DirState {
             phase: Phase::Start,
             resync_from: None,
             hunt_budget: None,
+            wake_at: 0,
         }
     }
 
@@ -747,6 +753,9 @@ impl HttpConnection {
             });
             st.buf.extend_from_slice(data);
         }
+        if st.buf.len() < st.wake_at {
+            return events;
+        }
         self.process(direction, &mut events);
         events
     }
@@ -850,6 +859,7 @@ impl HttpConnection {
         st.take(n);
         st.buf_offset = gap_offset + len;
         st.phase = next;
+        st.wake_at = 0;
         if matches!(st.phase, Phase::Resync) {
             st.resync_from = Some(st.buf_offset);
         }
@@ -916,11 +926,13 @@ impl HttpConnection {
         let st = &mut self.dirs[di];
         let n = st.buf.len();
         st.take(n);
+        st.wake_at = 0;
         events
     }
 
     fn process(&mut self, direction: Direction, events: &mut Vec<HttpEvent>) {
         let di = direction as usize;
+        self.dirs[di].wake_at = 0;
         loop {
             let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Head);
             match phase {
@@ -1119,6 +1131,18 @@ impl HttpConnection {
                                 };
                                 continue;
                             }
+                            // Until then the body stays incomplete and under the size limit.
+                            let limit = self.cfg.max_message.saturating_add(1);
+                            st.wake_at = match framing {
+                                Framing::ContentLength(n) => {
+                                    (head.len as u64).saturating_add(n).min(limit as u64) as usize
+                                }
+                                Framing::Chunked => {
+                                    chunked.as_ref().map_or(0, |d| d.needs()).min(limit)
+                                }
+                                Framing::CloseDelimited => limit,
+                                Framing::None => 0,
+                            };
                             st.phase = Phase::Body {
                                 head,
                                 framing,
