@@ -1425,23 +1425,23 @@ fn decide_framing(
             return Framing::None;
         }
     }
-    let te: Vec<&head::Header> = head
+    // Iterators, not collected lists: this runs once per message.
+    let cls = || {
+        head.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
+    };
+    let te = head
         .headers
         .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-        .collect();
-    let cls: Vec<&head::Header> = head
-        .headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .collect();
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
     if let Some(last) = te.last() {
         let last_coding = last.value.rsplit(',').next().unwrap_or("").trim();
-        if !cls.is_empty() {
+        if let Some(first_cl) = cls().next() {
             notes.push(HttpNote {
                 severity: Severity::Warning,
                 message: "both Transfer-Encoding and Content-Length: Transfer-Encoding wins (RFC 9112 6.3)".into(),
-                range: cls[0].range.clone(),
+                range: first_cl.range.clone(),
             });
         }
         if last_coding.eq_ignore_ascii_case("chunked") {
@@ -1461,9 +1461,9 @@ fn decide_framing(
             Framing::CloseDelimited
         };
     }
-    if let Some(first) = cls.first() {
+    if let Some(first) = cls().next() {
         // A list of identical values is allowed (RFC 9110 8.6).
-        let mut vals = cls.iter().flat_map(|h| h.value.split(',')).map(str::trim);
+        let mut vals = cls().flat_map(|h| h.value.split(',')).map(str::trim);
         let v0 = vals.next().unwrap_or("");
         let parsed = if v0.len() <= 19 && !v0.is_empty() && v0.bytes().all(|b| b.is_ascii_digit()) {
             v0.parse::<u64>().ok()
