@@ -740,10 +740,23 @@ impl HttpConnection {
     /// Feed in-order bytes of `direction` that arrived in capture frame `frame`.
     pub fn feed(&mut self, direction: Direction, data: &[u8], frame: u64) -> Vec<HttpEvent> {
         let mut events = Vec::new();
+        self.feed_into(direction, data, frame, &mut events);
+        events
+    }
+
+    /// [`HttpConnection::feed`], adding the events to `events`: a caller feeding many segments
+    /// keeps one list instead of receiving (and dropping) one per segment, most of them empty.
+    pub fn feed_into(
+        &mut self,
+        direction: Direction,
+        data: &[u8],
+        frame: u64,
+        events: &mut Vec<HttpEvent>,
+    ) {
         let st = &mut self.dirs[direction as usize];
         if matches!(st.phase, Phase::NotHttp) {
             st.buf_offset += data.len() as u64;
-            return events;
+            return;
         }
         if !data.is_empty() {
             st.origin.push(FrameSpan {
@@ -754,10 +767,9 @@ impl HttpConnection {
             st.buf.extend_from_slice(data);
         }
         if st.buf.len() < st.wake_at {
-            return events;
+            return;
         }
-        self.process(direction, &mut events);
-        events
+        self.process(direction, events);
     }
 
     /// The capture starts in the middle of this direction's stream (no SYN seen): search for

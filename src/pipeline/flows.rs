@@ -79,14 +79,18 @@ impl TcpFlows {
                 for span in &d.origin {
                     let end = (span.offset + span.len).min(d.data.len());
                     if span.offset < end {
-                        evs.extend(f.http.feed(dir, &d.data[span.offset..end], span.frame));
+                        f.http
+                            .feed_into(dir, &d.data[span.offset..end], span.frame, &mut evs);
                     }
                 }
                 let ends = (f.client, f.server);
                 if f.http.is_not_http(dir) {
                     self.not_http.push((d.flow, client, server, d.dir));
                 }
-                http_events(d.flow, ends, evs, d.frame, d.time, found);
+                // Most segments complete nothing: skip the call.
+                if !evs.is_empty() {
+                    http_events(d.flow, ends, evs, d.frame, d.time, found);
+                }
             }
             net::Event::TcpGap(g) => {
                 let gap_text = g.to_string();
