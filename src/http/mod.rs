@@ -1327,7 +1327,12 @@ impl HttpConnection {
         if let Some(total) = expected {
             let st = &mut self.dirs[di];
             let total = total.min(RESERVE_LIMIT as u64) as usize;
-            st.buf.reserve(total.saturating_sub(st.buf.len()));
+            let to_come = total.saturating_sub(st.buf.len());
+            st.buf.reserve(to_come);
+            // And room for the frame origins of the segments to come, judged by the size of
+            // those so far, so that their list is not regrown every few segments either.
+            let per_segment = (st.buf.len() / st.origin.len().max(1)).max(512);
+            st.origin.reserve(to_come.div_ceil(per_segment));
         }
         self.dirs[di].phase = Phase::Body {
             head: Box::new(head),
