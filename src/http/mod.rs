@@ -1448,11 +1448,11 @@ fn decide_framing(
             .iter()
             .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
     };
-    let te = head
+    let last_te = head
         .headers
         .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
-    if let Some(last) = te.last() {
+        .rfind(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
+    if let Some(last) = last_te {
         let last_coding = last.value.rsplit(',').next().unwrap_or("").trim();
         if let Some(first_cl) = cls().next() {
             notes.push(HttpNote {
