@@ -41,6 +41,11 @@ pub struct ChunkedDecoder {
     /// Size of the de-chunked body so far (the chunk data stays in the raw message: see
     /// [`ChunkedDecoder::dechunk`]).
     body_len: usize,
+    /// After [`ChunkedStatus::Incomplete`]: the raw length below which [`advance`] would say
+    /// `Incomplete` again (the end of the chunk whose data is arriving).
+    ///
+    /// [`advance`]: ChunkedDecoder::advance
+    needs: usize,
 }
 
 /// Longest chunk-size or trailer line accepted.
@@ -52,6 +57,13 @@ impl ChunkedDecoder {
             pos: body_start,
             ..Default::default()
         }
+    }
+
+    /// After [`ChunkedStatus::Incomplete`]: how long the raw message must be before calling
+    /// [`ChunkedDecoder::advance`] again can make progress. The parser skips the segments of a
+    /// chunk's data without re-reading its size line each time.
+    pub fn needs(&self) -> usize {
+        self.needs
     }
 
     /// Raw offset of the next byte the decoder has not consumed.
@@ -86,6 +98,8 @@ impl ChunkedDecoder {
                         reason: "chunk-size line too long".into(),
                     };
                 }
+                // Any new byte may complete the line (or make it too long).
+                self.needs = raw.len() + 1;
                 return ChunkedStatus::Incomplete;
             };
             let line_end = if nl > 0 && rest[nl - 1] == b'\r' {
@@ -147,12 +161,16 @@ impl ChunkedDecoder {
             // Need the data and its CRLF.
             let data_end = data_start + size;
             if raw.len() < data_end + 1 {
+                self.needs = data_end + 1;
                 return ChunkedStatus::Incomplete;
             }
             let after = match (raw.get(data_end), raw.get(data_end + 1)) {
                 (Some(b'\n'), _) => data_end + 1,
                 (Some(b'\r'), Some(b'\n')) => data_end + 2,
-                (Some(b'\r'), None) => return ChunkedStatus::Incomplete,
+                (Some(b'\r'), None) => {
+                    self.needs = data_end + 2;
+                    return ChunkedStatus::Incomplete;
+                }
                 _ => {
                     return ChunkedStatus::Malformed {
                         offset: data_end,

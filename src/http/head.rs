@@ -231,24 +231,22 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
         None => return Err(HeadError::Incomplete),
     };
     let head = &data[..len];
-    let mut lines = Vec::new();
+    // The lines (without line endings) are read once, as they come: a head is parsed per
+    // message, so it is worth not collecting them first.
     let mut pos = 0;
-    while pos < len {
-        let nl = head[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|p| pos + p);
-        let Some(nl) = nl else { break };
+    let mut lines = std::iter::from_fn(|| {
+        let nl = pos + head[pos..].iter().position(|&b| b == b'\n')?;
         let end = if nl > pos && head[nl - 1] == b'\r' {
             nl - 1
         } else {
             nl
         };
-        lines.push(pos..end);
+        let line = pos..end;
         pos = nl + 1;
-    }
+        Some(line)
+    });
     let mut notes = Vec::new();
-    let first = lines.first().cloned().unwrap_or(0..0);
+    let first = lines.next().unwrap_or(0..0);
     let line = &head[first.clone()];
     let (start, token_ranges) = parse_start_line(line, first.start)?;
     if head.get(first.end) == Some(&b'\n') {
@@ -257,8 +255,10 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
             first.end..first.end + 1,
         ));
     }
-    let mut headers: Vec<Header> = Vec::new();
-    for r in lines.iter().skip(1) {
+    // One header per remaining line but the empty last one: grown once, not doubled.
+    let line_count = head.iter().filter(|&&b| b == b'\n').count();
+    let mut headers: Vec<Header> = Vec::with_capacity(line_count.saturating_sub(2));
+    for r in lines {
         let l = &head[r.clone()];
         if l.is_empty() {
             break;
@@ -309,7 +309,7 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
         }
         headers.push(Header {
             name: String::from_utf8_lossy(name).trim().to_string(),
-            value: String::from_utf8_lossy(&l[vs..ve]).to_string(),
+            value: String::from_utf8_lossy(&l[vs..ve]).into_owned(),
             range: r.clone(),
             value_range: r.start + vs..r.start + ve,
         });

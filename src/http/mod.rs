@@ -590,6 +590,11 @@ struct DirState {
     /// The start of the stream was not seen: how many bytes to search for a message start
     /// before deciding the direction is not HTTP.
     hunt_budget: Option<u64>,
+    /// [`HttpConnection::process`] has nothing to do before `buf` holds this many bytes (0:
+    /// run it on every feed). Set while a body is in progress (to its end, the end of the
+    /// chunk arriving, or the size limit), so that each further segment of the body costs one
+    /// append and this check, not a pass through the parser's state machine.
+    wake_at: usize,
 }
 
 /// Bytes searched for a message start in a stream whose beginning was not captured.
@@ -611,6 +616,7 @@ impl DirState {
             phase: Phase::Start,
             resync_from: None,
             hunt_budget: None,
+            wake_at: 0,
         }
     }
 
@@ -734,10 +740,23 @@ impl HttpConnection {
     /// Feed in-order bytes of `direction` that arrived in capture frame `frame`.
     pub fn feed(&mut self, direction: Direction, data: &[u8], frame: u64) -> Vec<HttpEvent> {
         let mut events = Vec::new();
+        self.feed_into(direction, data, frame, &mut events);
+        events
+    }
+
+    /// [`HttpConnection::feed`], adding the events to `events`: a caller feeding many segments
+    /// keeps one list instead of receiving (and dropping) one per segment, most of them empty.
+    pub fn feed_into(
+        &mut self,
+        direction: Direction,
+        data: &[u8],
+        frame: u64,
+        events: &mut Vec<HttpEvent>,
+    ) {
         let st = &mut self.dirs[direction as usize];
         if matches!(st.phase, Phase::NotHttp) {
             st.buf_offset += data.len() as u64;
-            return events;
+            return;
         }
         if !data.is_empty() {
             st.origin.push(FrameSpan {
@@ -747,8 +766,10 @@ impl HttpConnection {
             });
             st.buf.extend_from_slice(data);
         }
-        self.process(direction, &mut events);
-        events
+        if st.buf.len() < st.wake_at {
+            return;
+        }
+        self.process(direction, events);
     }
 
     /// The capture starts in the middle of this direction's stream (no SYN seen): search for
@@ -850,6 +871,7 @@ impl HttpConnection {
         st.take(n);
         st.buf_offset = gap_offset + len;
         st.phase = next;
+        st.wake_at = 0;
         if matches!(st.phase, Phase::Resync) {
             st.resync_from = Some(st.buf_offset);
         }
@@ -916,11 +938,13 @@ impl HttpConnection {
         let st = &mut self.dirs[di];
         let n = st.buf.len();
         st.take(n);
+        st.wake_at = 0;
         events
     }
 
     fn process(&mut self, direction: Direction, events: &mut Vec<HttpEvent>) {
         let di = direction as usize;
+        self.dirs[di].wake_at = 0;
         loop {
             let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Head);
             match phase {
@@ -1119,6 +1143,18 @@ impl HttpConnection {
                                 };
                                 continue;
                             }
+                            // Until then the body stays incomplete and under the size limit.
+                            let limit = self.cfg.max_message.saturating_add(1);
+                            st.wake_at = match framing {
+                                Framing::ContentLength(n) => {
+                                    (head.len as u64).saturating_add(n).min(limit as u64) as usize
+                                }
+                                Framing::Chunked => {
+                                    chunked.as_ref().map_or(0, |d| d.needs()).min(limit)
+                                }
+                                Framing::CloseDelimited => limit,
+                                Framing::None => 0,
+                            };
                             st.phase = Phase::Body {
                                 head,
                                 framing,
@@ -1291,7 +1327,12 @@ impl HttpConnection {
         if let Some(total) = expected {
             let st = &mut self.dirs[di];
             let total = total.min(RESERVE_LIMIT as u64) as usize;
-            st.buf.reserve(total.saturating_sub(st.buf.len()));
+            let to_come = total.saturating_sub(st.buf.len());
+            st.buf.reserve(to_come);
+            // And room for the frame origins of the segments to come, judged by the size of
+            // those so far, so that their list is not regrown every few segments either.
+            let per_segment = (st.buf.len() / st.origin.len().max(1)).max(512);
+            st.origin.reserve(to_come.div_ceil(per_segment));
         }
         self.dirs[di].phase = Phase::Body {
             head: Box::new(head),
@@ -1401,23 +1442,23 @@ fn decide_framing(
             return Framing::None;
         }
     }
-    let te: Vec<&head::Header> = head
+    // Iterators, not collected lists: this runs once per message.
+    let cls = || {
+        head.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
+    };
+    let last_te = head
         .headers
         .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-        .collect();
-    let cls: Vec<&head::Header> = head
-        .headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .collect();
-    if let Some(last) = te.last() {
+        .rfind(|h| h.name.eq_ignore_ascii_case("transfer-encoding"));
+    if let Some(last) = last_te {
         let last_coding = last.value.rsplit(',').next().unwrap_or("").trim();
-        if !cls.is_empty() {
+        if let Some(first_cl) = cls().next() {
             notes.push(HttpNote {
                 severity: Severity::Warning,
                 message: "both Transfer-Encoding and Content-Length: Transfer-Encoding wins (RFC 9112 6.3)".into(),
-                range: cls[0].range.clone(),
+                range: first_cl.range.clone(),
             });
         }
         if last_coding.eq_ignore_ascii_case("chunked") {
@@ -1437,9 +1478,9 @@ fn decide_framing(
             Framing::CloseDelimited
         };
     }
-    if let Some(first) = cls.first() {
+    if let Some(first) = cls().next() {
         // A list of identical values is allowed (RFC 9110 8.6).
-        let mut vals = cls.iter().flat_map(|h| h.value.split(',')).map(str::trim);
+        let mut vals = cls().flat_map(|h| h.value.split(',')).map(str::trim);
         let v0 = vals.next().unwrap_or("");
         let parsed = if v0.len() <= 19 && !v0.is_empty() && v0.bytes().all(|b| b.is_ascii_digit()) {
             v0.parse::<u64>().ok()

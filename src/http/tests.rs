@@ -404,3 +404,72 @@ fn deferred_codings_give_the_same_message_once_undone() {
     assert_eq!(now[1].body().len(), 60_000);
     assert!(now[1].body_truncated);
 }
+
+/// A body's segments skip the parser until the body can end (`DirState::wake_at`): whatever
+/// the segment size, the messages must end at the same byte, in the segment with their last
+/// byte, with the same chunks, and the size limit must cut at the first segment beyond it.
+#[test]
+fn bodies_end_at_the_same_byte_whatever_the_segment_size() {
+    let mut stream = b"HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n".to_vec();
+    stream.extend(std::iter::repeat_n(b'a', 300));
+    stream.extend_from_slice(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    stream.extend_from_slice(b"7b\r\n");
+    stream.extend(std::iter::repeat_n(b'b', 0x7b));
+    stream.extend_from_slice(b"\r\n1;ext=1\r\nc\r\n0\r\nT: v\r\n\r\n");
+    stream.extend_from_slice(b"HTTP/1.1 204 No Content\r\n\r\n");
+    let head_len = "HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n".len();
+    let first_end = head_len + 300;
+    for size in [1, 2, 3, 7, 64, 1460, stream.len()] {
+        let mut c = HttpConnection::default();
+        for _ in 0..3 {
+            c.feed(C, b"GET / HTTP/1.1\r\n\r\n", 0);
+        }
+        // Each message with the segment whose feed handed it over.
+        let mut got = Vec::new();
+        let mut handed_at = Vec::new();
+        for (i, piece) in stream.chunks(size).enumerate() {
+            for m in messages(c.feed(S, piece, i as u64)) {
+                got.push(m);
+                handed_at.push(i as u64);
+            }
+        }
+        assert_eq!(got.len(), 3, "segment size {size}");
+        let last_frames: Vec<u64> = got.iter().map(|m| m.last_frame().unwrap()).collect();
+        assert_eq!(handed_at, last_frames, "segment size {size}");
+        assert_eq!(got[0].raw.len(), first_end);
+        assert_eq!(got[0].body(), &[b'a'; 300][..]);
+        assert_eq!(got[0].last_frame(), Some(((first_end - 1) / size) as u64));
+        let mut body = vec![b'b'; 0x7b];
+        body.push(b'c');
+        assert_eq!(got[1].body(), body, "segment size {size}");
+        assert_eq!(got[1].chunks.len(), 3);
+        assert_eq!(got[1].trailers[0].1, "v");
+        let second_end = first_end + got[1].raw.len();
+        assert_eq!(got[1].last_frame(), Some(((second_end - 1) / size) as u64));
+        assert_eq!(got[2].status(), Some(204));
+        assert!(got.iter().all(|m| m.complete && m.notes.is_empty()));
+    }
+    // A close-delimited body over the size limit is cut where the bytes first exceed it.
+    let mut over = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
+    over.extend(std::iter::repeat_n(b'z', 200));
+    // Segments of 7 bytes: the 15th is the first beyond 100.
+    for (size, cut) in [(1, 101), (7, 105)] {
+        let mut c = HttpConnection::new(Config {
+            max_message: 100,
+            ..Config::default()
+        });
+        c.feed(C, b"GET / HTTP/1.0\r\n\r\n", 0);
+        let mut got = Vec::new();
+        for (i, piece) in over.chunks(size).enumerate() {
+            got.extend(messages(c.feed(S, piece, i as u64)));
+        }
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].raw.len(), cut);
+        assert!(!got[0].complete);
+        assert!(
+            got[0].notes[0]
+                .message
+                .contains("exceeds the limit of 100 bytes")
+        );
+    }
+}

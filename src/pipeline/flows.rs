@@ -59,7 +59,8 @@ impl TcpFlows {
                     // The capture starts inside the connection: hunt for the first message.
                     let mut evs = f.http.midstream(http::Direction::ClientToServer);
                     evs.extend(f.http.midstream(http::Direction::ServerToClient));
-                    self.http_events(o.flow, evs, o.frame, o.time, found);
+                    let ends = (f.client, f.server);
+                    http_events(o.flow, ends, evs, o.frame, o.time, found);
                 }
             }
             net::Event::TcpData(d) => {
@@ -78,13 +79,18 @@ impl TcpFlows {
                 for span in &d.origin {
                     let end = (span.offset + span.len).min(d.data.len());
                     if span.offset < end {
-                        evs.extend(f.http.feed(dir, &d.data[span.offset..end], span.frame));
+                        f.http
+                            .feed_into(dir, &d.data[span.offset..end], span.frame, &mut evs);
                     }
                 }
+                let ends = (f.client, f.server);
                 if f.http.is_not_http(dir) {
                     self.not_http.push((d.flow, client, server, d.dir));
                 }
-                self.http_events(d.flow, evs, d.frame, d.time, found);
+                // Most segments complete nothing: skip the call.
+                if !evs.is_empty() {
+                    http_events(d.flow, ends, evs, d.frame, d.time, found);
+                }
             }
             net::Event::TcpGap(g) => {
                 let gap_text = g.to_string();
@@ -109,52 +115,17 @@ impl TcpFlows {
                         counts_as_error: false,
                     });
                 }
-                self.http_events(g.flow, evs, g.frame, g.time, found);
+                let ends = (f.client, f.server);
+                http_events(g.flow, ends, evs, g.frame, g.time, found);
             }
             net::Event::TcpClosed(c) => {
                 if let Some(mut f) = self.flows.remove(&c.flow) {
                     let mut evs = f.http.close(http::Direction::ClientToServer);
                     evs.extend(f.http.close(http::Direction::ServerToClient));
-                    self.flows.insert(c.flow, f);
-                    self.http_events(c.flow, evs, c.frame, c.time, found);
-                    self.flows.remove(&c.flow);
+                    http_events(c.flow, (f.client, f.server), evs, c.frame, c.time, found);
                 }
             }
             net::Event::Udp(_) | net::Event::Note { .. } => {}
-        }
-    }
-
-    fn http_events(
-        &mut self,
-        flow: FlowId,
-        evs: Vec<HttpEvent>,
-        frame: u64,
-        time: Timestamp,
-        found: &mut Vec<Found>,
-    ) {
-        let Some(f) = self.flows.get(&flow) else {
-            return;
-        };
-        let (client, server) = (f.client, f.server);
-        for ev in evs {
-            let msg = match ev {
-                HttpEvent::Message(m) => m,
-                HttpEvent::Gap {
-                    abandoned: Some(m), ..
-                } => m,
-                _ => continue,
-            };
-            let (src, dst) = match msg.direction {
-                http::Direction::ClientToServer => (client, server),
-                http::Direction::ServerToClient => (server, client),
-            };
-            let at = Completion {
-                frame,
-                time,
-                src,
-                dst,
-            };
-            found.push(Found::Http(HttpFound { msg, flow, at }));
         }
     }
 
@@ -173,10 +144,42 @@ impl TcpFlows {
                         _ => None,
                     })
                     .unwrap_or(0);
-                self.http_events(id, evs, frame, time, found);
+                http_events(id, (f.client, f.server), evs, frame, time, found);
             }
         }
         self.flows.clear();
+    }
+}
+
+/// Hand the messages among `evs` up as [`Found::Http`]; `ends` = (client, server) of the
+/// connection (passed in: the flow may already be forgotten, and a look-up per segment costs).
+fn http_events(
+    flow: FlowId,
+    (client, server): (SocketAddr, SocketAddr),
+    evs: Vec<HttpEvent>,
+    frame: u64,
+    time: Timestamp,
+    found: &mut Vec<Found>,
+) {
+    for ev in evs {
+        let msg = match ev {
+            HttpEvent::Message(m) => m,
+            HttpEvent::Gap {
+                abandoned: Some(m), ..
+            } => m,
+            _ => continue,
+        };
+        let (src, dst) = match msg.direction {
+            http::Direction::ClientToServer => (client, server),
+            http::Direction::ServerToClient => (server, client),
+        };
+        let at = Completion {
+            frame,
+            time,
+            src,
+            dst,
+        };
+        found.push(Found::Http(HttpFound { msg, flow, at }));
     }
 }
 
