@@ -1009,7 +1009,13 @@ impl PduRole {
 /// The role of each PDU of `tx` (same order as `tx.pdus`).
 pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
     let recs: Vec<Option<&PduRecord>> = tx.pdus.iter().map(|&i| pdu_by_index(pdus, i)).collect();
-    let fps: Vec<Option<u64>> = recs.iter().map(|r| r.map(fingerprint)).collect();
+    // A PDU is compared with the earlier ones only: a transaction of one PDU needs no
+    // fingerprint (most of them).
+    let fps: Vec<Option<u64>> = if recs.len() > 1 {
+        recs.iter().map(|r| r.map(fingerprint)).collect()
+    } else {
+        vec![None; recs.len()]
+    };
     let mut roles = Vec::with_capacity(recs.len());
     for (k, rec) in recs.iter().enumerate() {
         let Some(rec) = rec else {
