@@ -72,8 +72,18 @@ struct Aux {
 
 /// One entry of an object being written: its key in `Aux::keys`, its value's bytes in `out`.
 struct Entry {
+    /// The key's first 8 bytes, big-endian, zero-padded: comparing them orders most keys at
+    /// once (the full keys decide only when they are equal).
+    prefix: u64,
     key: Range<usize>,
     value: Range<usize>,
+}
+
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut b = [0; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
 }
 
 struct Serializer<'a> {
@@ -93,21 +103,25 @@ impl Serializer<'_> {
 /// the backslash and the control characters below U+0020, so a string without them goes out as it is (most keys
 /// and values: checked a chunk at a time, which the compiler vectorizes).
 fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+    write_utf8(out, s.as_bytes())
+}
+
+/// [`write_str`] for the bytes of a `str`.
+fn write_utf8(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
     let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
     let plain = s
-        .as_bytes()
         .chunks(16)
         .all(|c| !c.iter().fold(false, |acc, &b| acc | needs_escape(b)));
     if plain {
         out.reserve(s.len() + 2);
         out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(s);
         out.push(b'"');
-        Ok(())
     } else {
+        let s = std::str::from_utf8(s).map_err(|e| Error(e.to_string()))?;
         serde_json::to_writer(out, s)?;
-        Ok(())
     }
+    Ok(())
 }
 
 /// An object being written: its entries so far are `aux.entries[first..]`, their values
@@ -151,6 +165,7 @@ impl<'a> Object<'a> {
             aux: &mut *self.aux,
         })?;
         self.aux.entries.push(Entry {
+            prefix: key_prefix(&self.aux.keys[key.clone()]),
             key,
             value: from..self.out.len(),
         });
@@ -170,7 +185,11 @@ impl<'a> Object<'a> {
         self.out.truncate(self.start);
         let own = &mut entries[self.first..];
         // Stable: among equal keys the later entry stays later, and is the one kept.
-        own.sort_by(|a, b| keys[a.key.clone()].cmp(&keys[b.key.clone()]));
+        own.sort_by(|a, b| {
+            a.prefix
+                .cmp(&b.prefix)
+                .then_with(|| keys[a.key.clone()].cmp(&keys[b.key.clone()]))
+        });
         if let Some(v) = self.variant {
             self.out.push(b'{');
             write_str(self.out, v)?;
@@ -191,7 +210,7 @@ impl<'a> Object<'a> {
             }
             first = false;
             // The keys were `str`s: whole UTF-8 sequences.
-            write_str(self.out, std::str::from_utf8(key).unwrap_or_default())?;
+            write_utf8(self.out, key)?;
             self.out.push(b':');
             let r = e.value.start - self.start..e.value.end - self.start;
             self.out.extend_from_slice(&scratch[r]);
@@ -700,6 +719,25 @@ mod tests {
         };
         assert_eq!(direct(&v), via_value(&v));
         assert!(direct(&v).starts_with(r#"{"a":{"10":true},"alpha":[255,"\n"],"b":"#));
+    }
+
+    #[test]
+    fn keys_alike_in_their_first_bytes_sort_as_a_map_sorts_them() {
+        let keys = [
+            "content_type",
+            "content_location",
+            "content_id",
+            "content",
+            "contents",
+            "a\u{0}",
+            "a",
+            "a\u{0}b",
+            "é",
+            "zz",
+            "",
+        ];
+        let v: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        assert_eq!(direct(&v), via_value(&v));
     }
 
     #[test]
