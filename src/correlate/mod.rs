@@ -1009,13 +1009,15 @@ impl PduRole {
 /// The role of each PDU of `tx` (same order as `tx.pdus`).
 pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
     let recs: Vec<Option<&PduRecord>> = tx.pdus.iter().map(|&i| pdu_by_index(pdus, i)).collect();
-    // A PDU is compared with the earlier ones only: a transaction of one PDU needs no
-    // fingerprint (most of them).
-    let fps: Vec<Option<u64>> = if recs.len() > 1 {
-        recs.iter().map(|r| r.map(fingerprint)).collect()
-    } else {
-        vec![None; recs.len()]
-    };
+    // Fingerprints are taken only of PDUs of the same type as a later one (the fingerprint
+    // covers the type: PDUs of two types are never copies), so most transactions (one PDU, or
+    // a request and its confirmation) need none.
+    let types: Vec<Option<Cow<'static, str>>> = recs
+        .iter()
+        .map(|r| r.map(|r| normal_type(&r.mms)))
+        .collect();
+    let mut fps: Vec<Option<u64>> = vec![None; recs.len()];
+    let mut fp_of = |i: usize, rec: &PduRecord| *fps[i].get_or_insert_with(|| fingerprint(rec));
     let mut roles = Vec::with_capacity(recs.len());
     for (k, rec) in recs.iter().enumerate() {
         let Some(rec) = rec else {
@@ -1031,10 +1033,10 @@ pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
         // The latest earlier copy on the same path, else the first copy on another path.
         let mut role = PduRole::First;
         for j in 0..k {
-            let (Some(other), Some(fo)) = (recs[j], fps[j]) else {
+            let Some(other) = recs[j] else {
                 continue;
             };
-            if Some(fo) != fps[k] {
+            if types[j] != types[k] || fp_of(j, other) != fp_of(k, rec) {
                 continue;
             }
             if other.src == rec.src && other.dst == rec.dst && other.transport == rec.transport {
