@@ -9,7 +9,6 @@ use crate::export::{iso8601, outcome_name, transaction_line};
 use crate::filter::{Filter, quote};
 use crate::model::{PduRecord, Transaction};
 use crate::pipeline::{self, Event, Options};
-use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -232,6 +231,9 @@ fn run_json(path: &Path, filter: &Filter) -> CliResult {
     }
 }
 
+/// The records of the open transactions, by record index.
+type OpenPdus = crate::net::FlowMap<usize, Box<PduRecord>>;
+
 /// Correlate the PDUs that `read` reports and write one JSON line per transaction matching
 /// `filter`, as transactions complete (in order of their first PDU). PDU records are held only
 /// while their transaction is open. Returns the largest number of records held at once.
@@ -260,17 +262,24 @@ pub fn stream_json_with(
     note: &mut dyn FnMut(String),
 ) -> Result<usize, Box<dyn std::error::Error>> {
     let mut corr = Correlator::with_config(config);
-    let mut open_pdus: BTreeMap<usize, PduRecord> = BTreeMap::new();
+    // Boxed as the pipeline gives them, in a hash map: a `BTreeMap` of whole records moved
+    // them within its nodes at every insertion and removal.
+    let mut open_pdus: OpenPdus = OpenPdus::default();
     let mut write_err: Option<io::Error> = None;
     let mut most_held = 0;
     let mut line = Vec::new();
     let emit = |txs: Vec<Transaction>,
-                open_pdus: &mut BTreeMap<usize, PduRecord>,
+                open_pdus: &mut OpenPdus,
                 line: &mut Vec<u8>,
                 out: &mut dyn Write,
                 write_err: &mut Option<io::Error>| {
         for tx in txs {
-            let recs: Vec<PduRecord> = tx.pdus.iter().filter_map(|i| open_pdus.remove(i)).collect();
+            let recs: Vec<PduRecord> = tx
+                .pdus
+                .iter()
+                .filter_map(|i| open_pdus.remove(i))
+                .map(|p| *p)
+                .collect();
             if write_err.is_none() && filter.matches_transaction(&tx, &recs) {
                 line.clear();
                 if let Err(e) = transaction_line(line, &tx, &recs)
@@ -285,7 +294,6 @@ pub fn stream_json_with(
     read(&mut |feed| {
         match feed {
             Feed::Event(Event::Pdu(p)) => {
-                let p = *p;
                 let done = corr.push(&p);
                 open_pdus.insert(p.index, p);
                 most_held = most_held.max(open_pdus.len());

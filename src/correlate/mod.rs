@@ -19,13 +19,15 @@
 
 pub mod types;
 
-use crate::model::{Outcome, PduRecord, Timestamp, Transaction, TransactionKind};
+use crate::model::{Outcome, PduRecord, Timestamp, Transaction, TransactionKind, Transport};
 // foldhash, like the net layer's tables (`net::FlowMap`): keyed by ids from the capture, bounded
 // by the open transactions; SipHash was ~3 % of `transactions --json`.
 use crate::net::FlowMap as HashMap;
-use std::collections::{BTreeSet, VecDeque};
-use std::hash::{Hash, Hasher};
-use types::{Role, display_type, pdu_type, role_of};
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::net::SocketAddr;
+use types::{Role, display_name, normal_type, role_of};
 
 /// Time limits of the incremental correlator, in seconds of capture time.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,50 +90,78 @@ pub fn renumber_stories(txs: &mut [Transaction]) {
     }
 }
 
-/// One PDU held by an open transaction: the record without its dissection, and what
-/// correlation computed about it.
+/// One PDU held by an open transaction: what correlation reads of the record (not a copy of
+/// the whole record: the caller holds that), and what correlation computed about it.
 #[derive(Debug, Clone)]
 struct Seen {
-    rec: PduRecord,
-    ty: String,
+    index: usize,
+    frame: u64,
+    time: Timestamp,
+    src: SocketAddr,
+    dst: SocketAddr,
+    transport: Transport,
+    is_response: bool,
+    exchange: Option<(u64, u64)>,
+    /// HTTP (or mapped WSP) status of the carrier.
+    http_status: Option<u16>,
+    /// [`key_hash`] of the Transaction-Id and of the Message-ID, as indexed.
+    tid_key: Option<u64>,
+    msgid_key: Option<u64>,
+    /// The statuses [`decide`] reads.
+    status: Option<String>,
+    response_status: Option<String>,
+    retrieve_status: Option<String>,
+    read_status: Option<String>,
+    /// Normalized type ([`normal_type`]) and OMA name ([`display_name`]).
+    ty: Cow<'static, str>,
+    display: Cow<'static, str>,
     fp: u64,
 }
 
 impl Seen {
     fn new(p: &PduRecord) -> Seen {
+        let m = &p.mms;
         Seen {
-            rec: PduRecord {
-                index: p.index,
-                frame: p.frame,
-                frames: p.frames.clone(),
-                time: p.time,
-                src: p.src,
-                dst: p.dst,
-                transport: p.transport,
-                carrier: p.carrier.clone(),
-                mms: p.mms.clone(),
-                retransmission_of: p.retransmission_of,
-                transport_notes: Vec::new(),
-                dissection: Default::default(),
-            },
-            ty: pdu_type(&p.mms),
+            index: p.index,
+            frame: p.frame,
+            time: p.time,
+            src: p.src,
+            dst: p.dst,
+            transport: p.transport,
+            is_response: p.carrier.is_response,
+            exchange: p.carrier.exchange,
+            http_status: p.carrier.status,
+            tid_key: m.transaction_id.as_deref().map(key_hash),
+            msgid_key: m.message_id.as_deref().map(key_hash),
+            status: m.status.clone(),
+            response_status: m.response_status.clone(),
+            retrieve_status: m.retrieve_status.clone(),
+            read_status: m.read_status.clone(),
+            ty: normal_type(m),
+            display: display_name(m),
             fp: fingerprint(p),
         }
     }
 
     fn same_path(&self, p: &PduRecord) -> bool {
-        self.rec.src == p.src && self.rec.dst == p.dst && self.rec.transport == p.transport
+        self.src == p.src && self.dst == p.dst && self.transport == p.transport
     }
+}
+
+/// The hash an id (Transaction-Id, Message-ID) is indexed by. [`Index`] keys by it rather than
+/// by a copy of the string, and whoever looks candidates up by an id compares the ids
+/// themselves: a hash collision can only add a candidate that is then turned down.
+fn key_hash(id: &str) -> u64 {
+    foldhash::quality::FixedState::default().hash_one(id)
 }
 
 /// A hash of the MMS fields of a PDU (not of its carrier): two copies of one PDU, on two legs or
 /// re-sent, have the same fingerprint. It never leaves the process, so any good 64-bit hash
 /// will do: foldhash's quality variant with a fixed seed, several times cheaper than SipHash here.
 pub fn fingerprint(p: &PduRecord) -> u64 {
-    use std::hash::BuildHasher;
     let m = &p.mms;
     let mut h = foldhash::quality::FixedState::default().build_hasher();
-    pdu_type(m).hash(&mut h);
+    normal_type(m).hash(&mut h);
     (
         &m.transaction_id,
         &m.message_id,
@@ -190,15 +220,16 @@ struct Open {
 }
 
 impl Open {
-    fn new(kind: TransactionKind, family: &'static str, seen: Seen) -> Open {
+    /// A transaction opened by `p`, seen as `seen`.
+    fn new(kind: TransactionKind, family: &'static str, p: &PduRecord, seen: Seen) -> Open {
         Open {
             id: 0,
             kind,
             family,
-            tid: seen.rec.mms.transaction_id.clone(),
-            msgid: seen.rec.mms.message_id.clone(),
-            content_location: seen.rec.mms.content_location.clone(),
-            last_time: seen.rec.time,
+            tid: p.mms.transaction_id.clone(),
+            msgid: p.mms.message_id.clone(),
+            content_location: p.mms.content_location.clone(),
+            last_time: seen.time,
             pdus: vec![seen],
             closed: false,
             complete: false,
@@ -211,14 +242,14 @@ impl Open {
     fn has_copy_of(&self, ty: &str, fp: u64, p: &PduRecord, window: f64) -> Option<&Seen> {
         self.pdus
             .iter()
-            .find(|s| s.ty == ty && s.fp == fp && gap(s.rec.time, p.time) <= window)
+            .find(|s| s.ty == ty && s.fp == fp && gap(s.time, p.time) <= window)
     }
 
     fn has_type(&self, ty: &str) -> bool {
         self.pdus.iter().any(|s| s.ty == ty)
     }
 
-    fn keys(&self) -> Vec<String> {
+    fn keys(&self) -> StoryKeys<'_> {
         tx_keys(self.msgid.as_deref(), self.content_location.as_deref())
     }
 }
@@ -231,26 +262,42 @@ fn gap(a: Timestamp, b: Timestamp) -> f64 {
 /// exactly (dst = request src, src = request dst), 2 when an address matches, 0 otherwise.
 fn reply_score(o: &Open, p: &PduRecord) -> i32 {
     let mut best = 0;
-    for s in o.pdus.iter().filter(|s| !s.rec.carrier.is_response) {
-        if p.dst == s.rec.src && p.src == s.rec.dst {
+    for s in o.pdus.iter().filter(|s| !s.is_response) {
+        if p.dst == s.src && p.src == s.dst {
             best = best.max(4);
-        } else if p.dst.ip() == s.rec.src.ip() || p.src.ip() == s.rec.dst.ip() {
+        } else if p.dst.ip() == s.src.ip() || p.src.ip() == s.dst.ip() {
             best = best.max(2);
         }
     }
     best
 }
 
+/// A story key: a Message-ID, or the path of a Content-Location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoryKey<'a> {
+    MessageId(&'a str),
+    Location(&'a str),
+}
+
+/// The story keys of a transaction, in order: its Message-ID, then the path of its
+/// Content-Location, each when it has one (a pair rather than a `Vec`: no allocation).
+#[derive(Debug, Clone, Copy, Default)]
+struct StoryKeys<'a>([Option<StoryKey<'a>>; 2]);
+
+impl<'a> StoryKeys<'a> {
+    fn iter(&self) -> impl Iterator<Item = StoryKey<'a>> + '_ {
+        self.0.iter().flatten().copied()
+    }
+}
+
 /// Story keys of a transaction: its Message-ID and the path of its Content-Location.
-fn tx_keys(msgid: Option<&str>, content_location: Option<&str>) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Some(m) = msgid.filter(|m| !m.is_empty()) {
-        keys.push(format!("m:{m}"));
-    }
-    if let Some(cl) = content_location.filter(|c| !c.is_empty()) {
-        keys.push(format!("l:{}", uri_path(cl)));
-    }
-    keys
+fn tx_keys<'a>(msgid: Option<&'a str>, content_location: Option<&'a str>) -> StoryKeys<'a> {
+    StoryKeys([
+        msgid.filter(|m| !m.is_empty()).map(StoryKey::MessageId),
+        content_location
+            .filter(|c| !c.is_empty())
+            .map(|cl| StoryKey::Location(uri_path(cl))),
+    ])
 }
 
 /// The path (and query) of a URI: `http://host:80/mms/X?y` → `/mms/X?y`; a path stays as is.
@@ -271,14 +318,40 @@ pub fn uri_path(uri: &str) -> &str {
 }
 
 /// Open transactions by the keys a new PDU is matched on, so that matching looks at a few
-/// candidates and not at every open transaction. Ids are kept sorted: the most recent last.
+/// candidates and not at every open transaction.
 #[derive(Debug, Default)]
 struct Index {
-    tid: HashMap<String, BTreeSet<u64>>,
-    msgid: HashMap<String, BTreeSet<u64>>,
-    fp: HashMap<u64, BTreeSet<u64>>,
-    exchange: HashMap<(u64, u64), BTreeSet<u64>>,
+    /// By [`key_hash`] of the Transaction-Id.
+    tid: HashMap<u64, Ids>,
+    /// By [`key_hash`] of the Message-ID.
+    msgid: HashMap<u64, Ids>,
+    fp: HashMap<u64, Ids>,
+    exchange: HashMap<(u64, u64), Ids>,
     pdu: HashMap<usize, u64>,
+}
+
+/// A set of transaction ids, sorted, the most recent last. Usually one or two ids: a sorted
+/// `Vec` is much cheaper to fill and empty than a `BTreeSet`.
+#[derive(Debug, Default)]
+struct Ids(Vec<u64>);
+
+impl Ids {
+    fn insert(&mut self, id: u64) {
+        match self.0.last() {
+            Some(&last) if last >= id => {
+                if let Err(at) = self.0.binary_search(&id) {
+                    self.0.insert(at, id);
+                }
+            }
+            _ => self.0.push(id),
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Ok(at) = self.0.binary_search(&id) {
+            self.0.remove(at);
+        }
+    }
 }
 
 /// Which keys of a new PDU to look its candidates up by.
@@ -292,56 +365,54 @@ enum By {
 
 impl Index {
     fn add(&mut self, id: u64, s: &Seen) {
-        let m = &s.rec.mms;
-        if let Some(t) = &m.transaction_id {
-            self.tid.entry(t.clone()).or_default().insert(id);
+        if let Some(t) = s.tid_key {
+            self.tid.entry(t).or_default().insert(id);
         }
-        if let Some(t) = &m.message_id {
-            self.msgid.entry(t.clone()).or_default().insert(id);
+        if let Some(t) = s.msgid_key {
+            self.msgid.entry(t).or_default().insert(id);
         }
         self.fp.entry(s.fp).or_default().insert(id);
-        if let Some(x) = s.rec.carrier.exchange {
+        if let Some(x) = s.exchange {
             self.exchange.entry(x).or_default().insert(id);
         }
-        self.pdu.insert(s.rec.index, id);
+        self.pdu.insert(s.index, id);
     }
 
     fn remove(&mut self, id: u64, s: &Seen) {
-        fn drop_id<K: Hash + Eq>(map: &mut HashMap<K, BTreeSet<u64>>, k: &K, id: u64) {
+        fn drop_id<K: Hash + Eq>(map: &mut HashMap<K, Ids>, k: &K, id: u64) {
             if let Some(v) = map.get_mut(k) {
-                v.remove(&id);
-                if v.is_empty() {
+                v.remove(id);
+                if v.0.is_empty() {
                     map.remove(k);
                 }
             }
         }
-        let m = &s.rec.mms;
-        if let Some(t) = &m.transaction_id {
+        if let Some(t) = &s.tid_key {
             drop_id(&mut self.tid, t, id);
         }
-        if let Some(t) = &m.message_id {
+        if let Some(t) = &s.msgid_key {
             drop_id(&mut self.msgid, t, id);
         }
         drop_id(&mut self.fp, &s.fp, id);
-        if let Some(x) = s.rec.carrier.exchange {
-            drop_id(&mut self.exchange, &x, id);
+        if let Some(x) = &s.exchange {
+            drop_id(&mut self.exchange, x, id);
         }
-        self.pdu.remove(&s.rec.index);
+        self.pdu.remove(&s.index);
     }
 
-    /// Ids of the open transactions sharing one of the `by` keys with `p`, most recent first.
-    fn candidates(&self, p: &PduRecord, fp: u64, by: &[By]) -> Vec<u64> {
-        let m = &p.mms;
+    /// Ids of the open transactions sharing one of the `by` keys with `seen` (the new PDU), most
+    /// recent first.
+    fn candidates(&self, seen: &Seen, by: &[By]) -> Vec<u64> {
         let mut ids: Vec<u64> = Vec::new();
         for b in by {
             let set = match b {
-                By::Tid => m.transaction_id.as_ref().and_then(|t| self.tid.get(t)),
-                By::MsgId => m.message_id.as_ref().and_then(|t| self.msgid.get(t)),
-                By::Fingerprint => self.fp.get(&fp),
-                By::Exchange => p.carrier.exchange.and_then(|x| self.exchange.get(&x)),
+                By::Tid => seen.tid_key.and_then(|t| self.tid.get(&t)),
+                By::MsgId => seen.msgid_key.and_then(|t| self.msgid.get(&t)),
+                By::Fingerprint => self.fp.get(&seen.fp),
+                By::Exchange => seen.exchange.and_then(|x| self.exchange.get(&x)),
             };
             if let Some(set) = set {
-                ids.extend(set.iter().rev());
+                ids.extend(set.0.iter().rev());
             }
         }
         if by.len() > 1 {
@@ -352,62 +423,86 @@ impl Index {
     }
 }
 
-/// Union-find over story keys, with story numbers given in order of first use.
+/// Union-find over story keys, with story numbers given in order of first use. Keys are
+/// interned once as node numbers, so that linking a transaction at each of its PDUs copies no
+/// string.
 #[derive(Debug, Default)]
 struct StoryLinker {
-    parent: HashMap<String, String>,
-    number: HashMap<String, usize>,
+    /// Node of each Message-ID, and of each Content-Location path.
+    message_ids: HashMap<String, u32>,
+    locations: HashMap<String, u32>,
+    /// Parent of each node (a root is its own parent).
+    parent: Vec<u32>,
+    /// Story number of a root, once it has one.
+    number: Vec<Option<usize>>,
     next: usize,
 }
 
 impl StoryLinker {
-    fn find(&mut self, k: &str) -> String {
-        let mut cur = k.to_string();
-        let mut path = Vec::new();
-        while let Some(p) = self.parent.get(&cur) {
-            if *p == cur {
-                break;
-            }
-            path.push(cur.clone());
-            cur = p.clone();
+    /// The node of `k`, a new root when `k` is new.
+    fn node(&mut self, k: StoryKey) -> u32 {
+        let (map, name) = match k {
+            StoryKey::MessageId(m) => (&mut self.message_ids, m),
+            StoryKey::Location(l) => (&mut self.locations, l),
+        };
+        if let Some(&n) = map.get(name) {
+            return n;
         }
-        for node in path {
-            self.parent.insert(node, cur.clone());
-        }
-        self.parent
-            .entry(cur.clone())
-            .or_insert_with(|| cur.clone());
-        cur
+        let n = self.parent.len() as u32;
+        map.insert(name.to_string(), n);
+        self.parent.push(n);
+        self.number.push(None);
+        n
     }
 
-    fn link(&mut self, keys: &[String]) {
-        let Some(first) = keys.first() else { return };
+    /// The root of `k`'s set (with path compression).
+    fn find(&mut self, k: StoryKey) -> u32 {
+        let start = self.node(k);
+        let mut root = start;
+        while self.parent[root as usize] != root {
+            root = self.parent[root as usize];
+        }
+        let mut cur = start;
+        while self.parent[cur as usize] != root {
+            let next = self.parent[cur as usize];
+            self.parent[cur as usize] = root;
+            cur = next;
+        }
+        root
+    }
+
+    fn link(&mut self, keys: &StoryKeys) {
+        let mut keys = keys.iter();
+        let Some(first) = keys.next() else { return };
         let root = self.find(first);
-        for k in &keys[1..] {
+        for k in keys {
             let other = self.find(k);
             if other != root {
                 // Keep the smaller story number, if both roots already had one.
-                let n = match (self.number.remove(&other), self.number.get(&root).copied()) {
+                let n = match (
+                    self.number[other as usize].take(),
+                    self.number[root as usize],
+                ) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                self.parent.insert(other, root.clone());
-                if let Some(n) = n {
-                    self.number.insert(root.clone(), n);
+                self.parent[other as usize] = root;
+                if n.is_some() {
+                    self.number[root as usize] = n;
                 }
             }
         }
     }
 
-    fn story_of(&mut self, keys: &[String]) -> Option<usize> {
-        let first = keys.first()?;
+    fn story_of(&mut self, keys: &StoryKeys) -> Option<usize> {
+        let first = keys.iter().next()?;
         let root = self.find(first);
-        if let Some(n) = self.number.get(&root) {
-            return Some(*n);
+        if let Some(n) = self.number[root as usize] {
+            return Some(n);
         }
         let n = self.next;
         self.next += 1;
-        self.number.insert(root, n);
+        self.number[root as usize] = Some(n);
         Some(n)
     }
 }
@@ -515,21 +610,16 @@ impl Correlator {
     }
 
     /// Position of the best candidate (highest score, then most recent), among open transactions
-    /// that may still receive `p`.
-    fn best(
-        &self,
-        p: &PduRecord,
-        by: &[By],
-        score: impl Fn(&Open) -> Option<i32>,
-    ) -> Option<usize> {
+    /// that may still receive the new PDU, seen as `seen`.
+    fn best(&self, seen: &Seen, by: &[By], score: impl Fn(&Open) -> Option<i32>) -> Option<usize> {
         let mut best: Option<(i32, usize)> = None;
         let front = self.open.front().map(|o| o.id)?;
-        for id in self.index.candidates(p, fingerprint(p), by) {
+        for id in self.index.candidates(seen, by) {
             let i = id.saturating_sub(front) as usize;
             let Some(o) = self.open.get(i).filter(|o| o.id == id) else {
                 continue;
             };
-            if !self.joinable(o, p.time) {
+            if !self.joinable(o, seen.time) {
                 continue;
             }
             if let Some(s) = score(o)
@@ -541,17 +631,18 @@ impl Correlator {
         best.map(|(_, i)| i)
     }
 
-    fn join(&mut self, i: usize, seen: Seen) {
+    /// Add `p`, seen as `seen`, to the open transaction at position `i`.
+    fn join(&mut self, i: usize, p: &PduRecord, seen: Seen) {
         self.index.add(self.open[i].id, &seen);
         let o = &mut self.open[i];
-        if seen.rec.time > o.last_time {
-            o.last_time = seen.rec.time;
+        if seen.time > o.last_time {
+            o.last_time = seen.time;
         }
         if o.tid.is_none() {
-            o.tid = seen.rec.mms.transaction_id.clone();
+            o.tid = p.mms.transaction_id.clone();
         }
         if o.msgid.is_none() {
-            o.msgid = seen.rec.mms.message_id.clone();
+            o.msgid = p.mms.message_id.clone();
         }
         o.pdus.push(seen);
         let keys = o.keys();
@@ -574,7 +665,7 @@ impl Correlator {
         let ty = seen.ty.clone();
         let fp = seen.fp;
         let window = self.config.leg_window;
-        let tid = p.mms.transaction_id.clone();
+        let tid = p.mms.transaction_id.as_deref();
 
         // A retransmission the pipeline recognised joins its original, whatever it is.
         if let Some(orig) = p.retransmission_of
@@ -583,7 +674,7 @@ impl Correlator {
             && let i = id.saturating_sub(front) as usize
             && self.open.get(i).is_some_and(|o| o.id == id)
         {
-            self.join(i, seen);
+            self.join(i, p, seen);
             return;
         }
 
@@ -591,22 +682,30 @@ impl Correlator {
             Role::Request { kind, family } => {
                 // Another leg of the same request before its confirmation, or the same request
                 // re-sent on the same path.
-                let found = self.best(p, &[By::Fingerprint], |o| {
-                    let copy = o.family == family && o.tid == tid;
+                let found = self.best(&seen, &[By::Fingerprint], |o| {
+                    let copy = o.family == family && o.tid.as_deref() == tid;
                     let copy = copy
                         && o.has_copy_of(&ty, fp, p, window)
                             .is_some_and(|s| !o.closed || s.same_path(p));
                     copy.then_some(0)
                 });
                 match found {
-                    Some(i) => self.join(i, seen),
+                    Some(i) => self.join(i, p, seen),
                     None => {
                         if family == "notification"
                             && let Some(cl) = &p.mms.content_location
                         {
-                            self.locations.insert(uri_path(cl).to_string(), cl.clone());
+                            // Most notifications name a new location: a lookup first, so that
+                            // one named again costs no copy unless it changed.
+                            match self.locations.get_mut(uri_path(cl)) {
+                                Some(known) if known == cl => {}
+                                Some(known) => known.clone_from(cl),
+                                None => {
+                                    self.locations.insert(uri_path(cl).to_string(), cl.clone());
+                                }
+                            }
                         }
-                        self.open_new(Open::new(kind, family, seen));
+                        self.open_new(Open::new(kind, family, p, seen));
                     }
                 }
             }
@@ -617,13 +716,13 @@ impl Correlator {
                     let paired = o.family == family
                         && p.carrier.is_response
                         && exchange.is_some()
-                        && o.pdus.iter().any(|s| {
-                            !s.rec.carrier.is_response && s.rec.carrier.exchange == exchange
-                        });
+                        && o.pdus
+                            .iter()
+                            .any(|s| !s.is_response && s.exchange == exchange);
                     paired.then_some(100)
                 };
                 let by_tid = |o: &Open| {
-                    if o.family != family || tid.is_none() || o.tid != tid {
+                    if o.family != family || tid.is_none() || o.tid.as_deref() != tid {
                         return None;
                     }
                     if o.closed {
@@ -637,17 +736,17 @@ impl Correlator {
                     Some(10 + reply_score(o, p))
                 };
                 let found = self
-                    .best(p, &[By::Exchange], by_exchange)
-                    .or_else(|| self.best(p, &[By::Tid], by_tid));
+                    .best(&seen, &[By::Exchange], by_exchange)
+                    .or_else(|| self.best(&seen, &[By::Tid], by_tid));
                 match found {
                     Some(i) => {
-                        self.join(i, seen);
+                        self.join(i, p, seen);
                         let o = &mut self.open[i];
                         o.closed = true;
                         o.complete = true;
                     }
                     None => {
-                        let mut o = Open::new(kind, family, seen);
+                        let mut o = Open::new(kind, family, p, seen);
                         o.closed = true;
                         o.complete = true;
                         o.orphan = true;
@@ -656,16 +755,16 @@ impl Correlator {
                 }
             }
             Role::RetrieveConf => {
-                let found = self.best(p, &[By::Fingerprint], |o| {
+                let found = self.best(&seen, &[By::Fingerprint], |o| {
                     let copy = o.family == "retrieve"
                         && o.has_copy_of(&ty, fp, p, window)
                             .is_some_and(|s| !o.has_type("acknowledge-ind") || s.same_path(p));
                     copy.then_some(0)
                 });
                 match found {
-                    Some(i) => self.join(i, seen),
+                    Some(i) => self.join(i, p, seen),
                     None => {
-                        let mut o = Open::new(TransactionKind::Retrieve, "retrieve", seen);
+                        let mut o = Open::new(TransactionKind::Retrieve, "retrieve", p, seen);
                         o.content_location = p.carrier.uri.as_ref().map(|u| {
                             self.locations
                                 .get(uri_path(u))
@@ -679,8 +778,12 @@ impl Correlator {
                 }
             }
             Role::Acknowledge => {
-                let found = self.best(p, &[By::Tid], |o| {
-                    if o.family != "retrieve" || o.orphan || tid.is_none() || o.tid != tid {
+                let found = self.best(&seen, &[By::Tid], |o| {
+                    if o.family != "retrieve"
+                        || o.orphan
+                        || tid.is_none()
+                        || o.tid.as_deref() != tid
+                    {
                         return None;
                     }
                     if o.closed {
@@ -690,18 +793,18 @@ impl Correlator {
                     let endpoint = o
                         .pdus
                         .iter()
-                        .any(|s| s.ty == "retrieve-conf" && s.rec.dst.ip() == p.src.ip());
+                        .any(|s| s.ty == "retrieve-conf" && s.dst.ip() == p.src.ip());
                     Some(if endpoint { 2 } else { 1 })
                 });
                 match found {
                     Some(i) => {
-                        self.join(i, seen);
+                        self.join(i, p, seen);
                         let o = &mut self.open[i];
                         o.closed = true;
                         o.complete = true;
                     }
                     None => {
-                        let mut o = Open::new(TransactionKind::Retrieve, "retrieve", seen);
+                        let mut o = Open::new(TransactionKind::Retrieve, "retrieve", p, seen);
                         o.closed = true;
                         o.complete = true;
                         o.orphan = true;
@@ -710,22 +813,22 @@ impl Correlator {
                 }
             }
             Role::Single { kind, family } => {
-                let msgid = p.mms.message_id.clone();
-                let found = self.best(p, &[By::Fingerprint, By::MsgId], |o| {
+                let msgid = p.mms.message_id.as_deref();
+                let found = self.best(&seen, &[By::Fingerprint, By::MsgId], |o| {
                     if o.family != family {
                         return None;
                     }
                     // Both reports of a read (m-read-rec-ind to the MMSC, m-read-orig-ind to
                     // the originator) are one transaction.
-                    if family == "read" && msgid.is_some() && o.msgid == msgid {
+                    if family == "read" && msgid.is_some() && o.msgid.as_deref() == msgid {
                         return Some(0);
                     }
                     o.has_copy_of(&ty, fp, p, window).map(|_| 0)
                 });
                 match found {
-                    Some(i) => self.join(i, seen),
+                    Some(i) => self.join(i, p, seen),
                     None => {
-                        let mut o = Open::new(kind, family, seen);
+                        let mut o = Open::new(kind, family, p, seen);
                         o.complete = true;
                         self.open_new(o);
                     }
@@ -736,16 +839,25 @@ impl Correlator {
 
     fn finalize(&mut self, o: Open) -> Transaction {
         let (outcome, status) = decide(&o);
-        let mut endpoints: Vec<String> = Vec::new();
+        // Distinct addresses first, each then printed once (two addresses may still print the
+        // same, an IPv6 flow label is not printed: the strings are what must be distinct).
+        let mut addrs: Vec<SocketAddr> = Vec::with_capacity(2);
         for s in &o.pdus {
-            for e in [s.rec.src.to_string(), s.rec.dst.to_string()] {
-                if !endpoints.contains(&e) {
-                    endpoints.push(e);
+            for a in [s.src, s.dst] {
+                if !addrs.contains(&a) {
+                    addrs.push(a);
                 }
             }
         }
-        let start = o.pdus.iter().map(|s| s.rec.time).min().unwrap_or_default();
-        let end = o.pdus.iter().map(|s| s.rec.time).max().unwrap_or_default();
+        let mut endpoints: Vec<String> = Vec::with_capacity(addrs.len());
+        for a in addrs {
+            let e = a.to_string();
+            if !endpoints.contains(&e) {
+                endpoints.push(e);
+            }
+        }
+        let start = o.pdus.iter().map(|s| s.time).min().unwrap_or_default();
+        let end = o.pdus.iter().map(|s| s.time).max().unwrap_or_default();
         let story = self.stories.story_of(&o.keys());
         let index = self.next_index;
         self.next_index += 1;
@@ -755,9 +867,9 @@ impl Correlator {
             transaction_id: o.tid.clone(),
             message_id: o.msgid.clone(),
             content_location: o.content_location.clone(),
-            pdus: o.pdus.iter().map(|s| s.rec.index).collect(),
-            frames: o.pdus.iter().map(|s| s.rec.frame).collect(),
-            message_types: o.pdus.iter().map(|s| display_type(&s.rec.mms)).collect(),
+            pdus: o.pdus.iter().map(|s| s.index).collect(),
+            frames: o.pdus.iter().map(|s| s.frame).collect(),
+            message_types: o.pdus.iter().map(|s| s.display.to_string()).collect(),
             start,
             end,
             duration: start.seconds_until(end),
@@ -778,17 +890,17 @@ fn decide(o: &Open) -> (Outcome, String) {
     if o.orphan {
         return (Outcome::Orphan, "orphan".into());
     }
-    let first_of = |ty: &str| o.pdus.iter().find(|s| s.ty == ty).map(|s| &s.rec);
+    let first_of = |ty: &str| o.pdus.iter().find(|s| s.ty == ty);
     match o.family {
         "retrieve" => {
             let rc = first_of("retrieve-conf");
-            let rs = rc.and_then(|r| r.mms.retrieve_status.clone());
+            let rs = rc.and_then(|r| r.retrieve_status.clone());
             if let Some(rs) = &rs
                 && !is_ok(rs)
             {
                 return (Outcome::Failed, rs.clone());
             }
-            if let Some(code) = rc.and_then(|r| r.carrier.status)
+            if let Some(code) = rc.and_then(|r| r.http_status)
                 && code >= 400
             {
                 return (Outcome::Failed, format!("HTTP {code}"));
@@ -799,7 +911,7 @@ fn decide(o: &Open) -> (Outcome, String) {
             (Outcome::Ok, rs.unwrap_or_else(|| "Ok".into()))
         }
         "delivery" => {
-            let st = o.pdus[0].rec.mms.status.clone();
+            let st = o.pdus[0].status.clone();
             match st {
                 Some(s) => {
                     let failed = matches!(
@@ -812,7 +924,7 @@ fn decide(o: &Open) -> (Outcome, String) {
             }
         }
         "read" => {
-            let st = o.pdus.iter().find_map(|s| s.rec.mms.read_status.clone());
+            let st = o.pdus.iter().find_map(|s| s.read_status.clone());
             (Outcome::Ok, st.unwrap_or_else(|| "Ok".into()))
         }
         "other" | "mbox-descr" => (Outcome::Ok, "n/a".into()),
@@ -824,12 +936,11 @@ fn decide(o: &Open) -> (Outcome, String) {
                 .pdus
                 .iter()
                 .find(|s| matches!(role_of(&s.ty), Role::Response { .. }))
-                .map(|s| &s.rec)
             else {
                 return (Outcome::Incomplete, "incomplete".into());
             };
             if family == "notification" {
-                return match &resp.mms.status {
+                return match &resp.status {
                     Some(s) => {
                         let ok = matches!(
                             s.to_ascii_lowercase().as_str(),
@@ -840,10 +951,10 @@ fn decide(o: &Open) -> (Outcome, String) {
                     None => (Outcome::Ok, "Ok".into()),
                 };
             }
-            match &resp.mms.response_status {
+            match &resp.response_status {
                 Some(s) if is_ok(s) => (Outcome::Ok, s.clone()),
                 Some(s) => (Outcome::Failed, s.clone()),
-                None => match resp.carrier.status {
+                None => match resp.http_status {
                     Some(code) if code >= 400 => (Outcome::Failed, format!("HTTP {code}")),
                     _ => (Outcome::Ok, "Ok".into()),
                 },
@@ -898,7 +1009,15 @@ impl PduRole {
 /// The role of each PDU of `tx` (same order as `tx.pdus`).
 pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
     let recs: Vec<Option<&PduRecord>> = tx.pdus.iter().map(|&i| pdu_by_index(pdus, i)).collect();
-    let fps: Vec<Option<u64>> = recs.iter().map(|r| r.map(fingerprint)).collect();
+    // Fingerprints are taken only of PDUs of the same type as a later one (the fingerprint
+    // covers the type: PDUs of two types are never copies), so most transactions (one PDU, or
+    // a request and its confirmation) need none.
+    let types: Vec<Option<Cow<'static, str>>> = recs
+        .iter()
+        .map(|r| r.map(|r| normal_type(&r.mms)))
+        .collect();
+    let mut fps: Vec<Option<u64>> = vec![None; recs.len()];
+    let mut fp_of = |i: usize, rec: &PduRecord| *fps[i].get_or_insert_with(|| fingerprint(rec));
     let mut roles = Vec::with_capacity(recs.len());
     for (k, rec) in recs.iter().enumerate() {
         let Some(rec) = rec else {
@@ -914,10 +1033,10 @@ pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
         // The latest earlier copy on the same path, else the first copy on another path.
         let mut role = PduRole::First;
         for j in 0..k {
-            let (Some(other), Some(fo)) = (recs[j], fps[j]) else {
+            let Some(other) = recs[j] else {
                 continue;
             };
-            if Some(fo) != fps[k] {
+            if types[j] != types[k] || fp_of(j, other) != fp_of(k, rec) {
                 continue;
             }
             if other.src == rec.src && other.dst == rec.dst && other.transport == rec.transport {
@@ -987,13 +1106,30 @@ mod tests {
     #[test]
     fn story_numbers_survive_merges() {
         let mut l = StoryLinker::default();
-        l.link(&["m:a".into()]);
-        assert_eq!(l.story_of(&["m:a".into()]), Some(0));
-        l.link(&["l:/x".into()]);
-        assert_eq!(l.story_of(&["l:/x".into()]), Some(1));
-        l.link(&["l:/x".into(), "m:a".into()]);
-        assert_eq!(l.story_of(&["l:/x".into()]), Some(0));
-        assert_eq!(l.story_of(&["m:a".into()]), Some(0));
-        assert_eq!(l.story_of(&[]), None);
+        let a = tx_keys(Some("a"), None);
+        let x = tx_keys(None, Some("http://mmsc/x"));
+        l.link(&a);
+        assert_eq!(l.story_of(&a), Some(0));
+        l.link(&x);
+        assert_eq!(l.story_of(&x), Some(1));
+        // one transaction with both keys: the two stories are one, with the smaller number
+        l.link(&tx_keys(Some("a"), Some("/x")));
+        assert_eq!(l.story_of(&x), Some(0));
+        assert_eq!(l.story_of(&a), Some(0));
+        assert_eq!(l.story_of(&tx_keys(None, Some("/x"))), Some(0));
+        assert_eq!(l.story_of(&tx_keys(Some(""), None)), None);
+        assert_eq!(l.story_of(&tx_keys(Some("b"), None)), Some(2));
+    }
+
+    #[test]
+    fn id_sets_stay_sorted_and_distinct() {
+        let mut ids = Ids::default();
+        for id in [3, 5, 1, 5, 4] {
+            ids.insert(id);
+        }
+        assert_eq!(ids.0, [1, 3, 4, 5]);
+        ids.remove(4);
+        ids.remove(9);
+        assert_eq!(ids.0, [1, 3, 5]);
     }
 }

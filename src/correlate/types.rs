@@ -2,6 +2,7 @@
 //! each type plays in an OMA-MMS-CTR transaction.
 
 use crate::model::{MmsSummary, TransactionKind};
+use std::borrow::Cow;
 
 /// X-Mms-Message-Type codes and OMA names (OMA-MMS-ENC 1.3, 7.3.30).
 pub const MESSAGE_TYPES: &[(u8, &str)] = &[
@@ -63,10 +64,27 @@ pub fn normalize_type(name: &str) -> String {
 }
 
 pub fn name_of_code(code: u8) -> Option<&'static str> {
+    // The table lists the codes 0x80.. in order: the code is the position.
     MESSAGE_TYPES
-        .iter()
-        .find(|(c, _)| *c == code)
+        .get(usize::from(code.wrapping_sub(0x80)))
+        .filter(|(c, _)| *c == code)
         .map(|(_, n)| *n)
+}
+
+/// The normal form of a name of the table ("m-send-req" gives "send-req": every name of the
+/// table is lower case, with `-` only, after "m-"), without building a string.
+fn normal_of_table_name(name: &'static str) -> &'static str {
+    &name[2..]
+}
+
+/// `name` when it is spelled exactly as in the table: its normal form, without building a
+/// string (the pipeline names every known type this way, and correlation asks for the type of
+/// every PDU).
+fn table_normal(name: &str, code: Option<u8>) -> Option<&'static str> {
+    code.and_then(name_of_code)
+        .filter(|n| *n == name)
+        .or_else(|| MESSAGE_TYPES.iter().map(|(_, n)| *n).find(|n| *n == name))
+        .map(normal_of_table_name)
 }
 
 /// True when `normalized` (see [`normalize_type`]) names a known message type.
@@ -79,27 +97,45 @@ pub fn is_known_type(normalized: &str) -> bool {
 
 /// The normalized type of a PDU: from its name, else from its code, else "unknown".
 pub fn pdu_type(mms: &MmsSummary) -> String {
+    normal_type(mms).into_owned()
+}
+
+/// [`pdu_type`], borrowed for the names of the table (the common case: correlation asks for
+/// the type of every PDU).
+pub fn normal_type(mms: &MmsSummary) -> Cow<'static, str> {
     if let Some(name) = &mms.message_type {
-        return normalize_type(name);
+        return match table_normal(name, mms.message_type_code) {
+            Some(n) => Cow::Borrowed(n),
+            None => Cow::Owned(normalize_type(name)),
+        };
     }
     match mms.message_type_code {
         Some(code) => match name_of_code(code) {
-            Some(n) => normalize_type(n),
-            None => format!("unknown-0x{code:02x}"),
+            Some(n) => Cow::Borrowed(normal_of_table_name(n)),
+            None => Cow::Owned(format!("unknown-0x{code:02x}")),
         },
-        None => "unknown".to_string(),
+        None => Cow::Borrowed("unknown"),
     }
 }
 
 /// The OMA name to show for a PDU ("m-send-req"), whatever form the pipeline gave.
 pub fn display_type(mms: &MmsSummary) -> String {
-    let norm = pdu_type(mms);
-    MESSAGE_TYPES
+    display_name(mms).into_owned()
+}
+
+/// [`display_type`], borrowed from the table for the known types.
+pub fn display_name(mms: &MmsSummary) -> Cow<'static, str> {
+    let norm = normal_type(mms);
+    match MESSAGE_TYPES
         .iter()
-        .find(|(_, n)| normalize_type(n) == norm)
-        .map(|(_, n)| n.to_string())
-        .or_else(|| mms.message_type.clone())
-        .unwrap_or(norm)
+        .find(|(_, n)| normal_of_table_name(n) == norm)
+    {
+        Some((_, n)) => Cow::Borrowed(n),
+        None => match &mms.message_type {
+            Some(t) => Cow::Owned(t.clone()),
+            None => norm,
+        },
+    }
 }
 
 /// What a PDU does in its transaction.
@@ -232,6 +268,40 @@ mod tests {
         assert_eq!(normalize_type("0x9f"), "unknown-0x9f");
         assert!(is_known_type("mbox-view-conf"));
         assert!(!is_known_type("sned-req"));
+    }
+
+    #[test]
+    fn table_names_normalize_to_their_tail_and_codes_index_the_table() {
+        for (code, name) in MESSAGE_TYPES {
+            assert_eq!(normalize_type(name), normal_of_table_name(name), "{name}");
+            assert_eq!(name_of_code(*code), Some(*name));
+        }
+        assert_eq!(name_of_code(0x7f), None);
+        assert_eq!(name_of_code(0x98), None);
+    }
+
+    #[test]
+    fn pdu_types_and_display_names_from_names_and_codes() {
+        let mms = |name: Option<&str>, code: Option<u8>| MmsSummary {
+            message_type: name.map(str::to_string),
+            message_type_code: code,
+            ..Default::default()
+        };
+        assert_eq!(pdu_type(&mms(Some("m-send-req"), Some(0x80))), "send-req");
+        // a name that disagrees with the code: the name wins, as before
+        assert_eq!(pdu_type(&mms(Some("m-send-conf"), Some(0x80))), "send-conf");
+        assert_eq!(pdu_type(&mms(Some("M_SEND_REQ"), None)), "send-req");
+        assert_eq!(pdu_type(&mms(None, Some(0x86))), "delivery-ind");
+        assert_eq!(pdu_type(&mms(None, Some(0x9f))), "unknown-0x9f");
+        assert_eq!(pdu_type(&mms(None, None)), "unknown");
+        assert_eq!(display_type(&mms(Some("M_SEND_REQ"), None)), "m-send-req");
+        assert_eq!(display_type(&mms(None, Some(0x95))), "m-delete-conf");
+        assert_eq!(
+            display_type(&mms(Some("unknown-0x9f"), Some(0x9f))),
+            "unknown-0x9f"
+        );
+        assert_eq!(display_type(&mms(Some("x-odd"), None)), "x-odd");
+        assert_eq!(display_type(&mms(None, None)), "unknown");
     }
 
     #[test]

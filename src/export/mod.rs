@@ -77,6 +77,50 @@ impl Timeline<'_> {
 
 /// Timestamp as RFC 3339 UTC with microseconds: `2026-01-01T00:00:07.680559Z`.
 pub fn iso8601(ts: Timestamp) -> String {
+    let mut buf = [0; ISO8601_LEN];
+    match iso8601_digits(ts, &mut buf) {
+        Some(s) => s.to_string(),
+        None => iso8601_formatted(ts),
+    }
+}
+
+const ISO8601_LEN: usize = "2026-01-01T00:00:07.680559Z".len();
+
+/// [`iso8601`] written digit by digit into `buf` (`format!` was a visible part of
+/// `transactions --json`, with three to five timestamps a line); `None` when it does not fit
+/// the fixed form (a year outside 0–9999, nanoseconds past a second).
+fn iso8601_digits(ts: Timestamp, buf: &mut [u8; ISO8601_LEN]) -> Option<&str> {
+    let days = ts.secs.div_euclid(86400);
+    let sod = ts.secs.rem_euclid(86400);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) || ts.nanos >= 1_000_000_000 {
+        return None;
+    }
+    fn put(buf: &mut [u8], mut v: u64) {
+        for b in buf.iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    put(&mut buf[0..4], y as u64);
+    buf[4] = b'-';
+    put(&mut buf[5..7], m.into());
+    buf[7] = b'-';
+    put(&mut buf[8..10], d.into());
+    buf[10] = b'T';
+    put(&mut buf[11..13], (sod / 3600) as u64);
+    buf[13] = b':';
+    put(&mut buf[14..16], (sod % 3600 / 60) as u64);
+    buf[16] = b':';
+    put(&mut buf[17..19], (sod % 60) as u64);
+    buf[19] = b'.';
+    put(&mut buf[20..26], (ts.nanos / 1000).into());
+    buf[26] = b'Z';
+    std::str::from_utf8(buf).ok()
+}
+
+/// [`iso8601`] in every case.
+fn iso8601_formatted(ts: Timestamp) -> String {
     let days = ts.secs.div_euclid(86400);
     let sod = ts.secs.rem_euclid(86400);
     let (y, m, d) = civil_from_days(days);
@@ -123,10 +167,23 @@ pub fn outcome_name(o: &Outcome) -> &'static str {
 pub struct TransactionLine<'a> {
     #[serde(flatten)]
     tx: &'a Transaction,
-    start_utc: String,
-    end_utc: String,
+    start_utc: Utc,
+    end_utc: Utc,
     note: String,
     records: Vec<RecordLine<'a>>,
+}
+
+/// A timestamp serialized as [`iso8601`] text, without building a `String`.
+struct Utc(Timestamp);
+
+impl Serialize for Utc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0; ISO8601_LEN];
+        match iso8601_digits(self.0, &mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&iso8601_formatted(self.0)),
+        }
+    }
 }
 
 /// A PDU record within a [`TransactionLine`].
@@ -134,7 +191,7 @@ pub struct TransactionLine<'a> {
 struct RecordLine<'a> {
     #[serde(flatten)]
     pdu: &'a PduRecord,
-    time_utc: String,
+    time_utc: Utc,
     role: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     copy_of: Option<usize>,
@@ -148,7 +205,7 @@ impl<'a> TransactionLine<'a> {
             .zip(roles)
             .map(|(pdu, role)| RecordLine {
                 pdu,
-                time_utc: iso8601(pdu.time),
+                time_utc: Utc(pdu.time),
                 role: role.as_str(),
                 copy_of: match role {
                     PduRole::Leg { of } | PduRole::Retransmission { of } => Some(of),
@@ -158,8 +215,8 @@ impl<'a> TransactionLine<'a> {
             .collect();
         TransactionLine {
             tx,
-            start_utc: iso8601(tx.start),
-            end_utc: iso8601(tx.end),
+            start_utc: Utc(tx.start),
+            end_utc: Utc(tx.end),
             note: explain(tx),
             records,
         }
@@ -270,6 +327,50 @@ mod tests {
         assert_eq!(
             iso8601(Timestamp { secs: -1, nanos: 0 }),
             "1969-12-31T23:59:59.000000Z"
+        );
+    }
+
+    #[test]
+    fn iso8601_digits_agree_with_formatting_and_odd_times_still_print() {
+        for secs in [
+            0,
+            59,
+            86_399,
+            951_782_400,
+            1_767_225_607,
+            253_402_300_799,
+            -1,
+            -62_167_219_200,
+        ] {
+            for nanos in [0, 999, 1_000, 680_559_021, 999_999_999] {
+                let ts = Timestamp { secs, nanos };
+                assert_eq!(iso8601(ts), iso8601_formatted(ts), "{ts:?}");
+            }
+        }
+        // year 10000, year -1, nanoseconds past a second: formatted as before
+        for ts in [
+            Timestamp {
+                secs: 253_402_300_800,
+                nanos: 0,
+            },
+            Timestamp {
+                secs: -62_167_219_201,
+                nanos: 0,
+            },
+            Timestamp {
+                secs: 0,
+                nanos: 1_500_000_000,
+            },
+        ] {
+            let mut buf = [0; ISO8601_LEN];
+            assert_eq!(iso8601_digits(ts, &mut buf), None);
+        }
+        assert_eq!(
+            iso8601(Timestamp {
+                secs: 0,
+                nanos: 1_500_000_000
+            }),
+            "1970-01-01T00:00:00.1500000Z"
         );
     }
 

@@ -8,7 +8,8 @@
 //! command's time. This serializer prints the same bytes without the tree: an object's entries
 //! are written to the output as they come, remembered as (key, byte range), and reordered in
 //! place when the object ends. Scalars are printed by `serde_json` itself, so escaping and
-//! number formatting are serde_json's.
+//! number formatting are serde_json's (a string that needs no escape is copied as it is, as
+//! serde_json would).
 //!
 //! `tests` check it against `serde_json::to_value` + `to_writer` on the shipped captures' real
 //! transactions and on every shape of value serde can produce.
@@ -46,7 +47,23 @@ impl From<serde_json::Error> for Error {
 /// Append `value` as compact JSON with sorted object keys to `out`. On error `out` may hold a
 /// partial value.
 pub fn append<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
-    value.serialize(Serializer { out })
+    // The room of the previous value is reused: grown afresh for every line, it was a tenth of
+    // `transactions --json`'s main thread. (A `Serialize` impl that calls `append` itself gets
+    // room of its own.)
+    AUX.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut aux) => {
+            aux.clear();
+            value.serialize(Serializer { out, aux: &mut aux })
+        }
+        Err(_) => value.serialize(Serializer {
+            out,
+            aux: &mut Aux::default(),
+        }),
+    })
+}
+
+thread_local! {
+    static AUX: std::cell::RefCell<Aux> = std::cell::RefCell::default();
 }
 
 /// `value` as compact JSON with sorted object keys.
@@ -56,8 +73,46 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+/// Room shared by the objects of one value, used as stacks: an object's keys and entries sit
+/// above those of the objects that enclose it, and are popped when it ends. One allocation
+/// each per value, rather than a `String` per key and a `Vec` per object.
+#[derive(Default)]
+struct Aux {
+    /// The keys, unescaped, back to back.
+    keys: Vec<u8>,
+    entries: Vec<Entry>,
+    /// Where an ending object copies its entries' bytes, to write them back in key order.
+    scratch: Vec<u8>,
+}
+
+impl Aux {
+    /// Empty, keeping the room (a value that failed may have left entries behind).
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.entries.clear();
+        self.scratch.clear();
+    }
+}
+
+/// One entry of an object being written: its key in `Aux::keys`, its value's bytes in `out`.
+struct Entry {
+    /// The key's first 8 bytes, big-endian, zero-padded: comparing them orders most keys at
+    /// once (the full keys decide only when they are equal).
+    prefix: u64,
+    key: Range<usize>,
+    value: Range<usize>,
+}
+
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut b = [0; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
+}
+
 struct Serializer<'a> {
     out: &'a mut Vec<u8>,
+    aux: &'a mut Aux,
 }
 
 impl Serializer<'_> {
@@ -68,68 +123,128 @@ impl Serializer<'_> {
     }
 }
 
-/// An object being written: its entries so far, each a key and the byte range of its value in
-/// `out` (after `start`).
+/// Write `s` as a JSON string, with the bytes serde_json writes: it escapes only the quote,
+/// the backslash and the control characters below U+0020, so a string without them goes out
+/// as it is (most keys and values: checked a chunk at a time, which the compiler vectorizes).
+fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+    write_utf8(out, s.as_bytes())
+}
+
+/// [`write_str`] for the bytes of a `str`.
+fn write_utf8(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
+    let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let plain = s
+        .chunks(16)
+        .all(|c| !c.iter().fold(false, |acc, &b| acc | needs_escape(b)));
+    if plain {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+    } else {
+        let s = std::str::from_utf8(s).map_err(|e| Error(e.to_string()))?;
+        serde_json::to_writer(out, s)?;
+    }
+    Ok(())
+}
+
+/// An object being written: its entries so far are `aux.entries[first..]`, their values
+/// written to `out` after `start`, their keys in `aux.keys` after `keys_start`.
 struct Object<'a> {
     out: &'a mut Vec<u8>,
+    aux: &'a mut Aux,
     start: usize,
-    entries: Vec<(String, Range<usize>)>,
-    key: Option<String>,
+    first: usize,
+    keys_start: usize,
+    /// The key of a map entry whose value comes next.
+    key: Option<Range<usize>>,
     /// Set for a struct or tuple variant: the object is wrapped as `{"Variant":…}`.
     variant: Option<&'static str>,
 }
 
 impl<'a> Object<'a> {
-    fn new(out: &'a mut Vec<u8>, variant: Option<&'static str>) -> Self {
-        let start = out.len();
+    fn new(out: &'a mut Vec<u8>, aux: &'a mut Aux, variant: Option<&'static str>) -> Self {
         Object {
+            start: out.len(),
+            first: aux.entries.len(),
+            keys_start: aux.keys.len(),
             out,
-            start,
-            entries: Vec::new(),
+            aux,
             key: None,
             variant,
         }
     }
 
-    fn entry<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), Error> {
+    /// Remember `key` for the entry to come.
+    fn push_key(&mut self, key: &str) -> Range<usize> {
+        let from = self.aux.keys.len();
+        self.aux.keys.extend_from_slice(key.as_bytes());
+        from..self.aux.keys.len()
+    }
+
+    fn entry<T: Serialize + ?Sized>(&mut self, key: Range<usize>, value: &T) -> Result<(), Error> {
         let from = self.out.len();
         value.serialize(Serializer {
             out: &mut *self.out,
+            aux: &mut *self.aux,
         })?;
-        self.entries.push((key, from..self.out.len()));
+        self.aux.entries.push(Entry {
+            prefix: key_prefix(&self.aux.keys[key.clone()]),
+            key,
+            value: from..self.out.len(),
+        });
         Ok(())
     }
 
     /// Rewrite the entries written after `start` as one object in key order. A key given twice
     /// keeps its last value, as inserting into a map would.
-    fn end(mut self) -> Result<(), Error> {
-        let values = self.out.split_off(self.start);
+    fn end(self) -> Result<(), Error> {
+        let Aux {
+            keys,
+            entries,
+            scratch,
+        } = &mut *self.aux;
+        scratch.clear();
+        scratch.extend_from_slice(&self.out[self.start..]);
+        self.out.truncate(self.start);
+        let own = &mut entries[self.first..];
         // Stable: among equal keys the later entry stays later, and is the one kept.
-        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
+        own.sort_by(|a, b| {
+            a.prefix
+                .cmp(&b.prefix)
+                .then_with(|| keys[a.key.clone()].cmp(&keys[b.key.clone()]))
+        });
         if let Some(v) = self.variant {
             self.out.push(b'{');
-            serde_json::to_writer(&mut *self.out, v)?;
+            write_str(self.out, v)?;
             self.out.push(b':');
         }
         self.out.push(b'{');
         let mut first = true;
-        for (i, (key, range)) in self.entries.iter().enumerate() {
-            if self.entries.get(i + 1).is_some_and(|(next, _)| next == key) {
+        for (i, e) in own.iter().enumerate() {
+            let key = &keys[e.key.clone()];
+            if own
+                .get(i + 1)
+                .is_some_and(|next| &keys[next.key.clone()] == key)
+            {
                 continue;
             }
             if !first {
                 self.out.push(b',');
             }
             first = false;
-            serde_json::to_writer(&mut *self.out, key)?;
+            // The keys were `str`s: whole UTF-8 sequences.
+            write_utf8(self.out, key)?;
             self.out.push(b':');
-            let r = range.start - self.start..range.end - self.start;
-            self.out.extend_from_slice(&values[r]);
+            let r = e.value.start - self.start..e.value.end - self.start;
+            self.out.extend_from_slice(&scratch[r]);
         }
         self.out.push(b'}');
         if self.variant.is_some() {
             self.out.push(b'}');
         }
+        entries.truncate(self.first);
+        keys.truncate(self.keys_start);
         Ok(())
     }
 }
@@ -137,21 +252,27 @@ impl<'a> Object<'a> {
 /// An array being written.
 struct Array<'a> {
     out: &'a mut Vec<u8>,
+    aux: &'a mut Aux,
     empty: bool,
     /// Set for a tuple variant: the array is wrapped as `{"Variant":[…]}`.
     variant: Option<&'static str>,
 }
 
 impl<'a> Array<'a> {
-    fn new(out: &'a mut Vec<u8>, variant: Option<&'static str>) -> Result<Self, Error> {
+    fn new(
+        out: &'a mut Vec<u8>,
+        aux: &'a mut Aux,
+        variant: Option<&'static str>,
+    ) -> Result<Self, Error> {
         if let Some(v) = variant {
             out.push(b'{');
-            serde_json::to_writer(&mut *out, v)?;
+            write_str(out, v)?;
             out.push(b':');
         }
         out.push(b'[');
         Ok(Array {
             out,
+            aux,
             empty: true,
             variant,
         })
@@ -164,6 +285,7 @@ impl<'a> Array<'a> {
         self.empty = false;
         value.serialize(Serializer {
             out: &mut *self.out,
+            aux: &mut *self.aux,
         })
     }
 
@@ -231,7 +353,7 @@ impl<'a> ser::Serializer for Serializer<'a> {
         self.scalar(&v)
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        self.scalar(v)
+        write_str(self.out, v)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
         self.scalar(v)
@@ -249,7 +371,7 @@ impl<'a> ser::Serializer for Serializer<'a> {
         self.scalar(&())
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
-        self.scalar(v)
+        write_str(self.out, v)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -265,18 +387,19 @@ impl<'a> ser::Serializer for Serializer<'a> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let mut o = Object::new(self.out, None);
-        o.entry(variant.to_string(), value)?;
+        let mut o = Object::new(self.out, self.aux, None);
+        let key = o.push_key(variant);
+        o.entry(key, value)?;
         o.end()
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Array<'a>, Error> {
-        Array::new(self.out, None)
+        Array::new(self.out, self.aux, None)
     }
     fn serialize_tuple(self, _: usize) -> Result<Array<'a>, Error> {
-        Array::new(self.out, None)
+        Array::new(self.out, self.aux, None)
     }
     fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Array<'a>, Error> {
-        Array::new(self.out, None)
+        Array::new(self.out, self.aux, None)
     }
     fn serialize_tuple_variant(
         self,
@@ -285,13 +408,13 @@ impl<'a> ser::Serializer for Serializer<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Array<'a>, Error> {
-        Array::new(self.out, Some(variant))
+        Array::new(self.out, self.aux, Some(variant))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Object<'a>, Error> {
-        Ok(Object::new(self.out, None))
+        Ok(Object::new(self.out, self.aux, None))
     }
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Object<'a>, Error> {
-        Ok(Object::new(self.out, None))
+        Ok(Object::new(self.out, self.aux, None))
     }
     fn serialize_struct_variant(
         self,
@@ -300,7 +423,7 @@ impl<'a> ser::Serializer for Serializer<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Object<'a>, Error> {
-        Ok(Object::new(self.out, Some(variant)))
+        Ok(Object::new(self.out, self.aux, Some(variant)))
     }
 }
 
@@ -331,7 +454,11 @@ impl ser::SerializeMap for Object<'_> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
-        self.key = Some(key.serialize(KeySerializer)?);
+        let from = self.aux.keys.len();
+        key.serialize(KeySerializer {
+            keys: &mut self.aux.keys,
+        })?;
+        self.key = Some(from..self.aux.keys.len());
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
@@ -357,7 +484,8 @@ macro_rules! struct_like {
                 key: &'static str,
                 value: &T,
             ) -> Result<(), Error> {
-                self.entry(key.to_string(), value)
+                let key = self.push_key(key);
+                self.entry(key, value)
             }
             fn end(self) -> Result<(), Error> {
                 Object::end(self)
@@ -368,14 +496,24 @@ macro_rules! struct_like {
 
 struct_like!(SerializeStruct, SerializeStructVariant);
 
-/// A map key as serde_json takes it: a string, or an integer, bool or char printed as one.
-struct KeySerializer;
+/// A map key as serde_json takes it: a string, or an integer, bool or char printed as one;
+/// appended to `keys`.
+struct KeySerializer<'a> {
+    keys: &'a mut Vec<u8>,
+}
+
+impl KeySerializer<'_> {
+    fn text(self, s: &str) -> Result<(), Error> {
+        self.keys.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
 
 /// Key serializer methods for scalars printed as their text.
 macro_rules! key_as_text {
     ($($method:ident : $ty:ty),*) => {$(
-        fn $method(self, v: $ty) -> Result<String, Error> {
-            Ok(v.to_string())
+        fn $method(self, v: $ty) -> Result<(), Error> {
+            self.text(&v.to_string())
         }
     )*};
 }
@@ -384,19 +522,19 @@ fn key_error() -> Error {
     Error("key must be a string".into())
 }
 
-impl ser::Serializer for KeySerializer {
-    type Ok = String;
+impl ser::Serializer for KeySerializer<'_> {
+    type Ok = ();
     type Error = Error;
-    type SerializeSeq = Impossible<String, Error>;
-    type SerializeTuple = Impossible<String, Error>;
-    type SerializeTupleStruct = Impossible<String, Error>;
-    type SerializeTupleVariant = Impossible<String, Error>;
-    type SerializeMap = Impossible<String, Error>;
-    type SerializeStruct = Impossible<String, Error>;
-    type SerializeStructVariant = Impossible<String, Error>;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = Impossible<(), Error>;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
 
-    fn serialize_str(self, v: &str) -> Result<String, Error> {
-        Ok(v.to_string())
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        self.text(v)
     }
     key_as_text!(
         serialize_char: char,
@@ -412,40 +550,35 @@ impl ser::Serializer for KeySerializer {
         serialize_u64: u64,
         serialize_u128: u128
     );
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        v: &'static str,
-    ) -> Result<String, Error> {
-        Ok(v.to_string())
+    fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
+        self.text(v)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<String, Error> {
+    ) -> Result<(), Error> {
         value.serialize(self)
     }
-    fn serialize_f32(self, _: f32) -> Result<String, Error> {
+    fn serialize_f32(self, _: f32) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_f64(self, _: f64) -> Result<String, Error> {
+    fn serialize_f64(self, _: f64) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_none(self) -> Result<String, Error> {
+    fn serialize_none(self) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Error> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_unit(self) -> Result<String, Error> {
+    fn serialize_unit(self) -> Result<(), Error> {
         Err(key_error())
     }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
         Err(key_error())
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -454,7 +587,7 @@ impl ser::Serializer for KeySerializer {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String, Error> {
+    ) -> Result<(), Error> {
         Err(key_error())
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
@@ -567,6 +700,47 @@ mod tests {
         };
         assert_eq!(direct(&v), via_value(&v));
         assert!(direct(&v).starts_with(r#"{"a":{"10":true},"alpha":[255,"\n"],"b":"#));
+    }
+
+    #[test]
+    fn keys_alike_in_their_first_bytes_sort_as_a_map_sorts_them() {
+        let keys = [
+            "content_type",
+            "content_location",
+            "content_id",
+            "content",
+            "contents",
+            "a\u{0}",
+            "a",
+            "a\u{0}b",
+            "é",
+            "zz",
+            "",
+        ];
+        let v: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        assert_eq!(direct(&v), via_value(&v));
+    }
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let long = "x".repeat(40);
+        for s in [
+            "",
+            "plain",
+            "quote \" and backslash \\",
+            "\u{0}\u{1f} controls",
+            "\u{7f} del and é ü 漢 🎉 are kept",
+            &format!("{long}\n"),
+            &format!("{long}\"{long}"),
+            &long,
+        ] {
+            let mut out = Vec::new();
+            write_str(&mut out, s).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
     }
 
     #[test]
