@@ -359,7 +359,7 @@ impl Defragmenter {
                 break;
             }
             let take = p.data.len().min(total - off);
-            for s in slice_origin(&p.origin, 0, take) {
+            for s in slice_origin::<Origin>(&p.origin, 0, take) {
                 spans.push(FrameSpan {
                     offset: s.offset + off,
                     ..s

@@ -101,8 +101,8 @@ pub struct TcpData<'a> {
     /// Borrowed from the packet when it is one in-order segment (the common case: the layer
     /// above copies what it keeps anyway), else owned.
     pub data: Cow<'a, [u8]>,
-    /// Frame origin of `data` (offsets relative to `data`).
-    pub origin: Vec<FrameSpan>,
+    /// Frame origin of `data` (offsets relative to `data`); inline when one frame.
+    pub origin: origin::Origin,
     /// The frame whose arrival made these bytes deliverable.
     pub frame: u64,
     pub time: Timestamp,
@@ -430,7 +430,8 @@ impl Decoder {
             }
             self.truncated_packets += 1;
         }
-        let payload_origin = origin::slice_origin(origin, pkt.payload_offset, pkt.payload.len());
+        let payload_origin: origin::Origin =
+            origin::slice_origin(origin, pkt.payload_offset, pkt.payload.len());
         match pkt.fragment {
             None => self.transport(
                 pkt.src,
@@ -457,7 +458,7 @@ impl Decoder {
                 ) else {
                     return;
                 };
-                let (mut proto, mut payload, mut origin) =
+                let (mut proto, mut payload, mut origin): (_, _, Vec<FrameSpan>) =
                     (whole.proto, &whole.payload[..], whole.origin.clone());
                 if v6 {
                     // Extension headers after the fragment header are part of the datagram.
@@ -520,7 +521,8 @@ impl Decoder {
                     }
                 };
                 let hl = h.slice().len();
-                let payload_origin = origin::slice_origin(origin, hl, data.len() - hl);
+                let payload_origin: origin::Origin =
+                    origin::slice_origin(origin, hl, data.len() - hl);
                 let seg = Segment {
                     src: SocketAddr::new(src, h.source_port()),
                     dst: SocketAddr::new(dst, h.destination_port()),
@@ -572,14 +574,15 @@ impl Decoder {
                 let src = SocketAddr::new(src, h.source_port());
                 let dst = SocketAddr::new(dst, h.destination_port());
                 let payload = &data[8..end];
-                let payload_origin = origin::slice_origin(origin, 8, payload.len());
+                let payload_origin: origin::Origin = origin::slice_origin(origin, 8, payload.len());
                 if self.gtpu
                     && depth < 2
                     && (dst.port() == 2152 || src.port() == 2152)
                     && let Some((inner, v6)) = gtpu_inner(payload)
                 {
                     let skip = payload.len() - inner.len();
-                    let o = origin::slice_origin(&payload_origin, skip, inner.len());
+                    let o: origin::Origin =
+                        origin::slice_origin(&payload_origin, skip, inner.len());
                     self.ip(inner, v6, &o, frame, time, depth + 1, out);
                     return;
                 }
@@ -590,7 +593,7 @@ impl Decoder {
                     src,
                     dst,
                     payload: payload.to_vec(),
-                    origin: payload_origin,
+                    origin: payload_origin.into_vec(),
                 }));
             }
             _ => {}

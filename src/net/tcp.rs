@@ -187,7 +187,7 @@ impl Stream {
                 *chunk = Some(Chunk {
                     offset: self.next,
                     data,
-                    origin: origin.to_vec(),
+                    origin: Origin::from_slice(origin),
                 })
             }
             Some(c) => {
@@ -453,7 +453,7 @@ impl TcpReassembler {
                 if off < 0 {
                     // Bytes before the first segment seen of a mid-stream capture.
                     let cut = ((-off) as usize).min(data.len());
-                    origin = Cow::Owned(slice_origin(&origin, cut, data.len() - cut));
+                    origin = Cow::Owned(slice_origin::<Vec<_>>(&origin, cut, data.len() - cut));
                     data = &data[cut..];
                     off = 0;
                 }
@@ -921,7 +921,7 @@ fn accept<'a>(
         (
             st.next,
             &data[cut..],
-            Cow::Owned(slice_origin(origin, cut, data.len() - cut)),
+            Cow::Owned(slice_origin::<Vec<_>>(origin, cut, data.len() - cut)),
         )
     } else {
         (off, data, Cow::Borrowed(origin))
