@@ -816,7 +816,6 @@ fn give_up_acked_holes(
     out: &mut Vec<Event<'_>>,
 ) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-        let way = Way::of(f, dir);
         let st = &mut f.streams[dir as usize];
         let Some(acked) = st.acked_data().filter(|&a| a > st.next) else {
             st.acked_hole_since = None;
@@ -826,6 +825,9 @@ fn give_up_acked_holes(
         if since.seconds_until(now) <= timeout {
             continue;
         }
+        // Named only here: this runs for every segment, a hole to give up is rare.
+        let way = Way::of(f, dir);
+        let st = &mut f.streams[dir as usize];
         while st.next < acked {
             let end = st
                 .ooo
