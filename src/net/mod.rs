@@ -296,11 +296,11 @@ impl Decoder {
         match link::decode(link, data) {
             Ok(L3::Ipv4(ip)) => {
                 let origin = origin::single(frame, ip.len());
-                self.ip(ip, false, &origin, frame, time, 0, out);
+                self.ip(ip, false, &origin, 0, frame, time, 0, out);
             }
             Ok(L3::Ipv6(ip)) => {
                 let origin = origin::single(frame, ip.len());
-                self.ip(ip, true, &origin, frame, time, 0, out);
+                self.ip(ip, true, &origin, 0, frame, time, 0, out);
             }
             Ok(L3::Other { .. }) => {}
             Err(LinkError::UnsupportedLinkType(l)) => {
@@ -393,14 +393,17 @@ impl Decoder {
         self.defrag.expire(time, frame, &mut self.notes);
     }
 
-    /// One IP packet; `origin` maps its bytes to frames (one frame, except for tunnelled
-    /// packets inside a reassembled datagram).
+    /// One IP packet; `origin` maps the bytes of the frame (or reassembled datagram) it came in
+    /// to frames, `data` starting at `at` in them (one frame, except for tunnelled packets
+    /// inside a reassembled datagram). Origins are sliced once, where they are kept, not at
+    /// each layer: the layers only move `at`.
     #[allow(clippy::too_many_arguments)]
     fn ip<'a>(
         &mut self,
         data: &'a [u8],
         v6: bool,
         origin: &[FrameSpan],
+        at: usize,
         frame: u64,
         time: Timestamp,
         depth: u8,
@@ -431,21 +434,22 @@ impl Decoder {
             }
             self.truncated_packets += 1;
         }
-        let payload_origin: origin::Origin =
-            origin::slice_origin(origin, pkt.payload_offset, pkt.payload.len());
         match pkt.fragment {
             None => self.transport(
                 pkt.src,
                 pkt.dst,
                 pkt.proto,
                 pkt.payload,
-                &payload_origin,
+                origin,
+                at + pkt.payload_offset,
                 frame,
                 time,
                 depth,
                 out,
             ),
             Some(frag) => {
+                let payload_origin =
+                    origin::slice(origin, at + pkt.payload_offset, pkt.payload.len());
                 let Some(whole) = self.defrag.add(
                     pkt.src,
                     pkt.dst,
@@ -484,6 +488,7 @@ impl Decoder {
                     proto,
                     payload,
                     &origin,
+                    0,
                     frame,
                     time,
                     depth,
@@ -506,6 +511,7 @@ impl Decoder {
         proto: u8,
         data: &'a [u8],
         origin: &[FrameSpan],
+        at: usize,
         frame: u64,
         time: Timestamp,
         depth: u8,
@@ -522,8 +528,7 @@ impl Decoder {
                     }
                 };
                 let hl = h.slice().len();
-                let payload_origin: origin::Origin =
-                    origin::slice_origin(origin, hl, data.len() - hl);
+                let payload_origin = origin::slice(origin, at + hl, data.len() - hl);
                 let seg = Segment {
                     src: SocketAddr::new(src, h.source_port()),
                     dst: SocketAddr::new(dst, h.destination_port()),
@@ -575,18 +580,25 @@ impl Decoder {
                 let src = SocketAddr::new(src, h.source_port());
                 let dst = SocketAddr::new(dst, h.destination_port());
                 let payload = &data[8..end];
-                let payload_origin: origin::Origin = origin::slice_origin(origin, 8, payload.len());
                 if self.gtpu
                     && depth < 2
                     && (dst.port() == 2152 || src.port() == 2152)
                     && let Some((inner, v6)) = gtpu_inner(payload)
                 {
                     let skip = payload.len() - inner.len();
-                    let o: origin::Origin =
-                        origin::slice_origin(&payload_origin, skip, inner.len());
-                    self.ip(inner, v6, &o, frame, time, depth + 1, out);
+                    self.ip(
+                        inner,
+                        v6,
+                        origin,
+                        at + 8 + skip,
+                        frame,
+                        time,
+                        depth + 1,
+                        out,
+                    );
                     return;
                 }
+                let payload_origin = origin::slice(origin, at + 8, payload.len());
                 self.flush_notes(out);
                 out.push(Event::Udp(UdpDatagram {
                     frame,

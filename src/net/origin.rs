@@ -17,20 +17,33 @@ pub fn slice_origin<O: FromIterator<FrameSpan>>(
     len: usize,
 ) -> O {
     let end = start + len;
-    origin
-        .iter()
-        .filter_map(|s| {
-            let a = s.offset.max(start);
-            let b = (s.offset + s.len).min(end);
-            // `then`, not `then_some`: the span must not be computed when a >= b (b - a
-            // would underflow; a debug build panicked on a fuzzed capture).
-            (a < b).then(|| FrameSpan {
-                offset: a - start,
-                len: b - a,
-                frame: s.frame,
-            })
-        })
-        .collect()
+    origin.iter().filter_map(|s| clip(s, start, end)).collect()
+}
+
+/// [`slice_origin`] into an [`Origin`], pushed in place: the decoder slices an origin for every
+/// packet, and collecting into a `SmallVec` went through its generic, out-of-line `extend`.
+pub fn slice(origin: &[FrameSpan], start: usize, len: usize) -> Origin {
+    let end = start + len;
+    let mut out = Origin::new();
+    for s in origin {
+        if let Some(c) = clip(s, start, end) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The part of span `s` within `start..end`, rebased to `start`.
+fn clip(s: &FrameSpan, start: usize, end: usize) -> Option<FrameSpan> {
+    let a = s.offset.max(start);
+    let b = (s.offset + s.len).min(end);
+    // `then`, not `then_some`: the span must not be computed when a >= b (b - a would
+    // underflow; a debug build panicked on a fuzzed capture).
+    (a < b).then(|| FrameSpan {
+        offset: a - start,
+        len: b - a,
+        frame: s.frame,
+    })
 }
 
 /// Append `spans` (relative to bytes that will start at `base`) to `into`, merging a span with
@@ -79,6 +92,7 @@ mod tests {
                 frame: 2,
             },
         ];
+        assert_eq!(slice(&o, 2, 5).into_vec(), slice_origin::<Vec<_>>(&o, 2, 5));
         assert_eq!(
             slice_origin::<Vec<_>>(&o, 2, 5),
             vec![

@@ -278,10 +278,12 @@ struct Key(SocketAddr, SocketAddr);
 /// hash feeds the hasher the enum tag, the octets, the port (and for IPv6 flow info and scope
 /// id) one by one, twice per key. Equal keys have equal addresses and ports, so equal hashes.
 impl Hash for Key {
+    #[inline]
     fn hash<H: Hasher>(&self, h: &mut H) {
         match (self.0, self.1) {
             (SocketAddr::V4(a), SocketAddr::V4(b)) => {
-                let pack = |e: SocketAddrV4| u64::from(e.ip().to_bits()) << 16 | u64::from(e.port());
+                let pack =
+                    |e: SocketAddrV4| u64::from(e.ip().to_bits()) << 16 | u64::from(e.port());
                 h.write_u128(u128::from(pack(a)) << 64 | u128::from(pack(b)));
             }
             (a, b) => {
