@@ -383,7 +383,8 @@ impl TcpReassembler {
                 self.release(k, CloseReason::Reused, seg.frame, seg.time, out);
             }
         }
-        if !self.flows.contains_key(&k) {
+        // The segment of a known connection (nearly all) costs one look-up of the flow table.
+        if !self.segment(k, seg, out) {
             if let Some(c) = self.closed.get(&k) {
                 let d = if seg.src == c.client { 0 } else { 1 };
                 if !opening && let Some(end) = c.ends[d] {
@@ -401,8 +402,8 @@ impl TcpReassembler {
                 return;
             }
             self.open(seg, k, out);
+            self.segment(k, seg, out);
         }
-        self.segment(k, seg, out);
     }
 
     fn open(&mut self, seg: &Segment<'_, '_>, k: Key, out: &mut Vec<Event<'_>>) {
@@ -448,10 +449,13 @@ impl TcpReassembler {
         }));
     }
 
-    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) {
+    /// Take the segment into its connection; false (having done nothing) when `k` is not open.
+    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) -> bool {
         let keep = self.limits.overlap_check_bytes;
         let per_dir = self.limits.max_buffered_per_direction;
-        let flow = self.flows.get_mut(&k).expect("opened");
+        let Some(flow) = self.flows.get_mut(&k) else {
+            return false;
+        };
         flow.last_seen = seg.time;
         flow.last_frame = seg.frame;
         let dir = if seg.src == flow.client {
@@ -601,6 +605,7 @@ impl TcpReassembler {
         if self.total_buffered > self.limits.max_buffered_total {
             self.relieve_memory(seg.frame, seg.time, out);
         }
+        true
     }
 
     /// Release every flow (end of capture).
