@@ -105,7 +105,7 @@ struct Stream {
     /// Highest offset the peer acknowledged.
     acked: Option<u64>,
     /// The last bytes handed up, ending at `next` (to compare retransmissions).
-    tail: VecDeque<u8>,
+    tail: Tail,
     /// Since when the peer has acknowledged data beyond `next` that the capture lacks.
     acked_hole_since: Option<Timestamp>,
     /// The last holes given up, to recognise their bytes if they turn up after all.
@@ -123,30 +123,16 @@ impl Stream {
         Some(self.next as i64 + seq.wrapping_sub(next_seq) as i32 as i64)
     }
 
-    fn push_tail(&mut self, data: &[u8], keep: usize) {
-        if keep == 0 {
-            return;
-        }
-        if data.len() >= keep {
-            self.tail.clear();
-            self.tail.extend(&data[data.len() - keep..]);
-        } else {
-            let excess = (self.tail.len() + data.len()).saturating_sub(keep);
-            self.tail.drain(..excess);
-            self.tail.extend(data);
-        }
-    }
-
     /// Compare bytes at `off` (already handed up) with the kept tail. Returns the differing
     /// range, if any.
     fn compare_tail(&self, off: u64, data: &[u8]) -> Option<(u64, u64)> {
-        let tail_start = self.next - self.tail.len() as u64;
+        let tail_start = self.next - self.tail.len as u64;
         let a = off.max(tail_start);
         let b = (off + data.len() as u64).min(self.next);
         let mut first = None;
         let mut last = 0;
         for o in a..b {
-            let old = self.tail[(o - tail_start) as usize];
+            let old = self.tail.get((o - tail_start) as usize);
             let new = data[(o - off) as usize];
             if old != new {
                 first.get_or_insert(o);
@@ -181,7 +167,7 @@ impl Stream {
         origin: &[FrameSpan],
         keep: usize,
     ) {
-        self.push_tail(&data, keep);
+        self.tail.push(&data, keep);
         let len = data.len() as u64;
         match chunk {
             None => {
@@ -228,6 +214,51 @@ impl Stream {
             let (x, y) = (a.max(s), b.min(s + len));
             (x < y).then_some((x, y))
         })
+    }
+}
+
+/// The last bytes handed up in one direction, at most `keep` (a ring over one buffer that grows
+/// up to `keep`): every byte handed up passes through it, so it is copied in once, without
+/// `VecDeque`'s reserve and drain per segment.
+#[derive(Default)]
+struct Tail {
+    buf: Vec<u8>,
+    /// Index in `buf` after the newest byte (`buf.len()` until `buf` is full).
+    end: usize,
+    /// Bytes kept: the `len` bytes before `end`, circularly.
+    len: usize,
+}
+
+impl Tail {
+    fn push(&mut self, data: &[u8], keep: usize) {
+        let data = &data[data.len().saturating_sub(keep)..];
+        if data.is_empty() {
+            return;
+        }
+        if self.buf.len() + data.len() <= keep {
+            // Still growing: the bytes are in order, the newest at the end.
+            self.buf.extend_from_slice(data);
+            self.end = self.buf.len();
+        } else {
+            if self.buf.len() < keep {
+                self.buf.resize(keep, 0);
+            }
+            let first = data.len().min(keep - self.end);
+            self.buf[self.end..self.end + first].copy_from_slice(&data[..first]);
+            self.buf[..data.len() - first].copy_from_slice(&data[first..]);
+            self.end = (self.end + data.len()) % keep;
+        }
+        self.len = (self.len + data.len()).min(keep);
+    }
+
+    /// Byte `i` of the kept bytes, oldest first (`i < len`).
+    fn get(&self, i: usize) -> u8 {
+        let n = self.buf.len();
+        self.buf[(self.end + n - self.len + i) % n]
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
     }
 }
 
@@ -365,7 +396,7 @@ impl TcpReassembler {
         }
         let st = &mut f.streams[dir as usize];
         st.discard = true;
-        st.tail = VecDeque::new();
+        st.tail = Tail::default();
         self.total_buffered -= st.ooo_bytes;
         st.ooo.clear();
         st.ooo_bytes = 0;
@@ -977,4 +1008,39 @@ fn accept<'a>(
     }
     st.drain(chunk, keep);
     conflict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tail;
+
+    /// The ring keeps exactly the last `keep` bytes pushed since it was cleared.
+    #[test]
+    fn tail_keeps_the_last_bytes() {
+        let keep = 10;
+        let mut tail = Tail::default();
+        let mut model: Vec<u8> = Vec::new();
+        let mut next = 0u8;
+        for (i, n) in [3, 4, 2, 5, 1, 0, 12, 7, 9, 10, 11, 3]
+            .into_iter()
+            .enumerate()
+        {
+            if i == 8 {
+                tail.clear();
+                model.clear();
+            }
+            let data: Vec<u8> = (0..n)
+                .map(|_| {
+                    next = next.wrapping_add(1);
+                    next
+                })
+                .collect();
+            tail.push(&data, keep);
+            model.extend_from_slice(&data);
+            let from = model.len().saturating_sub(keep);
+            model.drain(..from);
+            let got: Vec<u8> = (0..tail.len).map(|j| tail.get(j)).collect();
+            assert_eq!(got, model, "after push {i} of {n} bytes");
+        }
+    }
 }
