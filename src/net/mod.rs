@@ -214,6 +214,8 @@ impl Event<'_> {
 /// `filter_map` to nothing (rather than mapping each event to an owned one) leaves the
 /// compiler an empty loop, inlined where it is called.
 #[inline]
+// `filter` cannot do it: `filter_map` changes the element type (its lifetime).
+#[allow(clippy::unnecessary_filter_map)]
 pub fn reuse_events<'a>(mut spare: Vec<Event<'_>>) -> Vec<Event<'a>> {
     spare.clear();
     spare.into_iter().filter_map(|_| None).collect()
