@@ -366,6 +366,7 @@ impl<R: Read> FileReader<R> {
         Ok(wanted - n)
     }
 
+    #[inline]
     fn u16_at(&self, off: usize, big: bool) -> u16 {
         let b = [self.buf[self.start + off], self.buf[self.start + off + 1]];
         if big {
@@ -375,6 +376,7 @@ impl<R: Read> FileReader<R> {
         }
     }
 
+    #[inline]
     fn u32_at(&self, off: usize, big: bool) -> u32 {
         let s = self.start + off;
         let b = [
@@ -468,10 +470,19 @@ impl<R: Read> FileReader<R> {
         if have < 16 {
             return Err(self.truncated("pcap record header", 16, have as u64));
         }
-        let secs = self.u32_at(0, big_endian);
-        let frac = self.u32_at(4, big_endian);
-        let incl = self.u32_at(8, big_endian);
-        let orig = self.u32_at(12, big_endian);
+        // The header taken as one array: one bounds check per record, not one per byte.
+        let header: [u8; 16] = self.buf[self.start..self.start + 16]
+            .try_into()
+            .expect("16 bytes buffered");
+        let word = |i: usize| {
+            let b = [header[i], header[i + 1], header[i + 2], header[i + 3]];
+            if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let (secs, frac, incl, orig) = (word(0), word(4), word(8), word(12));
         let mut limit = self.opts.max_record;
         if self.opts.enforce_snaplen && snaplen != 0 {
             limit = limit.min(snaplen);

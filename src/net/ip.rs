@@ -1,6 +1,6 @@
 //! IPv4 / IPv6 headers (etherparse slices) and fragment reassembly.
 
-use super::origin::{Origin, slice_origin};
+use super::origin::{Origin, slice};
 use crate::model::Timestamp;
 use crate::tree::FrameSpan;
 use etherparse::{
@@ -359,7 +359,7 @@ impl Defragmenter {
                 break;
             }
             let take = p.data.len().min(total - off);
-            for s in slice_origin(&p.origin, 0, take) {
+            for s in slice(&p.origin, 0, take) {
                 spans.push(FrameSpan {
                     offset: s.offset + off,
                     ..s
@@ -546,10 +546,7 @@ pub(crate) fn insert_first_wins<P: PieceLike>(
         stored += len;
         pieces.insert(
             gs,
-            P::new(
-                data[rel..rel + len].to_vec(),
-                slice_origin(origin, rel, len),
-            ),
+            P::new(data[rel..rel + len].to_vec(), slice(origin, rel, len)),
         );
     }
     (conflict, stored)

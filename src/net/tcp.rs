@@ -19,7 +19,8 @@ use crate::model::Timestamp;
 use crate::tree::FrameSpan;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
 /// Limits of TCP reassembly.
 #[derive(Debug, Clone)]
@@ -104,7 +105,7 @@ struct Stream {
     /// Highest offset the peer acknowledged.
     acked: Option<u64>,
     /// The last bytes handed up, ending at `next` (to compare retransmissions).
-    tail: VecDeque<u8>,
+    tail: Tail,
     /// Since when the peer has acknowledged data beyond `next` that the capture lacks.
     acked_hole_since: Option<Timestamp>,
     /// The last holes given up, to recognise their bytes if they turn up after all.
@@ -122,30 +123,16 @@ impl Stream {
         Some(self.next as i64 + seq.wrapping_sub(next_seq) as i32 as i64)
     }
 
-    fn push_tail(&mut self, data: &[u8], keep: usize) {
-        if keep == 0 {
-            return;
-        }
-        if data.len() >= keep {
-            self.tail.clear();
-            self.tail.extend(&data[data.len() - keep..]);
-        } else {
-            let excess = (self.tail.len() + data.len()).saturating_sub(keep);
-            self.tail.drain(..excess);
-            self.tail.extend(data);
-        }
-    }
-
     /// Compare bytes at `off` (already handed up) with the kept tail. Returns the differing
     /// range, if any.
     fn compare_tail(&self, off: u64, data: &[u8]) -> Option<(u64, u64)> {
-        let tail_start = self.next - self.tail.len() as u64;
+        let tail_start = self.next - self.tail.len as u64;
         let a = off.max(tail_start);
         let b = (off + data.len() as u64).min(self.next);
         let mut first = None;
         let mut last = 0;
         for o in a..b {
-            let old = self.tail[(o - tail_start) as usize];
+            let old = self.tail.get((o - tail_start) as usize);
             let new = data[(o - off) as usize];
             if old != new {
                 first.get_or_insert(o);
@@ -180,14 +167,14 @@ impl Stream {
         origin: &[FrameSpan],
         keep: usize,
     ) {
-        self.push_tail(&data, keep);
+        self.tail.push(&data, keep);
         let len = data.len() as u64;
         match chunk {
             None => {
                 *chunk = Some(Chunk {
                     offset: self.next,
                     data,
-                    origin: origin.to_vec(),
+                    origin: Origin::from_slice(origin),
                 })
             }
             Some(c) => {
@@ -230,6 +217,51 @@ impl Stream {
     }
 }
 
+/// The last bytes handed up in one direction, at most `keep` (a ring over one buffer that grows
+/// up to `keep`): every byte handed up passes through it, so it is copied in once, without
+/// `VecDeque`'s reserve and drain per segment.
+#[derive(Default)]
+struct Tail {
+    buf: Vec<u8>,
+    /// Index in `buf` after the newest byte (`buf.len()` until `buf` is full).
+    end: usize,
+    /// Bytes kept: the `len` bytes before `end`, circularly.
+    len: usize,
+}
+
+impl Tail {
+    fn push(&mut self, data: &[u8], keep: usize) {
+        let data = &data[data.len().saturating_sub(keep)..];
+        if data.is_empty() {
+            return;
+        }
+        if self.buf.len() + data.len() <= keep {
+            // Still growing: the bytes are in order, the newest at the end.
+            self.buf.extend_from_slice(data);
+            self.end = self.buf.len();
+        } else {
+            if self.buf.len() < keep {
+                self.buf.resize(keep, 0);
+            }
+            let first = data.len().min(keep - self.end);
+            self.buf[self.end..self.end + first].copy_from_slice(&data[..first]);
+            self.buf[..data.len() - first].copy_from_slice(&data[first..]);
+            self.end = (self.end + data.len()) % keep;
+        }
+        self.len = (self.len + data.len()).min(keep);
+    }
+
+    /// Byte `i` of the kept bytes, oldest first (`i < len`).
+    fn get(&self, i: usize) -> u8 {
+        let n = self.buf.len();
+        self.buf[(self.end + n - self.len + i) % n]
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
 struct Chunk<'a> {
     offset: u64,
     data: Cow<'a, [u8]>,
@@ -263,13 +295,44 @@ struct Closed {
     client: SocketAddr,
     /// Sequence number after the last byte (and FIN) of each direction.
     ends: [Option<u32>; 2],
-    time: Timestamp,
+    /// Its entry (with the release time) in `TcpReassembler::closed_order` (unique over the reassembler's life).
+    serial: u64,
 }
 
-type Key = (SocketAddr, SocketAddr);
+/// The address pair of a connection, the smaller address first, so that both directions
+/// find it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key(SocketAddr, SocketAddr);
+
+/// Every segment looks its connection up, so the key hashes only what tells connections apart,
+/// packed: two IPv4 endpoints (48 bits each) in one 128-bit write, where `SocketAddr`'s derived
+/// hash feeds the hasher the enum tag, the octets, the port (and for IPv6 flow info and scope
+/// id) one by one, twice per key. Equal keys have equal addresses and ports, so equal hashes.
+impl Hash for Key {
+    #[inline]
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        match (self.0, self.1) {
+            (SocketAddr::V4(a), SocketAddr::V4(b)) => {
+                let pack =
+                    |e: SocketAddrV4| u64::from(e.ip().to_bits()) << 16 | u64::from(e.port());
+                h.write_u128(u128::from(pack(a)) << 64 | u128::from(pack(b)));
+            }
+            (a, b) => {
+                for e in [a, b] {
+                    let ip = match e.ip() {
+                        IpAddr::V4(ip) => u128::from(ip.to_bits()),
+                        IpAddr::V6(ip) => ip.to_bits(),
+                    };
+                    h.write_u128(ip);
+                    h.write_u16(e.port());
+                }
+            }
+        }
+    }
+}
 
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b { Key(a, b) } else { Key(b, a) }
 }
 
 /// TCP reassembly over all connections of a capture.
@@ -277,6 +340,13 @@ pub struct TcpReassembler {
     limits: TcpLimits,
     flows: super::FlowMap<Key, Flow>,
     closed: super::FlowMap<Key, Closed>,
+    /// The entries of `closed` by release time, oldest first: (time, key, serial). The sweep
+    /// pops what expired from the front instead of scanning the whole map every second of
+    /// capture time (on a long capture that scan was a third of the reassembler's time).
+    /// An entry whose serial no longer matches `closed[key]` is stale (the key was reopened
+    /// or released again) and is dropped when reached.
+    closed_order: VecDeque<(Timestamp, Key, u64)>,
+    next_closed_serial: u64,
     next_id: FlowId,
     total_buffered: usize,
     last_sweep: Option<Timestamp>,
@@ -288,6 +358,8 @@ impl TcpReassembler {
             limits,
             flows: Default::default(),
             closed: Default::default(),
+            closed_order: VecDeque::new(),
+            next_closed_serial: 0,
             next_id: 1,
             total_buffered: 0,
             last_sweep: None,
@@ -324,7 +396,7 @@ impl TcpReassembler {
         }
         let st = &mut f.streams[dir as usize];
         st.discard = true;
-        st.tail = VecDeque::new();
+        st.tail = Tail::default();
         self.total_buffered -= st.ooo_bytes;
         st.ooo.clear();
         st.ooo_bytes = 0;
@@ -342,7 +414,8 @@ impl TcpReassembler {
                 self.release(k, CloseReason::Reused, seg.frame, seg.time, out);
             }
         }
-        if !self.flows.contains_key(&k) {
+        // The segment of a known connection (nearly all) costs one look-up of the flow table.
+        if !self.segment(k, seg, out) {
             if let Some(c) = self.closed.get(&k) {
                 let d = if seg.src == c.client { 0 } else { 1 };
                 if !opening && let Some(end) = c.ends[d] {
@@ -360,8 +433,8 @@ impl TcpReassembler {
                 return;
             }
             self.open(seg, k, out);
+            self.segment(k, seg, out);
         }
-        self.segment(k, seg, out);
     }
 
     fn open(&mut self, seg: &Segment<'_, '_>, k: Key, out: &mut Vec<Event<'_>>) {
@@ -407,10 +480,13 @@ impl TcpReassembler {
         }));
     }
 
-    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) {
+    /// Take the segment into its connection; false (having done nothing) when `k` is not open.
+    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) -> bool {
         let keep = self.limits.overlap_check_bytes;
         let per_dir = self.limits.max_buffered_per_direction;
-        let flow = self.flows.get_mut(&k).expect("opened");
+        let Some(flow) = self.flows.get_mut(&k) else {
+            return false;
+        };
         flow.last_seen = seg.time;
         flow.last_frame = seg.frame;
         let dir = if seg.src == flow.client {
@@ -443,7 +519,7 @@ impl TcpReassembler {
                 if off < 0 {
                     // Bytes before the first segment seen of a mid-stream capture.
                     let cut = ((-off) as usize).min(data.len());
-                    origin = Cow::Owned(slice_origin(&origin, cut, data.len() - cut));
+                    origin = Cow::Owned(slice_origin::<Vec<_>>(&origin, cut, data.len() - cut));
                     data = &data[cut..];
                     off = 0;
                 }
@@ -560,6 +636,7 @@ impl TcpReassembler {
         if self.total_buffered > self.limits.max_buffered_total {
             self.relieve_memory(seg.frame, seg.time, out);
         }
+        true
     }
 
     /// Release every flow (end of capture).
@@ -570,6 +647,7 @@ impl TcpReassembler {
             self.release(k, CloseReason::EndOfCapture, frame, time, out);
         }
         self.closed.clear();
+        self.closed_order.clear();
     }
 
     /// Release flows idle longer than the timeout; checked once per second of capture time.
@@ -584,7 +662,14 @@ impl TcpReassembler {
             self.limits.acked_hole_timeout_secs,
             self.limits.overlap_check_bytes,
         );
-        let mut ids: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        // Only a flow with an acknowledged hole has anything to give up: each segment of a flow
+        // settles `acked_hole_since` for it, so a flow without one is left as it is.
+        let mut ids: Vec<(FlowId, Key)> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| f.streams.iter().any(|s| s.acked_hole_since.is_some()))
+            .map(|(k, f)| (f.id, *k))
+            .collect();
         ids.sort();
         for (_, k) in ids {
             let f = self.flows.get_mut(&k).expect("present");
@@ -612,8 +697,16 @@ impl TcpReassembler {
             });
             self.release(k, CloseReason::Idle, frame, now, out);
         }
-        self.closed
-            .retain(|_, c| c.time.seconds_until(now) <= timeout);
+        // `closed_order` is sorted by time, and a time expires whenever a later one does.
+        while let Some(&(t, k, serial)) = self.closed_order.front() {
+            if t.seconds_until(now) <= timeout {
+                break;
+            }
+            self.closed_order.pop_front();
+            if self.closed.get(&k).is_some_and(|c| c.serial == serial) {
+                self.closed.remove(&k);
+            }
+        }
     }
 
     fn evict_oldest(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
@@ -699,14 +792,17 @@ impl TcpReassembler {
             })
         });
         if self.closed.len() < self.limits.max_flows {
+            let serial = self.next_closed_serial;
+            self.next_closed_serial += 1;
             self.closed.insert(
                 k,
                 Closed {
                     client: f.client,
                     ends,
-                    time,
+                    serial,
                 },
             );
+            self.remember_closed(time, k, serial);
         }
         out.push(Event::TcpClosed(TcpClosed {
             flow: f.id,
@@ -717,6 +813,33 @@ impl TcpReassembler {
             time,
         }));
     }
+}
+
+impl TcpReassembler {
+    /// Enter a released flow into `closed_order`, keeping it sorted by time (capture time may
+    /// step back; such an entry goes where its time belongs) and no longer than needed.
+    fn remember_closed(&mut self, time: Timestamp, k: Key, serial: u64) {
+        let order = &mut self.closed_order;
+        let at = instant(time);
+        if order.back().is_none_or(|&(t, _, _)| instant(t) <= at) {
+            order.push_back((time, k, serial));
+        } else {
+            let i = order.partition_point(|&(t, _, _)| instant(t) <= at);
+            order.insert(i, (time, k, serial));
+        }
+        // Stale entries (keys reopened or released again) pile up on busy address pairs:
+        // beyond twice the live ones, drop them, so the queue stays bounded like the map.
+        if order.len() > 2 * self.closed.len().max(64) {
+            let closed = &self.closed;
+            order.retain(|(_, k, serial)| closed.get(k).is_some_and(|c| c.serial == *serial));
+        }
+    }
+}
+
+/// A timestamp as nanoseconds, the order in which `Timestamp::seconds_until` expires times
+/// (also for a timestamp whose nanoseconds exceed a second).
+fn instant(t: Timestamp) -> i128 {
+    t.secs as i128 * 1_000_000_000 + t.nanos as i128
 }
 
 /// Give up holes the peer acknowledged data beyond, once they stayed open for `timeout`
@@ -731,7 +854,6 @@ fn give_up_acked_holes(
     out: &mut Vec<Event<'_>>,
 ) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-        let way = Way::of(f, dir);
         let st = &mut f.streams[dir as usize];
         let Some(acked) = st.acked_data().filter(|&a| a > st.next) else {
             st.acked_hole_since = None;
@@ -741,6 +863,9 @@ fn give_up_acked_holes(
         if since.seconds_until(now) <= timeout {
             continue;
         }
+        // Named only here: this runs for every segment, a hole to give up is rare.
+        let way = Way::of(f, dir);
+        let st = &mut f.streams[dir as usize];
         while st.next < acked {
             let end = st
                 .ooo
@@ -865,7 +990,7 @@ fn accept<'a>(
         (
             st.next,
             &data[cut..],
-            Cow::Owned(slice_origin(origin, cut, data.len() - cut)),
+            Cow::Owned(slice_origin::<Vec<_>>(origin, cut, data.len() - cut)),
         )
     } else {
         (off, data, Cow::Borrowed(origin))
@@ -883,4 +1008,39 @@ fn accept<'a>(
     }
     st.drain(chunk, keep);
     conflict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tail;
+
+    /// The ring keeps exactly the last `keep` bytes pushed since it was cleared.
+    #[test]
+    fn tail_keeps_the_last_bytes() {
+        let keep = 10;
+        let mut tail = Tail::default();
+        let mut model: Vec<u8> = Vec::new();
+        let mut next = 0u8;
+        for (i, n) in [3, 4, 2, 5, 1, 0, 12, 7, 9, 10, 11, 3]
+            .into_iter()
+            .enumerate()
+        {
+            if i == 8 {
+                tail.clear();
+                model.clear();
+            }
+            let data: Vec<u8> = (0..n)
+                .map(|_| {
+                    next = next.wrapping_add(1);
+                    next
+                })
+                .collect();
+            tail.push(&data, keep);
+            model.extend_from_slice(&data);
+            let from = model.len().saturating_sub(keep);
+            model.drain(..from);
+            let got: Vec<u8> = (0..tail.len).map(|j| tail.get(j)).collect();
+            assert_eq!(got, model, "after push {i} of {n} bytes");
+        }
+    }
 }
