@@ -347,24 +347,47 @@ fn end_of_input(
     });
 }
 
+/// How many threads [`run_file_with`] may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threads {
+    /// Three (see `split`) on two or more cores, else one; `MMSCOPE_THREADS=1` in the
+    /// environment asks for one, `MMSCOPE_THREADS=3` for three even on one core.
+    Auto,
+    /// The caller's thread only.
+    One,
+}
+
+/// Read a capture file and report every MMS PDU in it to `sink`, streaming, on
+/// [`Threads::Auto`] (see [`run_file_with`]).
+pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Event)) -> Result<Stats, Error> {
+    run_file_with(path, opts, Threads::Auto, sink)
+}
+
 /// Read a capture file and report every MMS PDU in it to `sink`, streaming.
 ///
-/// With two or more cores the work is split over three threads (see `split`): one reads the
-/// file and runs the link, IP, TCP and HTTP-framing layers, one the layers above (inflating
-/// bodies, WTP/WSP, the MMS PDU), and the caller's runs `sink`; they are connected by bounded
-/// channels of packet batches, so memory stays bounded. The events are the same, in the same
-/// order, as [`run_source`] gives on one thread; `MMSCOPE_THREADS=1` in the environment asks
-/// for that, `MMSCOPE_THREADS=3` for the threads even on one core (docs/PERFORMANCE.md).
-pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn FnMut(Event)) -> Result<Stats, Error> {
+/// On three threads (see `split`), one reads the file and runs the link, IP, TCP and
+/// HTTP-framing layers, one the layers above (inflating bodies, WTP/WSP, the MMS PDU), and the
+/// caller's runs `sink`; they are connected by bounded channels of packet batches, so memory
+/// stays bounded. The events are the same, in the same order, as [`run_source`] gives on one
+/// thread (docs/PERFORMANCE.md).
+pub fn run_file_with(
+    path: &Path,
+    opts: &Options,
+    threads: Threads,
+    sink: &mut dyn FnMut(Event),
+) -> Result<Stats, Error> {
     // The reader's errors name the file already.
     let mut reader = FileReader::open(path)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = std::env::var_os("MMSCOPE_THREADS");
-    let split = match threads.as_ref().and_then(|v| v.to_str()) {
-        Some("1") => false,
-        Some("3") => true,
-        _ => cores >= 2,
-    };
+    let split = threads == Threads::Auto
+        && match std::env::var_os("MMSCOPE_THREADS")
+            .as_ref()
+            .and_then(|v| v.to_str())
+        {
+            Some("1") => false,
+            Some("3") => true,
+            _ => cores >= 2,
+        };
     let result = if split {
         split::run(reader, opts, sink)
     } else {

@@ -124,8 +124,12 @@ pub fn spawn(path: PathBuf) -> Receiver<LoadMsg> {
                 keep_dissection: true,
             };
             // a panic in the pipeline must not take the UI down: report it as a failure
+            // One thread: the TUI wants full dissections (stubbed above, once they reach this
+            // sink), and the threaded pipeline would hold several batches of them, bodies
+            // included, in its channels: tens of MB more at peak, against a first screen
+            // that comes well within its second on one thread (docs/PERFORMANCE.md).
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                pipeline::run_file(&path, &opts, &mut sink)
+                pipeline::run_file_with(&path, &opts, pipeline::Threads::One, &mut sink)
             }));
             let done = match result {
                 Ok(Ok(stats)) => Ok(stats),
