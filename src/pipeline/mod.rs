@@ -355,6 +355,8 @@ pub enum Threads {
     Auto,
     /// The caller's thread only.
     One,
+    /// Three, whatever the cores (tests, benchmarks).
+    Three,
 }
 
 /// Read a capture file and report every MMS PDU in it to `sink`, streaming, on
