@@ -432,6 +432,30 @@ fn pdu_line(
     line
 }
 
+/// The visible rows of a list of PDUs (`list` holds record indices), `sel` its selection after
+/// scrolling: each row against the PDU above it, as `pdu_line` draws it.
+fn pdu_rows(
+    app: &App,
+    pane: Pane,
+    sel: super::app::Sel,
+    list: &[usize],
+    inner_h: usize,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let pdu = |k: usize| app.analysis.pdus.get(list[k]);
+    let mut rows = Vec::new();
+    for k in sel.offset..(sel.offset + inner_h).min(list.len()) {
+        let Some(p) = pdu(k) else {
+            continue;
+        };
+        let prev = k.checked_sub(1).and_then(pdu);
+        let selected = k == sel.index;
+        let line = pdu_line(app, p, prev, direction_arrow(p), selected, width);
+        rows.push(select_style(app, pane, selected, line));
+    }
+    rows
+}
+
 fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
     let inner_h = area.height.saturating_sub(3) as usize;
     let width = area.width.saturating_sub(2) as usize;
@@ -447,23 +471,7 @@ fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
         return;
     };
     app.txpdu_sel.scroll_into_view(inner_h, t.pdus.len());
-    let mut rows = Vec::new();
-    for k in app.txpdu_sel.offset..(app.txpdu_sel.offset + inner_h).min(t.pdus.len()) {
-        let Some(p) = app.analysis.pdus.get(t.pdus[k]) else {
-            continue;
-        };
-        let prev = k
-            .checked_sub(1)
-            .and_then(|j| app.analysis.pdus.get(t.pdus[j]));
-        let arrow = direction_arrow(p);
-        let sel = k == app.txpdu_sel.index;
-        rows.push(select_style(
-            app,
-            Pane::Pdus,
-            sel,
-            pdu_line(app, p, prev, arrow, sel, width),
-        ));
-    }
+    let rows = pdu_rows(app, Pane::Pdus, app.txpdu_sel, &t.pdus, inner_h, width);
     let title = format!(
         "PDUs of transaction {} ({}, {})",
         t.index + 1,
@@ -485,21 +493,14 @@ fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
     let width = area.width.saturating_sub(2) as usize;
     let n = app.shown_pdus.len();
     app.flat_sel.scroll_into_view(inner_h, n);
-    let mut rows = Vec::new();
-    for k in app.flat_sel.offset..(app.flat_sel.offset + inner_h).min(n) {
-        let p = &app.analysis.pdus[app.shown_pdus[k]];
-        let prev = k
-            .checked_sub(1)
-            .map(|j| &app.analysis.pdus[app.shown_pdus[j]]);
-        let arrow = direction_arrow(p);
-        let sel = k == app.flat_sel.index;
-        rows.push(select_style(
-            app,
-            Pane::List,
-            sel,
-            pdu_line(app, p, prev, arrow, sel, width),
-        ));
-    }
+    let mut rows = pdu_rows(
+        app,
+        Pane::List,
+        app.flat_sel,
+        &app.shown_pdus,
+        inner_h,
+        width,
+    );
     if n == 0 {
         rows.push(Line::styled(empty_list_text(app, "PDUs"), app.theme.dim()));
     }
