@@ -126,6 +126,14 @@ pub struct MmsSummary {
     pub retrieve_status: Option<String>,
     /// X-Mms-Read-Status name.
     pub read_status: Option<String>,
+    /// X-Mms-Store-Status name (m-mbox-store-conf, m-mbox-upload-conf), e.g. "Success"; the key
+    /// is present only when the PDU carries the header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_status: Option<String>,
+    /// X-Mms-Cancel-Status name (m-cancel-conf), e.g. "Cancel Request corrupted"; the key is
+    /// present only when the PDU carries the header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_status: Option<String>,
     pub message_size: Option<u64>,
     /// Content-Type of the body (media type only).
     pub content_type: Option<String>,

@@ -565,3 +565,76 @@ fn odd_input_never_panics_and_every_pdu_lands_in_one_transaction() {
     );
     assert!(txs.iter().enumerate().all(|(i, t)| t.index == i));
 }
+
+/// A cancel and an MMBox store confirmed with an error in their own status header (not
+/// Response-Status): the transaction failed, with that status. Summaries from real PDU bytes
+/// built per OMA-MMS-ENC 1.3 (tables 24/25), carried over HTTP request/response pairs.
+#[test]
+fn cancel_and_store_confirmations_decide_by_their_own_status() {
+    use Transport::Http;
+    let text = |s: &str| [s.as_bytes(), &[0]].concat();
+    let bytes = |ty: u8, tid: &str, rest: &[u8]| {
+        [&[0x8C, ty, 0x98][..], &text(tid), &[0x8D, 0x93], rest].concat()
+    };
+    let summary = |b: &[u8]| mmscope::mms::summarize(b);
+    let cases = [
+        // m-cancel-req (Cancel-ID) → m-cancel-conf, Cancel-Status: corrupted / received
+        (
+            bytes(0x96, "can-1", &[&[0xBE][..], &text("msg-77@mmsc")].concat()),
+            bytes(0x97, "can-1", &[0xBF, 0x81]),
+            Outcome::Failed,
+            "Cancel Request corrupted",
+        ),
+        (
+            bytes(0x96, "can-2", &[&[0xBE][..], &text("msg-78@mmsc")].concat()),
+            bytes(0x97, "can-2", &[0xBF, 0x80]),
+            Outcome::Ok,
+            "Cancel Request Successfully received",
+        ),
+        // m-mbox-store-req (Content-Location) → m-mbox-store-conf, Store-Status
+        (
+            bytes(
+                0x8B,
+                "st-1",
+                &[&[0x83][..], &text("http://mmsc/m/1")].concat(),
+            ),
+            bytes(0x8C, "st-1", &[0xA5, 0xE4]),
+            Outcome::Failed,
+            "Error-permanent-mmbox-full",
+        ),
+        (
+            bytes(
+                0x8B,
+                "st-2",
+                &[&[0x83][..], &text("http://mmsc/m/2")].concat(),
+            ),
+            bytes(0x8C, "st-2", &[0xA5, 0x80]),
+            Outcome::Ok,
+            "Success",
+        ),
+    ];
+    let mut v = Vec::new();
+    for (k, (req, conf, _, _)) in cases.iter().enumerate() {
+        let k = k as u64;
+        let port = format!("10.0.0.1:{}", 40000 + k);
+        let mut a = pdu(10 * k + 1, k as f64, &port, "10.0.0.9:80", Http, "x").request(
+            "POST",
+            "/mmsc",
+            Some((k + 1, 0)),
+        );
+        a.mms = summary(req);
+        let mut b = pdu(10 * k + 2, k as f64 + 0.1, "10.0.0.9:80", &port, Http, "x").response(
+            200,
+            None,
+            Some((k + 1, 0)),
+        );
+        b.mms = summary(conf);
+        v.push(a);
+        v.push(b);
+    }
+    let txs = correlate::correlate(&indexed(v));
+    assert_eq!(txs.len(), cases.len());
+    for (t, (_, _, outcome, status)) in txs.iter().zip(&cases) {
+        assert_eq!((&t.outcome, t.status.as_str()), (outcome, *status), "{t:?}");
+    }
+}

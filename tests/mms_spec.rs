@@ -141,6 +141,8 @@ fn m_cancel_req_and_conf() {
         node(&d, "X-Mms-Cancel-Status").display,
         "Cancel Request corrupted"
     );
+    assert_eq!(s.cancel_status.as_deref(), Some("Cancel Request corrupted"));
+    assert_eq!(s.store_status, None);
     // m-cancel-req in an MMS 1.2 PDU: the type exists since 1.3.
     let mut old = req.clone();
     let at = old.iter().position(|&b| b == 0x93).unwrap();
@@ -237,6 +239,11 @@ fn mmbox_header_values_a2_to_b3() {
     let (d, s) = dissect(&pdu);
     no_warnings(&d);
     assert_eq!(s.message_type.as_deref(), Some("m-mbox-view-conf"));
+    assert_eq!(
+        s.store_status.as_deref(),
+        Some("Error-permanent-mmbox-full")
+    );
+    assert_eq!(s.cancel_status, None);
     let want = [
         ("X-Mms-Store", "Yes"),
         ("X-Mms-MM-State", "New"),

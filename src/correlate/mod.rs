@@ -112,6 +112,8 @@ struct Seen {
     response_status: Option<String>,
     retrieve_status: Option<String>,
     read_status: Option<String>,
+    store_status: Option<String>,
+    cancel_status: Option<String>,
     /// Normalized type ([`normal_type`]) and OMA name ([`display_name`]).
     ty: Cow<'static, str>,
     display: Cow<'static, str>,
@@ -137,6 +139,8 @@ impl Seen {
             response_status: m.response_status.clone(),
             retrieve_status: m.retrieve_status.clone(),
             read_status: m.read_status.clone(),
+            store_status: m.store_status.clone(),
+            cancel_status: m.cancel_status.clone(),
             ty: normal_type(m),
             display: display_name(m),
             fp: fingerprint(p),
@@ -185,6 +189,7 @@ pub fn fingerprint(p: &PduRecord) -> u64 {
         &m.content_type,
     )
         .hash(&mut h);
+    (&m.store_status, &m.cancel_status).hash(&mut h);
     for part in &m.parts {
         (
             &part.content_type,
@@ -950,6 +955,16 @@ fn decide(o: &Open) -> (Outcome, String) {
                     }
                     None => (Outcome::Ok, "Ok".into()),
                 };
+            }
+            // A store or cancel confirmation says how it went in a status of its own
+            // (OMA-MMS-ENC 1.3: X-Mms-Store-Status, X-Mms-Cancel-Status), not Response-Status.
+            if let Some(s) = &resp.store_status {
+                let ok = s.eq_ignore_ascii_case("success");
+                return (if ok { Outcome::Ok } else { Outcome::Failed }, s.clone());
+            }
+            if let Some(s) = &resp.cancel_status {
+                let ok = s.starts_with("Cancel Request Successfully");
+                return (if ok { Outcome::Ok } else { Outcome::Failed }, s.clone());
             }
             match &resp.response_status {
                 Some(s) if is_ok(s) => (Outcome::Ok, s.clone()),

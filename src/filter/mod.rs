@@ -550,6 +550,8 @@ fn pdu_values(f: Field, p: &PduRecord, out: &mut Vec<V>) {
             opt(&m.response_status);
             opt(&m.retrieve_status);
             opt(&m.read_status);
+            opt(&m.store_status);
+            opt(&m.cancel_status);
         }
         Field::Transport => out.push(V::S(p.transport.as_str().into())),
         Field::Method => opt(&p.carrier.method),

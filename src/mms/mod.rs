@@ -353,6 +353,8 @@ fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
             0x13 => &mut s.response_text,
             0x19 => &mut s.retrieve_status,
             0x1B => &mut s.read_status,
+            0x25 => &mut s.store_status,
+            0x3F => &mut s.cancel_status,
             0x05 => {
                 s.date = f.number.and_then(|v| i64::try_from(v).ok());
                 continue;
