@@ -432,16 +432,22 @@ fn pdu_line(
     line
 }
 
-/// The visible rows of a list of PDUs (`list` holds record indices), `sel` its selection after
-/// scrolling: each row against the PDU above it, as `pdu_line` draws it.
-fn pdu_rows(
+/// A pane listing PDUs (`list` holds record indices) under the PDU column header, `sel` its
+/// selection after scrolling: each row against the PDU above it, as `pdu_line` draws it;
+/// `empty` is shown when the list is.
+#[allow(clippy::too_many_arguments)]
+fn draw_pdu_list(
+    f: &mut Frame,
     app: &App,
+    area: Rect,
     pane: Pane,
     sel: super::app::Sel,
     list: &[usize],
-    inner_h: usize,
-    width: usize,
-) -> Vec<Line<'static>> {
+    title: String,
+    empty: Option<Line<'static>>,
+) {
+    let inner_h = area.height.saturating_sub(3) as usize;
+    let width = area.width.saturating_sub(2) as usize;
     let pdu = |k: usize| app.analysis.pdus.get(list[k]);
     let mut rows = Vec::new();
     for k in sel.offset..(sel.offset + inner_h).min(list.len()) {
@@ -453,12 +459,14 @@ fn pdu_rows(
         let line = pdu_line(app, p, prev, direction_arrow(p), selected, width);
         rows.push(select_style(app, pane, selected, line));
     }
-    rows
+    if list.is_empty() {
+        rows.extend(empty);
+    }
+    let header = pdu_header(app, width).style(app.theme.header());
+    draw_rows(f, pane_block(app, pane, title), area, Some(header), rows);
 }
 
 fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
-    let inner_h = area.height.saturating_sub(3) as usize;
-    let width = area.width.saturating_sub(2) as usize;
     let Some(t) = app.selected_tx().cloned() else {
         let rows = vec![Line::styled("  no transaction selected", app.theme.dim())];
         draw_rows(
@@ -470,53 +478,47 @@ fn draw_tx_pdus(f: &mut Frame, app: &mut App, area: Rect) {
         );
         return;
     };
+    let inner_h = area.height.saturating_sub(3) as usize;
     app.txpdu_sel.scroll_into_view(inner_h, t.pdus.len());
-    let rows = pdu_rows(app, Pane::Pdus, app.txpdu_sel, &t.pdus, inner_h, width);
     let title = format!(
         "PDUs of transaction {} ({}, {})",
         t.index + 1,
         kind_name(t.kind),
         escape_text(t.transaction_id.as_deref().unwrap_or("no id"))
     );
-    let header = pdu_header(app, width).style(app.theme.header());
-    draw_rows(
+    draw_pdu_list(
         f,
-        pane_block(app, Pane::Pdus, title),
+        app,
         area,
-        Some(header),
-        rows,
+        Pane::Pdus,
+        app.txpdu_sel,
+        &t.pdus,
+        title,
+        None,
     );
 }
 
 fn draw_flat_list(f: &mut Frame, app: &mut App, area: Rect) {
     let inner_h = area.height.saturating_sub(3) as usize;
-    let width = area.width.saturating_sub(2) as usize;
     let n = app.shown_pdus.len();
     app.flat_sel.scroll_into_view(inner_h, n);
-    let mut rows = pdu_rows(
-        app,
-        Pane::List,
-        app.flat_sel,
-        &app.shown_pdus,
-        inner_h,
-        width,
-    );
-    if n == 0 {
-        rows.push(Line::styled(empty_list_text(app, "PDUs"), app.theme.dim()));
-    }
     let total = app.analysis.pdus.len();
     let title = if app.filter.is_some() {
         format!("All PDUs ({n} of {total} shown)")
     } else {
         format!("All PDUs ({total})")
     };
-    let header = pdu_header(app, width).style(app.theme.header());
-    draw_rows(
+    let empty = Line::styled(empty_list_text(app, "PDUs"), app.theme.dim());
+    let list = &app.shown_pdus;
+    draw_pdu_list(
         f,
-        pane_block(app, Pane::List, title),
+        app,
         area,
-        Some(header),
-        rows,
+        Pane::List,
+        app.flat_sel,
+        list,
+        title,
+        Some(empty),
     );
 }
 
