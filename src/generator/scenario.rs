@@ -114,6 +114,24 @@ impl World {
         }
     }
 
+    /// A TCP connection from `client` (`None`: a random client address, drawn after the port)
+    /// to `server`, impaired as configured, with its handshake on `tl`. The PRNG draws keep
+    /// their order (RTT, ISNs, port, client), so a seed gives the same capture.
+    fn open_flow(
+        &mut self,
+        tl: &mut Timeline,
+        client: Option<[u8; 4]>,
+        server: Endpoint,
+    ) -> TcpFlow {
+        let rtt = self.rtt();
+        let isn = self.isn();
+        let port = self.port();
+        let client = client.unwrap_or_else(|| self.client_ip());
+        let mut flow = self.impair_flow(TcpFlow::new(endpoint(client, port), server, isn, rtt));
+        flow.open(tl);
+        flow
+    }
+
     fn handset_ip(i: u32) -> [u8; 4] {
         [10, 16 + (i >> 16) as u8, (i >> 8) as u8, i as u8]
     }
@@ -338,11 +356,7 @@ impl World {
         let date = (tl.now() / 1_000_000_000) as i64;
         let send_req = mms::send_req(&tid_send, &to, date, delivery_report, &content);
         let send_conf = mms::send_conf(&tid_send, &message_id);
-        let rtt = self.rtt();
-        let isn = self.isn();
-        let port = self.port();
-        let mut flow = self.impair_flow(TcpFlow::new(endpoint(a_ip, port), mmsc, isn, rtt));
-        flow.open(&mut tl);
+        let mut flow = self.open_flow(&mut tl, Some(a_ip), mmsc);
         let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &send_req);
         let coding = if self.rng.chance(0.2) {
             Coding::Chunked
@@ -414,11 +428,7 @@ impl World {
             );
         } else {
             // 3. B answers the notification: POST m-notifyresp-ind → 204.
-            let rtt = self.rtt();
-            let isn = self.isn();
-            let port = self.port();
-            let mut flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
-            flow.open(&mut tl);
+            let mut flow = self.open_flow(&mut tl, Some(b_ip), mmsc);
             let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &notifyresp);
             let resp = self.http_response("204 No Content", None, &[], Coding::Plain, true);
             self.http_exchange(
@@ -436,11 +446,7 @@ impl World {
             // 4. B retrieves: GET → 200 m-retrieve-conf, then POST m-acknowledge-ind → 204,
             // on one keep-alive connection or two.
             let keep_alive = self.rng.chance(0.5);
-            let rtt = self.rtt();
-            let isn = self.isn();
-            let port = self.port();
-            let mut flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
-            flow.open(&mut tl);
+            let mut flow = self.open_flow(&mut tl, Some(b_ip), mmsc);
             let path = format!("/mms/M{n:010}");
             let req = Self::http_request("GET", &path, MMSC_HOST, "", &[]);
             let coding = self.pick_coding();
@@ -469,11 +475,7 @@ impl World {
             if !keep_alive {
                 flow.close(&mut tl);
                 tl.advance(self.rng.range(5, 200) * MS);
-                let rtt = self.rtt();
-                let isn = self.isn();
-                let port = self.port();
-                flow = self.impair_flow(TcpFlow::new(endpoint(b_ip, port), mmsc, isn, rtt));
-                flow.open(&mut tl);
+                flow = self.open_flow(&mut tl, Some(b_ip), mmsc);
             }
             let req = Self::http_request("POST", "/mms", MMSC_HOST, "", &ack);
             let resp = self.http_response("204 No Content", None, &[], Coding::Plain, true);
@@ -697,17 +699,7 @@ impl World {
         let k = self.fillers;
         let server_ip = [93, 184, (k % 200) as u8, 10 + (k % 7) as u8];
         let host = format!("www{}.example.net", k % 500);
-        let rtt = self.rtt();
-        let isn = self.isn();
-        let port = self.port();
-        let client = self.client_ip();
-        let mut flow = self.impair_flow(TcpFlow::new(
-            endpoint(client, port),
-            endpoint(server_ip, 80),
-            isn,
-            rtt,
-        ));
-        flow.open(&mut tl);
+        let mut flow = self.open_flow(&mut tl, None, endpoint(server_ip, 80));
         let page_len = self.rng.log_range(3_000, 120_000) as usize;
         let page = content::html(&mut self.rng, &host, page_len);
         let req = format!(
@@ -745,17 +737,7 @@ impl World {
         let mut tl = Timeline::new(start_ns);
         let k = self.fillers;
         let server_ip = [142, 250, (k % 250) as u8, 14];
-        let rtt = self.rtt();
-        let isn = self.isn();
-        let port = self.port();
-        let client = self.client_ip();
-        let mut flow = self.impair_flow(TcpFlow::new(
-            endpoint(client, port),
-            endpoint(server_ip, 443),
-            isn,
-            rtt,
-        ));
-        flow.open(&mut tl);
+        let mut flow = self.open_flow(&mut tl, None, endpoint(server_ip, 443));
         let records = |rng: &mut Rng, total: usize| {
             let mut v = Vec::with_capacity(total + total / 16384 * 5 + 5);
             let mut left = total;
