@@ -190,10 +190,7 @@ impl<R: Read + std::io::Seek> FileReader<R> {
             limit: offset - pos,
         };
         while self.pos < offset {
-            let have = self.fill(12)?;
-            if have < 12 {
-                return Err(self.truncated("pcapng block header", 12, have as u64));
-            }
+            self.fill_exact(12, "pcapng block header")?;
             let block_start = self.pos;
             if self.u32_at(0, false) == PCAPNG_SHB {
                 // The SHB's length is validated (and the block skipped) by read_shb.
@@ -392,6 +389,27 @@ impl<R: Read> FileReader<R> {
         }
     }
 
+    /// A length field of `what` at the read position, `length`, is beyond `limit`.
+    fn bad_length(&self, what: &'static str, length: u64, limit: u64) -> CaptureError {
+        CaptureError::BadLength {
+            what,
+            offset: self.pos,
+            frame: self.frame + 1,
+            length,
+            limit,
+        }
+    }
+
+    /// Buffer the `need` bytes of `what` at the read position; fewer before the end of the
+    /// file is a truncation.
+    fn fill_exact(&mut self, need: usize, what: &'static str) -> Result<(), CaptureError> {
+        let have = self.fill(need)?;
+        if have < need {
+            return Err(self.truncated(what, need as u64, have as u64));
+        }
+        Ok(())
+    }
+
     fn truncated(&self, what: &'static str, needed: u64, available: u64) -> CaptureError {
         CaptureError::Truncated {
             what,
@@ -488,19 +506,10 @@ impl<R: Read> FileReader<R> {
             limit = limit.min(snaplen);
         }
         if incl > limit {
-            return Err(CaptureError::BadLength {
-                what: "pcap record captured length",
-                offset: self.pos,
-                frame: self.frame + 1,
-                length: incl as u64,
-                limit: limit as u64,
-            });
+            return Err(self.bad_length("pcap record captured length", incl as u64, limit as u64));
         }
         let need = 16 + incl as usize;
-        let have = self.fill(need)?;
-        if have < need {
-            return Err(self.truncated("pcap record", need as u64, have as u64));
-        }
+        self.fill_exact(need, "pcap record")?;
         let (extra_secs, nanos_part) = if nanos {
             (frac / 1_000_000_000, frac % 1_000_000_000)
         } else {
@@ -550,23 +559,14 @@ impl<R: Read> FileReader<R> {
                     // Options of a packet block are few; allow 64 KiB of them.
                     let limit = self.opts.max_record as u64 + 32 + 65536;
                     if block_len > limit {
-                        return Err(CaptureError::BadLength {
-                            what: "pcapng packet block length",
-                            offset: self.pos,
-                            frame: self.frame + 1,
-                            length: block_len,
+                        return Err(self.bad_length(
+                            "pcapng packet block length",
+                            block_len,
                             limit,
-                        });
-                    }
-                    let need = block_len as usize;
-                    let have = self.fill(need)?;
-                    if have < need {
-                        return Err(self.truncated(
-                            "pcapng packet block",
-                            need as u64,
-                            have as u64,
                         ));
                     }
+                    let need = block_len as usize;
+                    self.fill_exact(need, "pcapng packet block")?;
                     self.check_trailer(block_len, big_endian)?;
                     return self
                         .packet_from_block(block_type, need, big_endian)
@@ -583,13 +583,11 @@ impl<R: Read> FileReader<R> {
 
     fn check_block_len(&self, block_len: u64) -> Result<(), CaptureError> {
         if block_len < 12 || !block_len.is_multiple_of(4) {
-            return Err(CaptureError::BadLength {
-                what: "pcapng block length (must be >= 12 and a multiple of 4)",
-                offset: self.pos,
-                frame: self.frame + 1,
-                length: block_len,
-                limit: u32::MAX as u64,
-            });
+            return Err(self.bad_length(
+                "pcapng block length (must be >= 12 and a multiple of 4)",
+                block_len,
+                u32::MAX as u64,
+            ));
         }
         Ok(())
     }
@@ -598,23 +596,14 @@ impl<R: Read> FileReader<R> {
     /// table of the current section, and consume it.
     fn read_idb(&mut self, block_len: u64, big_endian: bool) -> Result<(), CaptureError> {
         if block_len > MAX_META_BLOCK {
-            return Err(CaptureError::BadLength {
-                what: "pcapng interface description block length",
-                offset: self.pos,
-                frame: self.frame + 1,
-                length: block_len,
-                limit: MAX_META_BLOCK,
-            });
-        }
-        let need = block_len as usize;
-        let have = self.fill(need)?;
-        if have < need {
-            return Err(self.truncated(
-                "pcapng interface description block",
-                need as u64,
-                have as u64,
+            return Err(self.bad_length(
+                "pcapng interface description block length",
+                block_len,
+                MAX_META_BLOCK,
             ));
         }
+        let need = block_len as usize;
+        self.fill_exact(need, "pcapng interface description block")?;
         self.check_trailer(block_len, big_endian)?;
         let iface = self.parse_idb(need, big_endian)?;
         if let State::PcapNg { interfaces, .. } = &mut self.state {
@@ -627,22 +616,17 @@ impl<R: Read> FileReader<R> {
     fn check_trailer(&self, block_len: u64, big: bool) -> Result<(), CaptureError> {
         let trailer = self.u32_at(block_len as usize - 4, big) as u64;
         if trailer != block_len {
-            return Err(CaptureError::BadLength {
-                what: "pcapng block: trailing length differs from leading length",
-                offset: self.pos,
-                frame: self.frame + 1,
-                length: trailer,
-                limit: block_len,
-            });
+            return Err(self.bad_length(
+                "pcapng block: trailing length differs from leading length",
+                trailer,
+                block_len,
+            ));
         }
         Ok(())
     }
 
     fn read_shb(&mut self) -> Result<(), CaptureError> {
-        let have = self.fill(28)?;
-        if have < 28 {
-            return Err(self.truncated("pcapng section header block", 28, have as u64));
-        }
+        self.fill_exact(28, "pcapng section header block")?;
         let big_endian = match self.u32_at(8, false) {
             BYTE_ORDER_MAGIC => false,
             0x4D3C_2B1A => true,
@@ -662,13 +646,11 @@ impl<R: Read> FileReader<R> {
         }
         let block_len = self.u32_at(4, big_endian) as u64;
         if block_len < 28 || !block_len.is_multiple_of(4) {
-            return Err(CaptureError::BadLength {
-                what: "pcapng section header block length",
-                offset: self.pos,
-                frame: self.frame + 1,
-                length: block_len,
-                limit: u32::MAX as u64,
-            });
+            return Err(self.bad_length(
+                "pcapng section header block length",
+                block_len,
+                u32::MAX as u64,
+            ));
         }
         // A new section: interface numbering starts again.
         self.state = State::PcapNg {
@@ -680,13 +662,11 @@ impl<R: Read> FileReader<R> {
 
     fn parse_idb(&self, len: usize, big: bool) -> Result<Interface, CaptureError> {
         if len < 20 {
-            return Err(CaptureError::BadLength {
-                what: "pcapng interface description block length",
-                offset: self.pos,
-                frame: self.frame + 1,
-                length: len as u64,
-                limit: 20,
-            });
+            return Err(self.bad_length(
+                "pcapng interface description block length",
+                len as u64,
+                20,
+            ));
         }
         let link_type = LinkType(self.u16_at(8, big) as u32);
         let snaplen = self.u32_at(12, big);
@@ -744,18 +724,15 @@ impl<R: Read> FileReader<R> {
     ) -> Result<Packet<'_>, CaptureError> {
         let block_offset = self.pos;
         let frame = self.frame + 1;
-        let bad = |what: &'static str, length: u64, limit: u64| CaptureError::BadLength {
-            what,
-            offset: block_offset,
-            frame,
-            length,
-            limit,
-        };
         // (interface, ts units, captured len, orig len, data offset in block)
         let (interface, ts, caplen, orig, data_off) = match block_type {
             PCAPNG_EPB => {
                 if block_len < 32 {
-                    return Err(bad("enhanced packet block length", block_len as u64, 32));
+                    return Err(self.bad_length(
+                        "enhanced packet block length",
+                        block_len as u64,
+                        32,
+                    ));
                 }
                 let ts = ((self.u32_at(12, big) as u64) << 32) | self.u32_at(16, big) as u64;
                 (
@@ -768,7 +745,7 @@ impl<R: Read> FileReader<R> {
             }
             PCAPNG_PB => {
                 if block_len < 32 {
-                    return Err(bad("packet block length", block_len as u64, 32));
+                    return Err(self.bad_length("packet block length", block_len as u64, 32));
                 }
                 let ts = ((self.u32_at(12, big) as u64) << 32) | self.u32_at(16, big) as u64;
                 (
@@ -783,7 +760,11 @@ impl<R: Read> FileReader<R> {
                 // Simple packet block: interface 0, no timestamp; captured length is what
                 // fits in the block (and the snaplen).
                 if block_len < 16 {
-                    return Err(bad("simple packet block length", block_len as u64, 16));
+                    return Err(self.bad_length(
+                        "simple packet block length",
+                        block_len as u64,
+                        16,
+                    ));
                 }
                 let orig = self.u32_at(8, big);
                 let room = (block_len - 16) as u32;
@@ -812,10 +793,10 @@ impl<R: Read> FileReader<R> {
             limit = limit.min(iface.snaplen);
         }
         if caplen > limit {
-            return Err(bad("packet captured length", caplen as u64, limit as u64));
+            return Err(self.bad_length("packet captured length", caplen as u64, limit as u64));
         }
         if data_off + caplen as usize > block_len - 4 {
-            return Err(bad(
+            return Err(self.bad_length(
                 "packet captured length (larger than its block)",
                 caplen as u64,
                 (block_len - 4 - data_off) as u64,
