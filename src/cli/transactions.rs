@@ -141,10 +141,14 @@ pub fn run(args: Args) -> CliResult {
     if args.json {
         return run_json(file, &filter);
     }
-    let pdus = read_pdus(file)?;
-    let txs: Vec<Transaction> = correlate::correlate(&pdus)
+    print_table(&read_pdus(file)?, Config::default(), &filter)
+}
+
+/// The transactions of `pdus` that pass `filter`, as the text table on stdout.
+fn print_table(pdus: &[PduRecord], config: Config, filter: &Filter) -> CliResult {
+    let txs: Vec<Transaction> = correlate::correlate_with(pdus, config)
         .into_iter()
-        .filter(|t| filter.matches_transaction(t, &pdus))
+        .filter(|t| filter.matches_transaction(t, pdus))
         .collect();
     let mut out = BufWriter::new(io::stdout().lock());
     write_table(&mut out, &txs)?;
@@ -163,14 +167,7 @@ fn run_table_live(capture: &CaptureOptions, config: Config, filter: &Filter) -> 
         }
         true
     })?;
-    let txs: Vec<Transaction> = correlate::correlate_with(&pdus, config)
-        .into_iter()
-        .filter(|t| filter.matches_transaction(t, &pdus))
-        .collect();
-    let mut out = BufWriter::new(io::stdout().lock());
-    write_table(&mut out, &txs)?;
-    out.flush()?;
-    Ok(())
+    print_table(&pdus, config, filter)
 }
 
 /// Live, JSON Lines: each transaction is written (and flushed) as soon as it is done, the
