@@ -194,9 +194,9 @@ mod tests {
         assert_eq!(hl, "50 4f 53 54POST");
     }
 
-    #[test]
-    fn a_row_across_two_segments_names_both_frames() {
-        let mut b = Buffer::new("t", vec![0x41u8; 20]);
+    /// 20 bytes of `byte`, the first 10 from frame 6, the rest from frame 8.
+    fn two_segments(byte: u8) -> Buffer {
+        let mut b = Buffer::new("t", vec![byte; 20]);
         b.origin = vec![
             FrameSpan {
                 offset: 0,
@@ -209,6 +209,12 @@ mod tests {
                 frame: 8,
             },
         ];
+        b
+    }
+
+    #[test]
+    fn a_row_across_two_segments_names_both_frames() {
+        let b = two_segments(0x41);
         let lines = hex_lines(&b, 0..0, 0, 2, 80, &Theme::plain());
         assert!(text(&lines[0]).ends_with(" #6+8"), "{}", text(&lines[0]));
         assert!(text(&lines[1]).ends_with(" #8"), "{}", text(&lines[1]));
@@ -248,19 +254,7 @@ mod tests {
 
     #[test]
     fn frames_of_a_range_across_segments() {
-        let mut b = Buffer::new("t", vec![0u8; 20]);
-        b.origin = vec![
-            FrameSpan {
-                offset: 0,
-                len: 10,
-                frame: 6,
-            },
-            FrameSpan {
-                offset: 10,
-                len: 10,
-                frame: 8,
-            },
-        ];
+        let b = two_segments(0);
         assert_eq!(frames_of(&b, 5..15), [6, 8]);
         assert_eq!(frames_of(&b, 10..12), [8]);
         assert_eq!(frames_of(&b, 3..3), [6]);
