@@ -1,27 +1,18 @@
 //! mmscope's own pipeline on generated captures must find exactly the PDUs and transactions
 //! the generator wrote (its ground truth).
 
-use mmscope::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, linktype};
+use mmscope::capture::writer::Format;
 use mmscope::generator::{self, Config, Mode};
 use mmscope::model::{Outcome, PduRecord};
 use mmscope::pipeline::{self, Event, Options};
 use std::collections::BTreeMap;
-use std::fs::File;
 
 fn check(name: &str, cfg: &Config, format: Format) {
     let dir = std::env::temp_dir().join(format!("mmscope-genpipe-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
-    let mut w = AnyWriter::new(
-        File::create(&path).unwrap(),
-        format,
-        linktype::ETHERNET,
-        DEFAULT_SNAPLEN,
-    )
-    .unwrap();
     let mut log = Vec::new();
-    let truth = generator::generate(cfg, &mut w, Some(&mut log)).unwrap();
-    drop(w);
+    let truth = generator::generate_file(cfg, &path, format, Some(&mut log)).unwrap();
 
     let mut pdus: Vec<PduRecord> = Vec::new();
     let result = pipeline::run_file(&path, &Options::default(), &mut |e| {

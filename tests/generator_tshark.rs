@@ -3,9 +3,8 @@
 //! generator says it wrote (same types, transaction ids and message ids, in the same frames).
 //! Skipped, saying why, when tshark is not installed.
 
-use mmscope::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, linktype};
+use mmscope::capture::writer::Format;
 use mmscope::generator::{self, Config, Mode, mms::message_type};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,16 +43,8 @@ fn generate(name: &str, cfg: &Config, format: Format) -> (PathBuf, generator::Tr
     let dir = std::env::temp_dir().join(format!("mmscope-gen-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
-    let mut w = AnyWriter::new(
-        File::create(&path).unwrap(),
-        format,
-        linktype::ETHERNET,
-        DEFAULT_SNAPLEN,
-    )
-    .unwrap();
     let mut log = Vec::new();
-    let truth = generator::generate(cfg, &mut w, Some(&mut log)).unwrap();
-    drop(w);
+    let truth = generator::generate_file(cfg, &path, format, Some(&mut log)).unwrap();
     (path, truth, String::from_utf8(log).unwrap())
 }
 

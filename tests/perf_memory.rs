@@ -8,9 +8,8 @@
 
 #![cfg(target_os = "linux")]
 
-use mmscope::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, linktype};
+use mmscope::capture::writer::Format;
 use mmscope::generator::{self, Config, Mode};
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -52,15 +51,7 @@ fn generate(dir: &Path, mode: Mode, size: u64, seed: u64) -> (PathBuf, u64) {
         seed,
         ..Config::default()
     };
-    let mut w = AnyWriter::new(
-        File::create(&path).unwrap(),
-        Format::Pcap,
-        linktype::ETHERNET,
-        DEFAULT_SNAPLEN,
-    )
-    .unwrap();
-    let truth = generator::generate(&cfg, &mut w, None).unwrap();
-    drop(w);
+    let truth = generator::generate_file(&cfg, &path, Format::Pcap, None).unwrap();
     (path, truth.pdus)
 }
 

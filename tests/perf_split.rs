@@ -3,10 +3,9 @@
 //! does, in the same order: every PDU (as JSON), every note, the same counters.
 
 use mmscope::capture::FileReader;
-use mmscope::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, linktype};
+use mmscope::capture::writer::Format;
 use mmscope::generator::{self, Config, Mode};
 use mmscope::pipeline::{self, Event, Options};
-use std::fs::File;
 
 fn events(
     run: impl FnOnce(&mut dyn FnMut(Event)) -> mmscope::model::Stats,
@@ -63,15 +62,7 @@ fn three_threads_report_the_same_events_in_the_same_order() {
         impair: 0.02,
         ..Config::default()
     };
-    let mut w = AnyWriter::new(
-        File::create(&path).unwrap(),
-        Format::Pcap,
-        linktype::ETHERNET,
-        DEFAULT_SNAPLEN,
-    )
-    .unwrap();
-    let truth = generator::generate(&cfg, &mut w, None).unwrap();
-    drop(w);
+    let truth = generator::generate_file(&cfg, &path, Format::Pcap, None).unwrap();
 
     let all = compare(&path, &Options::default());
     let pdus = all.iter().filter(|l| !l.starts_with("note: ")).count() as u64;

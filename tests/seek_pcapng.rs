@@ -3,12 +3,11 @@
 //! interfaces, bytes), and the TUI's re-decode of a PDU late in a pcapng file finds the same
 //! MMS PDU as the full load.
 
-use mmscope::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, linktype};
+use mmscope::capture::writer::Format;
 use mmscope::capture::{CaptureError, FileReader, LinkType, PacketSource};
 use mmscope::generator::{self, Config, Mode};
 use mmscope::model::Timestamp;
 use mmscope::pipeline::{self, Event, Options};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// One packet of a full read, with `bytes_read()` right after it was handed out.
@@ -127,15 +126,7 @@ fn generated_pcapng(dir: &Path, size: u64) -> PathBuf {
         seed: 7,
         ..Config::default()
     };
-    let mut w = AnyWriter::new(
-        File::create(&path).unwrap(),
-        Format::Pcapng,
-        linktype::ETHERNET,
-        DEFAULT_SNAPLEN,
-    )
-    .unwrap();
-    generator::generate(&cfg, &mut w, None).unwrap();
-    drop(w);
+    generator::generate_file(&cfg, &path, Format::Pcapng, None).unwrap();
     path
 }
 

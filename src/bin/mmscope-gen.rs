@@ -7,7 +7,7 @@
 //! message id), and prints the JSON summary on stdout.
 
 use clap::{Parser, ValueEnum};
-use mmscope::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, PacketWriter, linktype};
+use mmscope::capture::writer::Format;
 use mmscope::generator::{self, Config, Mode};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -89,8 +89,6 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         impair: args.impair,
         ..Config::default()
     };
-    let file = File::create(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
-    let mut writer = AnyWriter::new(file, format, linktype::ETHERNET, DEFAULT_SNAPLEN)?;
     let side = |ext: &str| {
         let mut p = args.output.clone().into_os_string();
         p.push(ext);
@@ -99,11 +97,13 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut tsv = if args.no_tsv {
         None
     } else {
-        Some(BufWriter::new(File::create(side(".truth.tsv"))?))
+        let path = side(".truth.tsv");
+        let file = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Some(BufWriter::new(file))
     };
     let started = Instant::now();
-    let truth = generator::generate(&cfg, &mut writer, tsv.as_mut().map(|w| w as &mut dyn Write))?;
-    writer.flush()?;
+    let log = tsv.as_mut().map(|w| w as &mut dyn Write);
+    let truth = generator::generate_file(&cfg, &args.output, format, log)?;
     if let Some(mut t) = tsv {
         t.flush()?;
     }

@@ -19,7 +19,7 @@ pub mod rng;
 pub mod scenario;
 pub mod wsp;
 
-use crate::capture::writer::PacketWriter;
+use crate::capture::writer::{AnyWriter, DEFAULT_SNAPLEN, Format, PacketWriter, linktype};
 use crate::model::Timestamp;
 use serde::Serialize;
 use std::cmp::Reverse;
@@ -227,6 +227,21 @@ pub const TRUTH_TSV_HEADER: &str = "# message_type\ttransaction_id\tmessage_id\t
 struct Active {
     pkts: std::vec::IntoIter<Pkt>,
     mms: bool,
+}
+
+/// [`generate`] into a new Ethernet capture file at `path` in `format`, flushed.
+pub fn generate_file(
+    cfg: &Config,
+    path: &std::path::Path,
+    format: Format,
+    pdu_log: Option<&mut dyn Write>,
+) -> io::Result<Truth> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let mut writer = AnyWriter::new(file, format, linktype::ETHERNET, DEFAULT_SNAPLEN)?;
+    let truth = generate(cfg, &mut writer, pdu_log)?;
+    writer.flush()?;
+    Ok(truth)
 }
 
 /// Write a capture per `cfg` to `out`; every PDU is also reported to `pdu_log` (one TSV row
