@@ -6,31 +6,30 @@ mod live_support;
 mod tmux_support;
 
 use live_support::*;
-use std::process::Command;
-use std::time::{Duration, Instant};
-use tmux_support::Session;
+use std::path::PathBuf;
+use tmux_support::{Session, tmux_missing};
+
+/// `mmscope -i lo -f FILTER -w FILE` in a tmux session, its stderr to `tmp`'s "stderr".
+fn start_live(tmp: &TempDir, tag: &str, filter: &str, file: &str) -> (Session, PathBuf) {
+    let written = tmp.path(file);
+    let cmd = format!(
+        "exec {BIN} -i lo -f '{filter}' -w {} 2> {}",
+        written.display(),
+        tmp.path("stderr").display()
+    );
+    let name = format!("mmscope-{tag}-{}", std::process::id());
+    (Session::start(name, 140, 40, &cmd), written)
+}
 
 #[test]
 fn live_tui_shows_a_transaction_as_it_happens() {
     skip_unless!(can_capture());
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed");
+    if tmux_missing() {
         return;
     }
     let port = mmsc_stub(pdu_bytes("h_send_conf.mms"), 1);
     let tmp = TempDir::new("live-tui");
-    let written = tmp.path("tui.pcapng");
-    let cmd = format!(
-        "exec {BIN} -i lo -f 'tcp port {port}' -w {} 2> {}",
-        written.display(),
-        tmp.path("stderr").display()
-    );
-    let s = Session::start(
-        format!("mmscope-live-tui-{}", std::process::id()),
-        140,
-        40,
-        &cmd,
-    );
+    let (s, written) = start_live(&tmp, "live-tui", &format!("tcp port {port}"), "tui.pcapng");
 
     // the capture runs: live state and drop counters in the status line, nothing yet
     let screen = s.wait_for("the live status line", |t| t.contains("│ live · "));
@@ -64,14 +63,7 @@ fn live_tui_shows_a_transaction_as_it_happens() {
 
     // quit: the capture stops, the file is complete, the counters go to stderr
     assert!(s.tmux(&["send-keys", "-t", &s.0, "q"]).status.success());
-    let start = Instant::now();
-    while s.alive() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "mmscope did not quit"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    s.wait_exit("mmscope did not quit");
     let stderr = std::fs::read_to_string(tmp.path("stderr")).unwrap();
     assert!(stderr.contains("mmscope: lo: "), "{stderr}");
     assert!(stderr.contains("0 dropped by the kernel"), "{stderr}");
@@ -86,23 +78,11 @@ fn live_tui_shows_a_transaction_as_it_happens() {
 #[test]
 fn live_tui_quits_cleanly_on_sigterm() {
     skip_unless!(can_capture());
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIPPED: tmux is not installed");
+    if tmux_missing() {
         return;
     }
     let tmp = TempDir::new("live-tui-term");
-    let written = tmp.path("term.pcapng");
-    let cmd = format!(
-        "exec {BIN} -i lo -f 'tcp port 9' -w {} 2> {}",
-        written.display(),
-        tmp.path("stderr").display()
-    );
-    let s = Session::start(
-        format!("mmscope-live-term-{}", std::process::id()),
-        140,
-        40,
-        &cmd,
-    );
+    let (s, written) = start_live(&tmp, "live-term", "tcp port 9", "term.pcapng");
     s.wait_for("the live status line", |t| t.contains("│ live · "));
     let pid = String::from_utf8_lossy(
         &s.tmux(&["display-message", "-p", "-t", &s.0, "#{pane_pid}"])
@@ -113,14 +93,7 @@ fn live_tui_quits_cleanly_on_sigterm() {
     .unwrap();
     // SAFETY: a signal to the process this test started (tmux exec'd it).
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let start = Instant::now();
-    while s.alive() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "mmscope did not quit"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    s.wait_exit("mmscope did not quit");
     // the normal way out: counters reported, the file a valid (empty) capture
     let stderr = std::fs::read_to_string(tmp.path("stderr")).unwrap();
     assert!(

@@ -7,9 +7,8 @@
 
 mod tmux_support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
-use tmux_support::Session;
+use tmux_support::{Session, tmux_missing};
 
 fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
     screen
@@ -20,8 +19,7 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 
 #[test]
 fn browse_http_mm1_basic_in_tmux() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed");
+    if tmux_missing() {
         return;
     }
     let root = env!("CARGO_MANIFEST_DIR");
@@ -117,8 +115,7 @@ fn browse_http_mm1_basic_in_tmux() {
 /// terminal and quits on q.
 #[test]
 fn starts_reports_and_quits_in_tmux() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed");
+    if tmux_missing() {
         return;
     }
     let root = env!("CARGO_MANIFEST_DIR");
@@ -147,8 +144,7 @@ fn starts_reports_and_quits_in_tmux() {
 /// With NO_COLOR set, the screen has no colour escapes, only reverse video and bold.
 #[test]
 fn no_color_is_respected_in_tmux() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: tmux is not installed");
+    if tmux_missing() {
         return;
     }
     let root = env!("CARGO_MANIFEST_DIR");

@@ -7,6 +7,15 @@ use std::time::{Duration, Instant};
 
 pub struct Session(pub String);
 
+/// True when tmux is not installed; says that the calling test is skipped.
+pub fn tmux_missing() -> bool {
+    let missing = Command::new("tmux").arg("-V").output().is_err();
+    if missing {
+        eprintln!("skipped: tmux is not installed");
+    }
+    missing
+}
+
 impl Session {
     /// Start `cmd` in a new detached session of `w`×`h`. Retried: when the last session of a
     /// tmux server ends, the server exits, and a session started at that moment can fail.
@@ -68,6 +77,15 @@ impl Session {
 
     pub fn alive(&self) -> bool {
         self.tmux(&["has-session", "-t", &self.0]).status.success()
+    }
+
+    /// Wait until the program in the session has exited (its session is gone).
+    pub fn wait_exit(&self, what: &str) {
+        let start = Instant::now();
+        while self.alive() {
+            assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
