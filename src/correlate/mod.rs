@@ -19,7 +19,9 @@
 
 pub mod types;
 
-use crate::model::{Outcome, PduRecord, Timestamp, Transaction, TransactionKind, Transport};
+use crate::model::{
+    Outcome, PduRecord, Timestamp, Transaction, TransactionKind, Transport, socket_addr_string,
+};
 // foldhash, like the net layer's tables (`net::FlowMap`): keyed by ids from the capture, bounded
 // by the open transactions; SipHash was ~3 % of `transactions --json`.
 use crate::net::FlowMap as HashMap;
@@ -856,7 +858,7 @@ impl Correlator {
         }
         let mut endpoints: Vec<String> = Vec::with_capacity(addrs.len());
         for a in addrs {
-            let e = a.to_string();
+            let e = socket_addr_string(&a);
             if !endpoints.contains(&e) {
                 endpoints.push(e);
             }
