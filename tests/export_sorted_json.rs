@@ -1,9 +1,10 @@
 //! `transactions --json` prints its lines with `export::transaction_line`, which writes sorted
 //! keys without building a `serde_json::Value`. Its bytes must be exactly what printing the
 //! `Value` (`export::transaction_json`, whose maps sort keys) gives, for every transaction of
-//! every shipped capture.
+//! every shipped capture, from the capture's records or from the transaction's own.
 
-use mmscope::export::{transaction_json, transaction_line};
+use mmscope::export::{transaction_json, transaction_line, transaction_line_with_records};
+use mmscope::model::PduRecord;
 use mmscope::pipeline::analyze_file;
 
 #[test]
@@ -25,6 +26,17 @@ fn transaction_lines_equal_their_value_printed() {
                 String::from_utf8_lossy(&line),
                 String::from_utf8_lossy(&want),
                 "{} transaction {}",
+                path.display(),
+                tx.index
+            );
+            // The streaming path gives the records themselves, not the capture's slice.
+            let recs: Vec<&PduRecord> = tx.pdus.iter().map(|&i| &a.pdus[i]).collect();
+            let mut streamed = Vec::new();
+            transaction_line_with_records(&mut streamed, tx, &recs).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&streamed),
+                String::from_utf8_lossy(&want),
+                "{} transaction {} from its records",
                 path.display(),
                 tx.index
             );

@@ -5,7 +5,7 @@ use super::live::{Feed, run_batch};
 use crate::capture::live::CaptureOptions;
 use crate::correlate::types::kind_name;
 use crate::correlate::{self, Config, Correlator};
-use crate::export::{iso8601, outcome_name, transaction_line};
+use crate::export::{iso8601, outcome_name, transaction_line, transaction_line_with_records};
 use crate::filter::{Filter, quote};
 use crate::model::{PduRecord, Transaction};
 use crate::pipeline::{self, Event, Options};
@@ -271,20 +271,38 @@ pub fn stream_json_with(
                 out: &mut dyn Write,
                 write_err: &mut Option<io::Error>| {
         for tx in txs {
-            let recs: Vec<PduRecord> = tx
-                .pdus
-                .iter()
-                .filter_map(|i| open_pdus.remove(i))
-                .map(|p| *p)
-                .collect();
-            if write_err.is_none() && filter.matches_transaction(&tx, &recs) {
-                line.clear();
-                if let Err(e) = transaction_line(line, &tx, &recs)
-                    .map_err(io::Error::other)
-                    .and_then(|_| out.write_all(line))
-                {
-                    *write_err = Some(e);
+            let boxed: Vec<Box<PduRecord>> =
+                tx.pdus.iter().filter_map(|i| open_pdus.remove(i)).collect();
+            if write_err.is_some() {
+                continue;
+            }
+            // The filter reads the records from a slice: they are moved out of their boxes
+            // only for it (a record is several hundred bytes; moving every one of them was a
+            // visible part of the main thread).
+            let moved: Vec<PduRecord>;
+            let recs: Vec<&PduRecord> = if filter.is_all() {
+                boxed.iter().map(|p| &**p).collect()
+            } else {
+                moved = boxed.into_iter().map(|p| *p).collect();
+                if !filter.matches_transaction(&tx, &moved) {
+                    continue;
                 }
+                moved.iter().collect()
+            };
+            line.clear();
+            let written = if recs.len() == tx.pdus.len() {
+                transaction_line_with_records(line, &tx, &recs)
+            } else {
+                // A record missing (not expected: each was held until its transaction ended):
+                // looked up by index, as in a whole capture.
+                let owned: Vec<PduRecord> = recs.iter().map(|&p| p.clone()).collect();
+                transaction_line(line, &tx, &owned)
+            };
+            if let Err(e) = written
+                .map_err(io::Error::other)
+                .and_then(|_| out.write_all(line))
+            {
+                *write_err = Some(e);
             }
         }
     };

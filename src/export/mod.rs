@@ -14,7 +14,7 @@ pub use html::write_html;
 pub use mermaid::{mermaid_escape, write_mermaid};
 
 use crate::correlate::types::kind_name;
-use crate::correlate::{PduRole, explain, pdu_by_index, pdu_roles, tx_pdus};
+use crate::correlate::{PduRole, explain, pdu_by_index, pdu_roles, record_roles, tx_pdus};
 use crate::filter::days_from_civil;
 use crate::model::{Outcome, PduRecord, Timestamp, Transaction};
 use serde::Serialize;
@@ -199,8 +199,17 @@ struct RecordLine<'a> {
 
 impl<'a> TransactionLine<'a> {
     pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
-        let roles = pdu_roles(tx, pdus);
-        let records = tx_pdus(tx, pdus)
+        Self::of(tx, tx_pdus(tx, pdus), pdu_roles(tx, pdus))
+    }
+
+    /// The line of `tx` whose records are `recs`, one for each of `tx.pdus`, in its order.
+    pub fn with_records(tx: &'a Transaction, recs: &[&'a PduRecord]) -> Self {
+        let present: Vec<Option<&PduRecord>> = recs.iter().copied().map(Some).collect();
+        Self::of(tx, recs.to_vec(), record_roles(tx, &present))
+    }
+
+    fn of(tx: &'a Transaction, recs: Vec<&'a PduRecord>, roles: Vec<PduRole>) -> Self {
+        let records = recs
             .into_iter()
             .zip(roles)
             .map(|(pdu, role)| RecordLine {
@@ -236,6 +245,19 @@ pub fn transaction_line(
     pdus: &[PduRecord],
 ) -> Result<(), sorted_json::Error> {
     sorted_json::append(out, &TransactionLine::new(tx, pdus))?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// [`transaction_line`] of `tx` whose records are `recs`, one for each of `tx.pdus`, in its
+/// order: for `transactions --json`, which holds the records of open transactions boxed, apart
+/// from one another, and need not move them into a slice for this.
+pub fn transaction_line_with_records(
+    out: &mut Vec<u8>,
+    tx: &Transaction,
+    recs: &[&PduRecord],
+) -> Result<(), sorted_json::Error> {
+    sorted_json::append(out, &TransactionLine::with_records(tx, recs))?;
     out.push(b'\n');
     Ok(())
 }
