@@ -165,6 +165,7 @@ fn key_prefix(key: &[u8]) -> u128 {
 }
 
 /// The order of two entries' keys, as `str`s order (bytewise).
+#[inline]
 fn cmp_keys(a: &Entry, b: &Entry, long_keys: &[u8]) -> Ordering {
     match a.prefix.cmp(&b.prefix) {
         // Equal padded prefixes of two short keys: the shorter one is a prefix of the other.
@@ -359,13 +360,21 @@ impl<'a> Object<'a> {
 
     /// Write `key` (after a comma, unless it is the first) for the entry whose value comes next.
     fn key(&mut self, key: &str) -> Result<Entry, Error> {
+        let bytes = key.as_bytes();
         if self.aux.entries.len() > self.first {
             self.out.push(b',');
         }
         let start = self.out.len();
-        write_str(self.out, key)?;
-        self.out.push(b':');
-        let bytes = key.as_bytes();
+        if needs_escape(bytes) {
+            write_str(self.out, key)?;
+            self.out.push(b':');
+        } else {
+            // `"key":` with one check of the room (there are more keys than any other string).
+            self.out.reserve(bytes.len() + 3);
+            self.out.push(b'"');
+            self.out.extend_from_slice(bytes);
+            self.out.extend_from_slice(b"\":");
+        }
         let at = self.aux.long_keys.len();
         if bytes.len() > PREFIX {
             self.aux.long_keys.extend_from_slice(bytes);
