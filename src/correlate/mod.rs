@@ -653,12 +653,17 @@ impl Correlator {
         if o.tid.is_none() {
             o.tid = p.mms.transaction_id.clone();
         }
-        if o.msgid.is_none() {
+        let new_key = o.msgid.is_none() && p.mms.message_id.is_some();
+        if new_key {
             o.msgid = p.mms.message_id.clone();
         }
         o.pdus.push(seen);
-        let keys = o.keys();
-        self.stories.link(&keys);
+        // The story keys were linked when the transaction opened; linking them again is a no-op
+        // (sets are only ever joined) that hashed and looked up each key, for every PDU.
+        if new_key {
+            let keys = o.keys();
+            self.stories.link(&keys);
+        }
     }
 
     fn open_new(&mut self, mut o: Open) {
