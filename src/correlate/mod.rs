@@ -28,6 +28,7 @@ use crate::net::FlowMap as HashMap;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::SocketAddr;
 use types::{Role, display_name, normal_type, role_of};
@@ -391,11 +392,12 @@ impl Index {
     }
 
     fn remove(&mut self, id: u64, s: &Seen) {
-        fn drop_id<K: Hash + Eq>(map: &mut HashMap<K, Ids>, k: &K, id: u64) {
-            if let Some(v) = map.get_mut(k) {
-                v.remove(id);
-                if v.0.is_empty() {
-                    map.remove(k);
+        // One lookup (an entry) for both the removal of `id` and that of an emptied set.
+        fn drop_id<K: Hash + Eq + Copy>(map: &mut HashMap<K, Ids>, k: &K, id: u64) {
+            if let Entry::Occupied(mut e) = map.entry(*k) {
+                e.get_mut().remove(id);
+                if e.get().0.is_empty() {
+                    e.remove();
                 }
             }
         }
