@@ -142,9 +142,9 @@ fn content_nodes(
             None => {
                 // No charset parameter: US-ASCII by default (RFC 2046 4.1.2); UTF-8 is what
                 // phones send when they omit it, so decode as UTF-8 and say when it is not.
-                let t = String::from_utf8_lossy(bytes).into_owned();
-                let note = std::str::from_utf8(bytes)
-                    .is_err()
+                let t = charset::utf8_lossy(bytes);
+                // Valid UTF-8 comes back as it is, in the same length; a replacement changes it.
+                let note = (t.len() != bytes.len() || t.as_bytes() != bytes)
                     .then(|| "text without charset is not valid UTF-8 (shown lossy)".to_string());
                 (t, note)
             }
@@ -531,6 +531,27 @@ pub fn decode_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text/plain part's nodes without the tree (the batch path), and whether they hold
+    /// the note on text that is not UTF-8.
+    fn says_not_utf8(text: &[u8]) -> bool {
+        let (ct, _) = crate::codec::content_type::content_type(b"\x83", 0).unwrap();
+        assert_eq!(ct.media, "text/plain");
+        let mut ctx = Ctx::summary_only(1);
+        let nodes = content_nodes(&mut ctx, text, 0, 0..text.len(), Some(&ct), "Part", 0);
+        nodes
+            .iter()
+            .flat_map(|n| n.walk())
+            .any(|n| n.display.contains("not valid UTF-8") && n.expert.is_some())
+    }
+
+    #[test]
+    fn text_without_charset_is_checked_for_utf8() {
+        assert!(!says_not_utf8("héllo wörld".as_bytes()));
+        assert!(!says_not_utf8(b""));
+        assert!(says_not_utf8(b"h\xe9llo"));
+        assert!(says_not_utf8(b"cut at the end \xe6"));
+    }
 
     #[test]
     fn qp_and_base64() {
