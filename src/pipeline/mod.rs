@@ -80,6 +80,8 @@ struct Lower {
 /// Most spare payload buffers kept, and the largest kept: at most 4 MiB waiting for reuse.
 const SPARE_PAYLOADS: usize = 256;
 const SPARE_PAYLOAD_MAX: usize = 16 * 1024;
+/// Capacity of a new payload buffer.
+const PAYLOAD_BUFFER: usize = 2048;
 
 impl Lower {
     fn packet(&mut self, p: &Packet<'_>, found: &mut Vec<Found>) {
@@ -113,7 +115,12 @@ impl Lower {
         for ev in events.drain(..) {
             match ev {
                 net::Event::Udp(d) => {
-                    let buf = self.spare_payloads.pop().unwrap_or_default();
+                    // A new buffer has room for any datagram of one Ethernet frame, so that
+                    // it takes any such payload when it comes back.
+                    let buf = self
+                        .spare_payloads
+                        .pop()
+                        .unwrap_or_else(|| Vec::with_capacity(PAYLOAD_BUFFER));
                     found.push(Found::Datagram(d.into_owned_in(buf)));
                 }
                 net::Event::Note { message, .. } => found.push(Found::Note {
