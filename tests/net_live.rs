@@ -38,7 +38,7 @@ fn live_loopback_udp_is_captured_and_decoded() {
     }
     sender.join().unwrap();
     let u = got.expect("a datagram");
-    assert_eq!(u.payload, b"live mmscope");
+    assert_eq!(&u.payload[..], b"live mmscope");
     assert_eq!(u.dst.port(), 45678);
     assert_eq!(u.frame, 1);
 }

@@ -444,7 +444,7 @@ fn frag6(transport: &[u8], a: usize, b: usize, more: bool, id: u32) -> Vec<u8> {
     v
 }
 
-fn udps(events: &[Event<'static>]) -> Vec<mmscope::net::UdpDatagram> {
+fn udps(events: &[Event<'static>]) -> Vec<mmscope::net::UdpDatagram<'static>> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -596,7 +596,7 @@ fn every_link_layer_reaches_the_udp_payload() {
     assert_eq!(u.len(), n);
     for (i, d) in u.iter().enumerate() {
         assert_eq!(d.frame, i as u64 + 1);
-        assert_eq!(d.payload, b"hello wsp");
+        assert_eq!(&d.payload[..], b"hello wsp");
         assert_eq!(d.src, SocketAddr::from((C, 5000)));
         assert_eq!(d.dst, SocketAddr::from((S, 9200)));
         assert_eq!(d.origin.len(), 1);
@@ -619,7 +619,7 @@ fn eth_vlan_frame_built_by_etherparse() {
     let ev = run_link(vec![(LinkType::ETHERNET, 0, f)], Limits::default());
     let u = udps(&ev);
     assert_eq!(u.len(), 1);
-    assert_eq!(u[0].payload, b"qinq v6");
+    assert_eq!(&u[0].payload[..], b"qinq v6");
 }
 
 #[test]
@@ -658,7 +658,7 @@ fn gtpu_inner_packet_is_decoded() {
     let u = udps(&ev);
     assert_eq!(u.len(), 1);
     assert_eq!(u[0].src, SocketAddr::from((C, 5000)));
-    assert_eq!(u[0].payload, b"hello wsp");
+    assert_eq!(&u[0].payload[..], b"hello wsp");
     // The inner payload maps back to the outer frame.
     assert_eq!(u[0].origin[0].frame, 1);
     assert_eq!(u[0].origin[0].offset, 0);

@@ -1,6 +1,7 @@
 //! HTTP/1.x message heads (RFC 9112 sections 2–5): start line, header fields, and detection of
 //! whether a byte stream is HTTP at all.
 
+use compact_str::CompactString;
 use std::ops::Range;
 
 /// Longest head (start line + header fields) accepted. Real MM1 heads are well under 2 KiB;
@@ -10,19 +11,21 @@ pub const MAX_HEAD_LEN: usize = 64 * 1024;
 /// Longest start line looked at by [`detect`] before deciding.
 const MAX_START_LINE: usize = 8 * 1024;
 
-/// The first line of a message.
+/// The first line of a message. The texts of a head are [`CompactString`]s: held inline up to
+/// 24 bytes (a method, a version, most reasons, header names and many values), so that parsing
+/// a head does not allocate (and the thread that drops the message free) one block per text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartLine {
     Request {
-        method: String,
-        target: String,
+        method: CompactString,
+        target: CompactString,
         /// "HTTP/1.1"
-        version: String,
+        version: CompactString,
     },
     Response {
-        version: String,
+        version: CompactString,
         status: u16,
-        reason: String,
+        reason: CompactString,
     },
 }
 
@@ -30,10 +33,10 @@ pub enum StartLine {
 /// the line ending) and of its value, relative to the message's raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    pub name: String,
+    pub name: CompactString,
     /// Value with obs-fold continuation lines joined by a single space, surrounding
     /// whitespace removed. Non-UTF-8 octets are replaced (lossy), the raw bytes stay in range.
-    pub value: String,
+    pub value: CompactString,
     pub range: Range<usize>,
     pub value_range: Range<usize>,
 }
@@ -266,10 +269,11 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
         if l[0] == b' ' || l[0] == b'\t' {
             // obs-fold: continuation of the previous field value.
             if let Some(h) = headers.last_mut() {
-                let more = String::from_utf8_lossy(l).trim().to_string();
+                let more = String::from_utf8_lossy(l);
+                let more = more.trim();
                 if !more.is_empty() {
                     h.value.push(' ');
-                    h.value.push_str(&more);
+                    h.value.push_str(more);
                 }
                 h.range.end = r.end;
                 h.value_range.end = r.end;
@@ -308,8 +312,8 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
             ve -= 1;
         }
         headers.push(Header {
-            name: String::from_utf8_lossy(name).trim().to_string(),
-            value: String::from_utf8_lossy(&l[vs..ve]).into_owned(),
+            name: CompactString::from(String::from_utf8_lossy(name).trim()),
+            value: lossy(&l[vs..ve]),
             range: r.clone(),
             value_range: r.start + vs..r.start + ve,
         });
@@ -324,12 +328,18 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
     })
 }
 
+/// `bytes` as text, invalid UTF-8 replaced. (`CompactString::from_utf8_lossy` decodes char by
+/// char; the standard library's check of valid text is several times faster.)
+fn lossy(bytes: &[u8]) -> CompactString {
+    CompactString::from(String::from_utf8_lossy(bytes))
+}
+
 fn parse_start_line(line: &[u8], base: usize) -> Result<(StartLine, [Range<usize>; 3]), HeadError> {
     let bad = |reason: &str| HeadError::BadStartLine {
         offset: base,
         reason: reason.to_string(),
     };
-    let text = |r: &Range<usize>| String::from_utf8_lossy(&line[r.clone()]).to_string();
+    let text = |r: &Range<usize>| lossy(&line[r.clone()]);
     if line.starts_with(b"HTTP/") {
         status_line_ok(line).map_err(|_| bad("malformed status line"))?;
         let v = 0..8;
@@ -438,6 +448,30 @@ mod tests {
         assert_eq!(&raw[cl.value_range.clone()], b"5");
         assert_eq!(header(&h.headers, "X-LONG").unwrap().value, "one two");
         assert_eq!(h.notes.len(), 1);
+    }
+
+    #[test]
+    fn head_texts_are_inline_when_short_and_lossy_when_not_utf8() {
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.wap.mms-message\r\n\
+                    Content-Length: 41\r\nX-Odd: caf\xe9 \xff\r\n\r\n";
+        let h = parse_head(raw).unwrap();
+        let StartLine::Response {
+            version, reason, ..
+        } = &h.start
+        else {
+            panic!("{:?}", h.start)
+        };
+        assert_eq!((version.as_str(), reason.as_str()), ("HTTP/1.1", "OK"));
+        assert!(!version.is_heap_allocated() && !reason.is_heap_allocated());
+        let ct = header(&h.headers, "content-type").unwrap();
+        assert_eq!(ct.value, "application/vnd.wap.mms-message");
+        let cl = header(&h.headers, "content-length").unwrap();
+        assert_eq!(cl.value, "41");
+        assert!(!cl.name.is_heap_allocated() && !cl.value.is_heap_allocated());
+        // Invalid octets become U+FFFD, as `String::from_utf8_lossy` has it.
+        let odd = header(&h.headers, "x-odd").unwrap();
+        assert_eq!(odd.value, "caf\u{FFFD} \u{FFFD}");
+        assert_eq!(&raw[odd.value_range.clone()], b"caf\xe9 \xff");
     }
 
     #[test]

@@ -168,7 +168,7 @@ impl Multipart {
                 n.push(Node::new(
                     h.name.clone(),
                     escape_text(&h.value),
-                    Value::Text(h.value.clone()),
+                    Value::Text(h.value.to_string()),
                     h.range.clone(),
                 ));
             }
@@ -412,8 +412,8 @@ fn parse_part_headers(block: &[u8], base: usize) -> Vec<Header> {
             let v = String::from_utf8_lossy(&line[c + 1..]);
             let lead = v.len() - v.trim_start().len();
             out.push(Header {
-                name: String::from_utf8_lossy(&line[..c]).trim().to_string(),
-                value: v.trim().to_string(),
+                name: String::from_utf8_lossy(&line[..c]).trim().into(),
+                value: v.trim().into(),
                 range: base + pos..base + end,
                 value_range: (base + pos + c + 1 + lead).min(base + end)..base + end,
             });

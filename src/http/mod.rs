@@ -74,8 +74,8 @@ pub struct HttpNote {
 /// The request a response answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRef {
-    pub method: String,
-    pub target: String,
+    pub method: compact_str::CompactString,
+    pub target: compact_str::CompactString,
     pub exchange: u64,
     /// The frame that completed the request.
     pub frame: Option<u64>,
@@ -279,7 +279,7 @@ impl HttpMessage {
             method: self
                 .method()
                 .map(str::to_string)
-                .or_else(|| self.answers.as_ref().map(|a| a.method.clone())),
+                .or_else(|| self.answers.as_ref().map(|a| a.method.to_string())),
             uri: self.uri().map(str::to_string),
             status: self.status(),
             summary,
@@ -373,19 +373,19 @@ impl HttpMessage {
                         Node::new(
                             "Method",
                             escape_text(method),
-                            Value::Text(method.clone()),
+                            Value::Text(method.to_string()),
                             r0,
                         ),
                         Node::new(
                             "Request-URI",
                             escape_text(target),
-                            Value::Text(target.clone()),
+                            Value::Text(target.to_string()),
                             r1,
                         ),
                         Node::new(
                             "Version",
                             escape_text(version),
-                            Value::Text(version.clone()),
+                            Value::Text(version.to_string()),
                             r2,
                         ),
                     ]),
@@ -398,7 +398,7 @@ impl HttpMessage {
                         Node::new(
                             "Version",
                             escape_text(version),
-                            Value::Text(version.clone()),
+                            Value::Text(version.to_string()),
                             r0,
                         ),
                         Node::new(
@@ -406,14 +406,14 @@ impl HttpMessage {
                             format!("{status} {}", escape_text(reason)),
                             Value::Enum {
                                 code: u64::from(*status),
-                                name: reason.clone(),
+                                name: reason.to_string(),
                             },
                             r1,
                         ),
                         Node::new(
                             "Reason",
                             escape_text(reason),
-                            Value::Text(reason.clone()),
+                            Value::Text(reason.to_string()),
                             r2,
                         ),
                     ]),
@@ -429,7 +429,7 @@ impl HttpMessage {
             headers.push(Node::new(
                 f.name.clone(),
                 escape_text(&f.value),
-                Value::Text(f.value.clone()),
+                Value::Text(f.value.to_string()),
                 f.range.clone(),
             ));
         }

@@ -64,15 +64,42 @@ impl Direction {
 
 /// A UDP datagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UdpDatagram {
+pub struct UdpDatagram<'a> {
     /// The frame that carried (or completed) it.
     pub frame: u64,
     pub time: Timestamp,
     pub src: SocketAddr,
     pub dst: SocketAddr,
-    pub payload: Vec<u8>,
-    /// Frame origin of `payload` (several frames when it was IP-fragmented).
-    pub origin: Vec<FrameSpan>,
+    /// Borrowed from the packet when it came in one (the common case: the layer above decides
+    /// where to keep it), owned when reassembled from IP fragments.
+    pub payload: Cow<'a, [u8]>,
+    /// Frame origin of `payload` (several frames when it was IP-fragmented); inline when one
+    /// frame.
+    pub origin: origin::Origin,
+}
+
+impl UdpDatagram<'_> {
+    /// The datagram with its payload owned: a borrowed payload is copied into `buf` (cleared
+    /// first), so that a caller that keeps many datagrams can reuse the allocations of those it
+    /// is done with instead of allocating one per datagram.
+    pub fn into_owned_in(self, mut buf: Vec<u8>) -> UdpDatagram<'static> {
+        let payload = match self.payload {
+            Cow::Owned(v) => v,
+            Cow::Borrowed(b) => {
+                buf.clear();
+                buf.extend_from_slice(b);
+                buf
+            }
+        };
+        UdpDatagram {
+            payload: Cow::Owned(payload),
+            frame: self.frame,
+            time: self.time,
+            src: self.src,
+            dst: self.dst,
+            origin: self.origin,
+        }
+    }
 }
 
 /// A TCP connection seen for the first time.
@@ -170,7 +197,7 @@ pub struct TcpClosed {
 /// are handled before the next packet; [`Event::into_owned`] keeps one longer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<'a> {
-    Udp(UdpDatagram),
+    Udp(UdpDatagram<'a>),
     TcpOpen(TcpOpen),
     TcpData(TcpData<'a>),
     TcpGap(TcpGap),
@@ -197,7 +224,7 @@ impl Event<'_> {
                 frame: d.frame,
                 time: d.time,
             }),
-            Event::Udp(u) => Event::Udp(u),
+            Event::Udp(u) => Event::Udp(u.into_owned_in(Vec::new())),
             Event::TcpOpen(o) => Event::TcpOpen(o),
             Event::TcpGap(g) => Event::TcpGap(g),
             Event::TcpClosed(c) => Event::TcpClosed(c),
@@ -607,8 +634,8 @@ impl Decoder {
                     time,
                     src,
                     dst,
-                    payload: payload.to_vec(),
-                    origin: payload_origin.into_vec(),
+                    payload: Cow::Borrowed(payload),
+                    origin: payload_origin,
                 }));
             }
             _ => {}
@@ -656,6 +683,32 @@ fn gtpu_inner(d: &[u8]) -> Option<(&[u8], bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owned_datagram_reuses_the_given_buffer() {
+        let packet = b"\x00\x01\x02 wsp bytes";
+        let d = UdpDatagram {
+            frame: 7,
+            time: Timestamp { secs: 1, nanos: 2 },
+            src: "10.0.0.1:9200".parse().unwrap(),
+            dst: "10.0.0.2:2948".parse().unwrap(),
+            payload: Cow::Borrowed(&packet[3..]),
+            origin: origin::single(7, packet.len() - 3),
+        };
+        let mut spare = Vec::with_capacity(64);
+        spare.extend_from_slice(b"an older datagram's payload");
+        let ptr = spare.as_ptr() as usize;
+        let owned = d.clone().into_owned_in(spare);
+        assert_eq!(&owned.payload[..], b" wsp bytes");
+        assert!(matches!(owned.payload, Cow::Owned(_)));
+        assert_eq!(owned.payload.as_ptr() as usize, ptr);
+        assert_eq!((owned.frame, owned.src, owned.dst), (d.frame, d.src, d.dst));
+        assert_eq!(owned.origin, d.origin);
+        // An owned payload (a reassembled datagram) is kept as it is.
+        let v = owned.payload.as_ptr() as usize;
+        let again = owned.into_owned_in(Vec::new());
+        assert_eq!(again.payload.as_ptr() as usize, v);
+    }
 
     #[test]
     fn reused_event_buffer_keeps_its_allocation() {

@@ -236,7 +236,12 @@ impl Tail {
             return;
         }
         if self.buf.len() + data.len() <= keep {
-            // Still growing: the bytes are in order, the newest at the end.
+            // Still growing: the bytes are in order, the newest at the end. Room for all of
+            // `keep` at the first push, not regrown (and copied) every segment or two of a new
+            // connection (a direction that carries less leaves some of it unused).
+            if self.buf.capacity() == 0 {
+                self.buf.reserve_exact(keep);
+            }
             self.buf.extend_from_slice(data);
             self.end = self.buf.len();
         } else {

@@ -26,6 +26,9 @@ pub struct TcpFlows {
     /// Directions found not to be HTTP, whose payload the net layer should stop reassembling:
     /// (flow, client, server, direction). The pipeline passes them on after each packet.
     pub not_http: Vec<(FlowId, SocketAddr, SocketAddr, Direction)>,
+    /// The allocation of the HTTP event list of a segment, kept from segment to segment
+    /// (always empty): one list per segment that completes a message cost an allocation each.
+    http_events: Vec<HttpEvent>,
 }
 
 /// A complete (or abandoned) HTTP message of a connection, with where it completed.
@@ -68,13 +71,14 @@ impl TcpFlows {
                     Direction::ClientToServer => (d.src, d.dst),
                     Direction::ServerToClient => (d.dst, d.src),
                 };
+                let mut evs = std::mem::take(&mut self.http_events);
                 let f = self.flow(d.flow, client, server);
                 let dir = d.dir;
                 if f.http.gave_up() || f.http.is_not_http(dir) {
                     self.not_http.push((d.flow, client, server, d.dir));
+                    self.http_events = evs;
                     return;
                 }
-                let mut evs = Vec::new();
                 // Feed span by span so that every byte keeps the frame it came from.
                 for span in &d.origin {
                     let end = (span.offset + span.len).min(d.data.len());
@@ -89,8 +93,9 @@ impl TcpFlows {
                 }
                 // Most segments complete nothing: skip the call.
                 if !evs.is_empty() {
-                    http_events(d.flow, ends, evs, d.frame, d.time, found);
+                    http_events(d.flow, ends, evs.drain(..), d.frame, d.time, found);
                 }
+                self.http_events = evs;
             }
             net::Event::TcpGap(g) => {
                 let gap_text = g.to_string();
@@ -156,7 +161,7 @@ impl TcpFlows {
 fn http_events(
     flow: FlowId,
     (client, server): (SocketAddr, SocketAddr),
-    evs: Vec<HttpEvent>,
+    evs: impl IntoIterator<Item = HttpEvent>,
     frame: u64,
     time: Timestamp,
     found: &mut Vec<Found>,

@@ -15,6 +15,7 @@ use crate::model::{Analysis, PduRecord, Stats, Timestamp};
 use crate::net;
 use crate::wap::{self, WapDecoder, WapEvent};
 use flows::TcpFlows;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// What the pipeline reports while it reads a capture.
@@ -51,7 +52,7 @@ const PROGRESS_EVERY: u64 = 4096;
 /// may run on different threads (see `split`), so this is owned data.
 pub(crate) enum Found {
     /// A UDP datagram, for the WAP layer.
-    Datagram(net::UdpDatagram),
+    Datagram(net::UdpDatagram<'static>),
     /// A complete (or abandoned) HTTP message, which may carry an MMS PDU.
     Http(flows::HttpFound),
     /// A note for the user; `counts_as_error` adds it to `Stats::errors`.
@@ -70,7 +71,17 @@ struct Lower {
     /// The allocation of the event buffer, kept from packet to packet (always empty).
     net_events: Vec<net::Event<'static>>,
     last_time: Timestamp,
+    /// Buffers of datagram payloads the upper half is done with, for the next datagrams'
+    /// copies: one allocation per datagram, made here and freed by the upper half's thread,
+    /// cost both threads (see [`Upper::spare_payloads`]).
+    spare_payloads: Vec<Vec<u8>>,
 }
+
+/// Most spare payload buffers kept, and the largest kept: at most 4 MiB waiting for reuse.
+const SPARE_PAYLOADS: usize = 256;
+const SPARE_PAYLOAD_MAX: usize = 16 * 1024;
+/// Capacity of a new payload buffer.
+const PAYLOAD_BUFFER: usize = 2048;
 
 impl Lower {
     fn packet(&mut self, p: &Packet<'_>, found: &mut Vec<Found>) {
@@ -91,10 +102,27 @@ impl Lower {
         self.tcp.finish(self.last_time, tcp_found);
     }
 
+    /// Payload buffers handed back by the upper half (up to [`SPARE_PAYLOADS`]; the rest are
+    /// freed).
+    fn take_spares(&mut self, spares: &mut Vec<Vec<u8>>) {
+        let room = SPARE_PAYLOADS.saturating_sub(self.spare_payloads.len());
+        let n = spares.len().min(room);
+        self.spare_payloads.extend(spares.drain(..n));
+        spares.clear();
+    }
+
     fn sort(&mut self, events: &mut Vec<net::Event<'_>>, found: &mut Vec<Found>) {
         for ev in events.drain(..) {
             match ev {
-                net::Event::Udp(d) => found.push(Found::Datagram(d)),
+                net::Event::Udp(d) => {
+                    // A new buffer has room for any datagram of one Ethernet frame, so that
+                    // it takes any such payload when it comes back.
+                    let buf = self
+                        .spare_payloads
+                        .pop()
+                        .unwrap_or_else(|| Vec::with_capacity(PAYLOAD_BUFFER));
+                    found.push(Found::Datagram(d.into_owned_in(buf)));
+                }
                 net::Event::Note { message, .. } => found.push(Found::Note {
                     message,
                     counts_as_error: true,
@@ -120,6 +148,8 @@ struct Upper {
     /// Time of the latest packet, for what completes when the capture ends.
     last_time: Timestamp,
     stats: Stats,
+    /// Payload buffers of the datagrams handled, to hand back to the lower half for reuse.
+    spare_payloads: Vec<Vec<u8>>,
 }
 
 impl Upper {
@@ -133,6 +163,7 @@ impl Upper {
             wsp_by_frame: Default::default(),
             last_time: Timestamp::default(),
             stats: Stats::default(),
+            spare_payloads: Vec::new(),
         }
     }
 
@@ -161,6 +192,12 @@ impl Upper {
                         for wev in self.wap.datagram(mode, d.src, d.dst, &d.payload, d.frame) {
                             self.wap_event(wev, d.time, sink);
                         }
+                    }
+                    if let Cow::Owned(buf) = d.payload
+                        && buf.capacity() <= SPARE_PAYLOAD_MAX
+                        && self.spare_payloads.len() < SPARE_PAYLOADS
+                    {
+                        self.spare_payloads.push(buf);
                     }
                 }
                 Found::Http(mut h) => {
@@ -265,6 +302,7 @@ impl Pipeline {
         self.lower.packet(p, &mut found);
         self.upper.packet(p.data.len(), p.time, &mut found, sink);
         self.found = found;
+        self.lower.take_spares(&mut self.upper.spare_payloads);
     }
 
     /// The capture ended: flush what is still open (close-delimited bodies, incomplete WTP

@@ -39,6 +39,8 @@ struct Batch {
     end: Option<(Vec<Found>, Vec<Found>)>,
     /// A read error ended the capture before this batch's end.
     error: Option<CaptureError>,
+    /// Going back to the lower half: the payload buffers of the datagrams the upper half handled.
+    spare_payloads: Vec<Vec<u8>>,
 }
 
 fn worker(mut reader: FileReader, full: SyncSender<Batch>, empty: Receiver<Batch>) {
@@ -80,6 +82,7 @@ fn worker(mut reader: FileReader, full: SyncSender<Batch>, empty: Receiver<Batch
         }
         // Reuse an emptied batch's allocations when one has come back.
         batch = empty.try_recv().unwrap_or_default();
+        lower.take_spares(&mut batch.spare_payloads);
     }
 }
 
@@ -136,6 +139,7 @@ fn upper_half(
             return Ok(stats);
         }
         batch.marks.clear();
+        std::mem::swap(&mut batch.spare_payloads, &mut upper.spare_payloads);
         // The worker may have finished already; then nothing needs to go back.
         let _ = empty.try_send(batch);
     }
@@ -168,4 +172,69 @@ pub fn run(
         return Err("a pipeline thread panicked (a bug: please report it)".into());
     }
     result.unwrap_or_else(|_| Err("the pipeline thread stopped".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Event, Options, Pipeline, SPARE_PAYLOADS};
+    use crate::capture::{LinkType, Packet};
+    use crate::generator::packet::{Endpoint, udp_frame};
+    use crate::model::Timestamp;
+
+    fn datagram(frame: u64, payload: &[u8]) -> Vec<u8> {
+        let phone = Endpoint {
+            mac: [2, 0, 0, 0, 0, 1],
+            ip: [10, 0, 0, 1],
+            port: 49152,
+        };
+        let gateway = Endpoint {
+            mac: [2, 0, 0, 0, 0, 2],
+            ip: [10, 0, 0, 2],
+            port: 9200,
+        };
+        udp_frame(&phone, &gateway, frame as u16, payload)
+    }
+
+    fn feed(pipeline: &mut Pipeline, frame: u64, data: &[u8]) {
+        let p = Packet {
+            frame,
+            time: Timestamp {
+                secs: frame as i64,
+                nanos: 0,
+            },
+            link_type: LinkType::ETHERNET,
+            data,
+            orig_len: data.len() as u32,
+            interface: 0,
+            file_offset: 0,
+        };
+        pipeline.packet(&p, &mut |_: Event| {});
+    }
+
+    /// The payload buffer of a datagram the upper half is done with carries the next
+    /// datagram's payload: no allocation per datagram once one is spare.
+    #[test]
+    fn datagram_payload_buffers_are_reused() {
+        let mut pipeline = Pipeline::new(Options::default());
+        feed(&mut pipeline, 1, &datagram(1, b"first datagram, not WSP"));
+        assert_eq!(pipeline.lower.spare_payloads.len(), 1);
+        let ptr = pipeline.lower.spare_payloads[0].as_ptr() as usize;
+        feed(&mut pipeline, 2, &datagram(2, b"second"));
+        assert_eq!(pipeline.lower.spare_payloads.len(), 1);
+        assert_eq!(pipeline.lower.spare_payloads[0].as_ptr() as usize, ptr);
+        assert_eq!(pipeline.lower.spare_payloads[0], b"second");
+    }
+
+    /// What comes back is kept up to a bound: the rest is freed.
+    #[test]
+    fn spare_payloads_are_bounded() {
+        let mut pipeline = Pipeline::new(Options::default());
+        let mut back: Vec<Vec<u8>> = (0..SPARE_PAYLOADS + 10).map(|_| vec![0; 100]).collect();
+        pipeline.lower.take_spares(&mut back);
+        assert!(back.is_empty());
+        assert_eq!(pipeline.lower.spare_payloads.len(), SPARE_PAYLOADS);
+        let mut more = vec![vec![0; 100]];
+        pipeline.lower.take_spares(&mut more);
+        assert_eq!(pipeline.lower.spare_payloads.len(), SPARE_PAYLOADS);
+    }
 }
