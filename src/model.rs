@@ -25,6 +25,15 @@ impl Timestamp {
     pub fn seconds_until(self, later: Timestamp) -> f64 {
         (later.secs - self.secs) as f64 + (later.nanos as f64 - self.nanos as f64) / 1e9
     }
+
+    /// Whether `later` is less than a second after `self` (or before it): what
+    /// `seconds_until(later) < 1.0` says, in integers. The net layer asks it for every packet
+    /// (expiry runs once per capture second), where the float division was a visible stall.
+    pub fn within_a_second_of(self, later: Timestamp) -> bool {
+        let nanos = i128::from(later.secs - self.secs) * 1_000_000_000 + i128::from(later.nanos)
+            - i128::from(self.nanos);
+        nanos < 1_000_000_000
+    }
 }
 
 impl Serialize for Timestamp {
@@ -327,6 +336,29 @@ pub struct Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn within_a_second_of_agrees_with_seconds_until() {
+        let t = |secs, nanos| Timestamp { secs, nanos };
+        let base = t(1_767_225_600, 500_000_000);
+        for later in [
+            base,
+            t(1_767_225_601, 499_999_999),
+            t(1_767_225_601, 500_000_000),
+            t(1_767_225_601, 500_000_001),
+            t(1_767_225_600, 999_999_999),
+            t(1_767_225_599, 0),
+            t(1_767_225_602, 0),
+            t(0, 0),
+            t(i64::MAX / 4, 999_999_999),
+        ] {
+            assert_eq!(
+                base.within_a_second_of(later),
+                base.seconds_until(later) < 1.0,
+                "{later:?}"
+            );
+        }
+    }
 
     #[test]
     fn socket_addresses_print_as_display_prints_them() {

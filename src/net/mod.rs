@@ -414,7 +414,7 @@ impl Decoder {
 
     fn expire(&mut self, frame: u64, time: Timestamp) {
         if let Some(t) = self.last_expire
-            && t.seconds_until(time) < 1.0
+            && t.within_a_second_of(time)
         {
             return;
         }

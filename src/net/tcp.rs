@@ -658,7 +658,7 @@ impl TcpReassembler {
     /// Release flows idle longer than the timeout; checked once per second of capture time.
     fn sweep(&mut self, now: Timestamp, frame: u64, out: &mut Vec<Event<'_>>) {
         if let Some(last) = self.last_sweep
-            && last.seconds_until(now) < 1.0
+            && last.within_a_second_of(now)
         {
             return;
         }
