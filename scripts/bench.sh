@@ -12,7 +12,8 @@
 #   SKIP_TSHARK=1       do not run tshark at all
 #   RUNS=1              repetitions of each measurement (the best wall time is kept)
 #   PROFILE=release     cargo profile of the measured binaries (dist = release + fat LTO and
-#                       one codegen unit, see Cargo.toml)
+#                       one codegen unit, see Cargo.toml; pgo = dist built with profile-guided
+#                       optimization by scripts/pgo-build.sh)
 #   ONE_THREAD=1        also measure `MMSCOPE_THREADS=1 mmscope pdus|transactions` (the pipeline on
 #                       one thread; the default uses three threads on two or more cores)
 #   BASELINE=PATH       also measure another mmscope binary (e.g. one built from an older commit)
@@ -47,10 +48,19 @@ fi
 cd "$ROOT"
 PROFILE=${PROFILE:-release}
 echo "== building ($PROFILE)" >&2
-cargo build --profile "$PROFILE" --bin mmscope --bin mmscope-gen --bin mmscope-bench >&2
-GEN="$ROOT/target/$PROFILE/mmscope-gen"
-MMSCOPE="$ROOT/target/$PROFILE/mmscope"
-BENCH="$ROOT/target/$PROFILE/mmscope-bench"
+if [ "$PROFILE" = pgo ]; then
+    # dist + profile-guided optimization (scripts/pgo-build.sh); the generator is not measured.
+    "$ROOT/scripts/pgo-build.sh" >/dev/null
+    cargo build --release --bin mmscope-gen >&2
+    GEN="$ROOT/target/release/mmscope-gen"
+    MMSCOPE="$ROOT/target/pgo/dist/mmscope"
+    BENCH="$ROOT/target/pgo/dist/mmscope-bench"
+else
+    cargo build --profile "$PROFILE" --bin mmscope --bin mmscope-gen --bin mmscope-bench >&2
+    GEN="$ROOT/target/$PROFILE/mmscope-gen"
+    MMSCOPE="$ROOT/target/$PROFILE/mmscope"
+    BENCH="$ROOT/target/$PROFILE/mmscope-bench"
+fi
 
 # gen FILE SIZE: generate FILE unless it exists; prints the generator's speed line.
 gen() {
