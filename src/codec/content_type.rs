@@ -242,8 +242,8 @@ impl ContentType {
     /// True for the binary WSP multipart media types (and textual multipart/*, which MMS
     /// encoders use with the same binary body).
     pub fn is_multipart(&self) -> bool {
-        let m = self.media.to_ascii_lowercase();
-        m.starts_with("application/vnd.wap.multipart.") || m.starts_with("multipart/")
+        starts_with_ignore_case(&self.media, "application/vnd.wap.multipart.")
+            || starts_with_ignore_case(&self.media, "multipart/")
     }
 
     /// "application/smil; charset=UTF-8 (106); Name=x"
@@ -517,9 +517,45 @@ fn typed_value(buf: &[u8], p: usize, code: u64) -> Result<(Value, String, usize)
     Ok((v, d, n))
 }
 
+/// `s` starts with `prefix`, ASCII case ignored (without lowering a copy of `s`: asked for
+/// every part of every PDU).
+pub fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multipart_media_types_ignore_ascii_case() {
+        let ct = |media: &str| ContentType {
+            media: media.into(),
+            code: None,
+            params: Vec::new(),
+            range: 0..0,
+            notes: Vec::new(),
+        };
+        for m in [
+            "application/vnd.wap.multipart.related",
+            "Application/VND.WAP.Multipart.Mixed",
+            "multipart/related",
+            "MULTIPART/alternative",
+        ] {
+            assert!(ct(m).is_multipart(), "{m}");
+        }
+        for m in [
+            "application/vnd.wap.multipart",
+            "multipart",
+            "text/plain",
+            "",
+            "multipärt/x",
+        ] {
+            assert!(!ct(m).is_multipart(), "{m}");
+        }
+        assert!(starts_with_ignore_case("Ab", "a"));
+        assert!(!starts_with_ignore_case("é", "e"));
+    }
 
     #[test]
     fn constrained_and_text_media() {

@@ -4,7 +4,7 @@
 
 use super::Ctx;
 use crate::codec::charset;
-use crate::codec::content_type::ContentType;
+use crate::codec::content_type::{ContentType, starts_with_ignore_case};
 use crate::codec::multipart::{self, Part};
 use crate::codec::primitives::*;
 use crate::model::PartSummary;
@@ -90,12 +90,13 @@ pub fn base64_decode(input: &[u8]) -> (Vec<u8>, Option<(usize, String)>) {
 }
 
 fn is_textual(media: &str) -> bool {
-    let m = media.to_ascii_lowercase();
-    m.starts_with("text/")
-        || m == "application/smil"
-        || m == "application/xml"
-        || m.ends_with("+xml")
-        || m == "application/x-sms"
+    let ends_with_xml =
+        media.len() >= 4 && media.as_bytes()[media.len() - 4..].eq_ignore_ascii_case(b"+xml");
+    starts_with_ignore_case(media, "text/")
+        || media.eq_ignore_ascii_case("application/smil")
+        || media.eq_ignore_ascii_case("application/xml")
+        || ends_with_xml
+        || media.eq_ignore_ascii_case("application/x-sms")
 }
 
 /// Nodes that show the content of `range` (of buffer `buffer`, `data` being that buffer's
@@ -543,6 +544,31 @@ mod tests {
             .iter()
             .flat_map(|n| n.walk())
             .any(|n| n.display.contains("not valid UTF-8") && n.expert.is_some())
+    }
+
+    #[test]
+    fn textual_media_types_ignore_ascii_case() {
+        for m in [
+            "text/plain",
+            "TEXT/x-vCard",
+            "application/SMIL",
+            "application/xml",
+            "image/svg+XML",
+            "application/x-sms",
+        ] {
+            assert!(is_textual(m), "{m}");
+        }
+        for m in [
+            "image/jpeg",
+            "application/smil2",
+            "xml",
+            "+xm",
+            "",
+            "téxt/plain",
+            "text",
+        ] {
+            assert!(!is_textual(m), "{m}");
+        }
     }
 
     #[test]
