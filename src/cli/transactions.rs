@@ -276,19 +276,12 @@ pub fn stream_json_with(
             if write_err.is_some() {
                 continue;
             }
-            // The filter reads the records from a slice: they are moved out of their boxes
-            // only for it (a record is several hundred bytes; moving every one of them was a
-            // visible part of the main thread).
-            let moved: Vec<PduRecord>;
-            let recs: Vec<&PduRecord> = if filter.is_all() {
-                boxed.iter().map(|p| &**p).collect()
-            } else {
-                moved = boxed.into_iter().map(|p| *p).collect();
-                if !filter.matches_transaction(&tx, &moved) {
-                    continue;
-                }
-                moved.iter().collect()
-            };
+            // Read where they are: a record is several hundred bytes, and moving every one out
+            // of its box into a slice was a visible part of the main thread.
+            let recs: Vec<&PduRecord> = boxed.iter().map(|p| &**p).collect();
+            if !filter.matches_transaction_records(&tx, &recs) {
+                continue;
+            }
             line.clear();
             let written = if recs.len() == tx.pdus.len() {
                 transaction_line_with_records(line, &tx, &recs)

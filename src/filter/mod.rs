@@ -362,8 +362,13 @@ impl Filter {
     /// `pdus` is the capture's PDU list (or any list, in capture order, holding the
     /// transaction's PDUs).
     pub fn matches_transaction(&self, tx: &Transaction, pdus: &[PduRecord]) -> bool {
-        let recs = tx_pdus(tx, pdus);
-        eval(&self.expr, &Subject::Tx(tx, &recs))
+        self.matches_transaction_records(tx, &tx_pdus(tx, pdus))
+    }
+
+    /// [`Filter::matches_transaction`] given the transaction's records themselves, in its
+    /// order (as `transactions --json` holds them, each boxed on its own).
+    pub fn matches_transaction_records(&self, tx: &Transaction, recs: &[&PduRecord]) -> bool {
+        eval(&self.expr, &Subject::Tx(tx, recs))
     }
 }
 
