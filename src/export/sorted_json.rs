@@ -340,11 +340,7 @@ impl<'a> Object<'a> {
         aux: &'a mut Aux,
         variant: Option<&'static str>,
     ) -> Result<Self, Error> {
-        if let Some(v) = variant {
-            out.push(b'{');
-            write_str(out, v)?;
-            out.push(b':');
-        }
+        open_variant(out, variant)?;
         out.push(b'{');
         Ok(Object {
             body: out.len(),
@@ -438,13 +434,24 @@ impl<'a> Object<'a> {
     }
 }
 
+/// The `{"Variant":` that wraps the object or array of a struct or tuple variant (closed by
+/// the `}` its `end` adds).
+fn open_variant(out: &mut Vec<u8>, variant: Option<&str>) -> Result<(), Error> {
+    if let Some(v) = variant {
+        out.push(b'{');
+        write_str(out, v)?;
+        out.push(b':');
+    }
+    Ok(())
+}
+
 /// An array being written.
 struct Array<'a> {
     out: &'a mut Vec<u8>,
     aux: &'a mut Aux,
     empty: bool,
     /// Set for a tuple variant: the array is wrapped as `{"Variant":[…]}`.
-    variant: Option<&'static str>,
+    variant: bool,
 }
 
 impl<'a> Array<'a> {
@@ -453,17 +460,13 @@ impl<'a> Array<'a> {
         aux: &'a mut Aux,
         variant: Option<&'static str>,
     ) -> Result<Self, Error> {
-        if let Some(v) = variant {
-            out.push(b'{');
-            write_str(out, v)?;
-            out.push(b':');
-        }
+        open_variant(out, variant)?;
         out.push(b'[');
         Ok(Array {
             out,
             aux,
             empty: true,
-            variant,
+            variant: variant.is_some(),
         })
     }
 
@@ -480,7 +483,7 @@ impl<'a> Array<'a> {
 
     fn end(self) -> Result<(), Error> {
         self.out.push(b']');
-        if self.variant.is_some() {
+        if self.variant {
             self.out.push(b'}');
         }
         Ok(())
