@@ -3,6 +3,7 @@
 //! and the note says so.
 
 use encoding_rs::Encoding;
+use std::borrow::Cow;
 
 /// IANA name of a MIBenum, for the charsets mmscope knows.
 pub fn name(mib: u64) -> Option<&'static str> {
@@ -184,11 +185,12 @@ fn utf32(bytes: &[u8], default_le: bool) -> DecodedText {
 
 /// `bytes` as UTF-8, invalid sequences replaced by U+FFFD (`String::from_utf8_lossy`), with
 /// the valid case (nearly all text) checked by `from_utf8`, a word at a time: the lossy walk
-/// goes byte by byte, and was most of the cost of a text part in the batch path.
-pub fn utf8_lossy(bytes: &[u8]) -> String {
+/// goes byte by byte, and was most of the cost of a text part in the batch path. Borrowed
+/// exactly when `bytes` are valid UTF-8, so a caller can tell without checking again.
+pub fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
     }
 }
 
@@ -197,7 +199,7 @@ pub fn decode(mib: u64, bytes: &[u8]) -> DecodedText {
     match mib {
         // Any-charset / US-ASCII: ASCII is a subset of UTF-8; anything else is said.
         0 | 3 => {
-            let text = utf8_lossy(bytes);
+            let text = utf8_lossy(bytes).into_owned();
             let note = (!bytes.is_ascii()).then(|| {
                 format!(
                     "octets ≥ 0x80 in {} text (shown as UTF-8)",
@@ -255,6 +257,8 @@ mod tests {
             assert_eq!(utf8_lossy(bytes), String::from_utf8_lossy(bytes));
         }
         assert_eq!(utf8_lossy(b"a\xffb"), "a\u{FFFD}b");
+        assert!(matches!(utf8_lossy("é".as_bytes()), Cow::Borrowed("é")));
+        assert!(matches!(utf8_lossy(b"\xe9"), Cow::Owned(_)));
     }
 
     #[test]

@@ -305,7 +305,7 @@ impl Text<'_> {
     /// The text as UTF-8 (lossy: invalid sequences become U+FFFD). Header text is US-ASCII by
     /// the specification; UTF-8 is what phones actually put there when they break that rule.
     pub fn lossy(&self) -> String {
-        super::charset::utf8_lossy(self.bytes)
+        super::charset::utf8_lossy(self.bytes).into_owned()
     }
 
     pub fn is_ascii(&self) -> bool {

@@ -9,6 +9,7 @@ use crate::codec::multipart::{self, Part};
 use crate::codec::primitives::*;
 use crate::model::PartSummary;
 use crate::tree::{BufferId, Node, Severity, Value, escape_text};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Longest text kept in a node's value; longer text is cut with a note.
@@ -144,10 +145,10 @@ fn content_nodes(
                 // No charset parameter: US-ASCII by default (RFC 2046 4.1.2); UTF-8 is what
                 // phones send when they omit it, so decode as UTF-8 and say when it is not.
                 let t = charset::utf8_lossy(bytes);
-                // Valid UTF-8 comes back as it is, in the same length; a replacement changes it.
-                let note = (t.len() != bytes.len() || t.as_bytes() != bytes)
+                // Owned only when something had to be replaced.
+                let note = matches!(t, Cow::Owned(_))
                     .then(|| "text without charset is not valid UTF-8 (shown lossy)".to_string());
-                (t, note)
+                (t.into_owned(), note)
             }
         };
         let mut text_node_buffer = buffer;
