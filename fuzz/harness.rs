@@ -211,6 +211,8 @@ pub fn http(data: &[u8]) {
         max_pending: 8,
         // Both ways of undoing codings: by the parser, or later by the user (as the pipeline).
         defer_codings: seed & 0x80 != 0,
+        // Both ways of taking bodies in: all buffered, or those that cannot carry MMS dropped.
+        discard_non_mms_bodies: seed & 0x40 != 0,
     };
     let mut conn = HttpConnection::new(cfg);
     let mut state = u32::from(seed) | 1;

@@ -36,6 +36,13 @@ pub struct Config {
     /// with [`HttpMessage::undo_codings`]: the pipeline parses HTTP on one thread and undoes
     /// codings on another, where the MMS PDU is decoded.
     pub defer_codings: bool,
+    /// Drop the body of a message that cannot carry an MMS PDU as its bytes arrive, instead of
+    /// buffering it: the message is still reported (head, framing, exchange), with only the
+    /// body bytes that came with its first segments. Decided once the body's first byte is
+    /// here, for bodies framed by Content-Length, by [`may_carry_mms`]. The pipeline, which
+    /// only looks for MMS PDUs, sets it: most bytes of ordinary web traffic (images, pages)
+    /// are then neither copied nor held.
+    pub discard_non_mms_bodies: bool,
 }
 
 impl Default for Config {
@@ -45,8 +52,49 @@ impl Default for Config {
             max_decoded: 64 * 1024 * 1024,
             max_pending: 1024,
             defer_codings: false,
+            discard_non_mms_bodies: false,
         }
     }
+}
+
+/// The codings applied to a body other than chunked (transfer codings, then content codings),
+/// lower case, in the order applied: they are undone last-applied first.
+fn codings(head: &Head) -> Vec<String> {
+    let mut codings = Vec::new();
+    for name in ["transfer-encoding", "content-encoding"] {
+        for h in head
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            for t in h.value.split(',') {
+                let t = t.trim().to_ascii_lowercase();
+                if !t.is_empty() && t != "chunked" && t != "identity" {
+                    codings.push(t);
+                }
+            }
+        }
+    }
+    codings
+}
+
+/// Whether a message with this head whose body starts with `first` may carry an MMS PDU, as
+/// the pipeline finds one ([`HttpMessage::is_mms`], or a PAP submission's content part): false
+/// only when none of them can hold, whatever the rest of the body. That is: no coding hides
+/// the body's real first byte, the media type is not application/vnd.wap.mms-message, a
+/// request is not multipart (a PAP submission), and the first byte is not 0x8C
+/// (X-Mms-Message-Type, which [`crate::mms::looks_like_mms`] requires first).
+pub fn may_carry_mms(head: &Head, first: u8) -> bool {
+    if first == 0x8C || !codings(head).is_empty() {
+        return true;
+    }
+    let Some(ct) =
+        head::header(&head.headers, "content-type").and_then(|h| mime::parse_media_type(&h.value))
+    else {
+        return false;
+    };
+    ct.essence == "application/vnd.wap.mms-message"
+        || (matches!(head.start, StartLine::Request { .. }) && ct.is_multipart())
 }
 
 /// How the body of a message is delimited (RFC 9112 section 6.3).
@@ -241,7 +289,8 @@ impl HttpMessage {
     }
 
     /// The body is an MMS PDU: declared as such, or it looks like one whatever the declared
-    /// type (X-Mms-Message-Type 0x8C first, see [`crate::mms::looks_like_mms`]).
+    /// type (X-Mms-Message-Type 0x8C first, see [`crate::mms::looks_like_mms`]). See also
+    /// [`may_carry_mms`], which must agree with it.
     pub fn is_mms(&self) -> bool {
         !self.body().is_empty()
             && (self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
@@ -595,6 +644,15 @@ struct DirState {
     /// chunk arriving, or the size limit), so that each further segment of the body costs one
     /// append and this check, not a pass through the parser's state machine.
     wake_at: usize,
+    /// How the current body is taken in was decided (room reserved, or `drop_left` set); false
+    /// while a body is waiting for its first byte to decide on (see
+    /// [`Config::discard_non_mms_bodies`]).
+    body_planned: bool,
+    /// Bytes of the current body still to come that are dropped, not buffered.
+    drop_left: u64,
+    /// Bytes of the current body dropped so far: the stream offset of `buf`'s end is
+    /// `buf_offset + dropped + buf.len()` while a body is being dropped.
+    dropped: u64,
 }
 
 /// Bytes searched for a message start in a stream whose beginning was not captured.
@@ -617,6 +675,9 @@ impl DirState {
             resync_from: None,
             hunt_budget: None,
             wake_at: 0,
+            body_planned: false,
+            drop_left: 0,
+            dropped: 0,
         }
     }
 
@@ -758,6 +819,18 @@ impl HttpConnection {
             st.buf_offset += data.len() as u64;
             return;
         }
+        let mut data = data;
+        if st.drop_left > 0 {
+            let n = (data.len() as u64).min(st.drop_left) as usize;
+            st.drop_left -= n as u64;
+            st.dropped += n as u64;
+            data = &data[n..];
+            if st.drop_left > 0 {
+                return;
+            }
+            // The dropped body is complete: `process` ends the message (what follows is the
+            // next one's).
+        }
         if !data.is_empty() {
             st.origin.push(FrameSpan {
                 offset: st.buf.len(),
@@ -791,8 +864,9 @@ impl HttpConnection {
     pub fn gap(&mut self, direction: Direction, len: u64) -> Vec<HttpEvent> {
         let mut events = Vec::new();
         let di = direction as usize;
-        // Bytes already buffered come before the gap.
-        let gap_offset = self.dirs[di].buf_offset + self.dirs[di].buf.len() as u64;
+        // Bytes already buffered (or dropped, see `DirState::dropped`) come before the gap.
+        let gap_offset =
+            self.dirs[di].buf_offset + self.dirs[di].dropped + self.dirs[di].buf.len() as u64;
         let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Resync);
         if matches!(phase, Phase::Start) {
             // The stream's first bytes are lost: hunt for a message start.
@@ -812,23 +886,24 @@ impl HttpConnection {
                 mut notes,
             } => {
                 let st = &mut self.dirs[di];
-                let have = st.buf.len();
+                let raw_len = st.buf.len();
+                // Message bytes received, dropped ones included.
+                let have = raw_len as u64 + st.dropped;
                 let total = match framing {
                     Framing::ContentLength(n) => Some(head.len as u64 + n),
                     _ => None,
                 };
-                let raw_len = have;
                 notes.push(HttpNote {
                     severity: Severity::Error,
                     message: format!(
-                        "{len} bytes lost at stream offset {gap_offset} (message offset {raw_len}): body incomplete, {} body bytes received",
-                        have.saturating_sub(head.len)
+                        "{len} bytes lost at stream offset {gap_offset} (message offset {have}): body incomplete, {} body bytes received",
+                        have.saturating_sub(head.len as u64)
                     ),
                     range: raw_len..raw_len,
                 });
                 let next = match (total, framing) {
                     (Some(t), _) => {
-                        let remaining = t - have as u64;
+                        let remaining = t - have;
                         if len < remaining {
                             Phase::Skip(remaining - len)
                         } else if len == remaining {
@@ -899,14 +974,15 @@ impl HttpConnection {
                 mut notes,
             } => {
                 let have = self.dirs[di].buf.len();
+                let received = have as u64 + self.dirs[di].dropped;
                 let complete = framing == Framing::CloseDelimited;
                 if !complete {
                     notes.push(HttpNote {
                         severity: Severity::Error,
                         message: format!(
                             "connection closed at stream offset {} before the body ended ({} body bytes received)",
-                            self.dirs[di].buf_offset + have as u64,
-                            have.saturating_sub(head.len)
+                            self.dirs[di].buf_offset + received,
+                            received.saturating_sub(head.len as u64)
                         ),
                         range: have..have,
                     });
@@ -1039,12 +1115,18 @@ impl HttpConnection {
                     exchange,
                     mut notes,
                 } => {
+                    if !self.dirs[di].body_planned {
+                        self.plan_body(direction, &head, framing);
+                    }
                     let st = &mut self.dirs[di];
                     let end = match framing {
                         Framing::None => Some(head.len),
                         Framing::ContentLength(n) => {
+                            // Dropped body bytes count as received; the message ends in `buf`
+                            // that many bytes early.
                             let total = head.len as u64 + n;
-                            (st.buf.len() as u64 >= total).then_some(total as usize)
+                            (st.buf.len() as u64 + st.dropped >= total)
+                                .then(|| (total - st.dropped) as usize)
                         }
                         Framing::Chunked => {
                             let dec = chunked.get_or_insert_with(|| ChunkedDecoder::new(head.len));
@@ -1146,6 +1228,10 @@ impl HttpConnection {
                             // Until then the body stays incomplete and under the size limit.
                             let limit = self.cfg.max_message.saturating_add(1);
                             st.wake_at = match framing {
+                                // `feed_into` drops the rest and calls back at the body's end.
+                                _ if st.drop_left > 0 => 0,
+                                // The first body byte decides how the body is taken in.
+                                _ if !st.body_planned => head.len + 1,
                                 Framing::ContentLength(n) => {
                                     (head.len as u64).saturating_add(n).min(limit as u64) as usize
                                 }
@@ -1168,6 +1254,48 @@ impl HttpConnection {
                     }
                 }
             }
+        }
+    }
+
+    /// How the body of the message whose head was just read is taken in. With
+    /// [`Config::discard_non_mms_bodies`], a body framed by Content-Length that
+    /// [`may_carry_mms`] rules out is dropped as it arrives; that needs its first byte, so
+    /// without it the decision waits (`body_planned` stays false). Otherwise: room for the
+    /// whole message at once instead of doubling (and copying) the buffer as the body's
+    /// segments arrive. Capped: the length is the sender's word. A chunked body announces no
+    /// length: room for a typical MMS body saves the doublings from one segment up to that
+    /// size.
+    fn plan_body(&mut self, direction: Direction, head: &Head, framing: Framing) {
+        let st = &mut self.dirs[direction as usize];
+        st.body_planned = false;
+        if self.cfg.discard_non_mms_bodies
+            && let Framing::ContentLength(n) = framing
+            && n > 0
+        {
+            let Some(&first) = st.buf.get(head.len) else {
+                return;
+            };
+            let total = head.len as u64 + n;
+            if (st.buf.len() as u64) < total && !may_carry_mms(head, first) {
+                st.drop_left = total - st.buf.len() as u64;
+                st.body_planned = true;
+                return;
+            }
+        }
+        st.body_planned = true;
+        let expected = match framing {
+            Framing::ContentLength(n) => Some(head.len as u64 + n),
+            Framing::Chunked => Some(head.len as u64 + CHUNKED_RESERVE as u64),
+            _ => None,
+        };
+        if let Some(total) = expected {
+            let total = total.min(RESERVE_LIMIT as u64) as usize;
+            let to_come = total.saturating_sub(st.buf.len());
+            st.buf.reserve(to_come);
+            // And room for the frame origins of the segments to come, judged by the size of
+            // those so far, so that their list is not regrown every few segments either.
+            let per_segment = (st.buf.len() / st.origin.len().max(1)).max(512);
+            st.origin.reserve(to_come.div_ceil(per_segment));
         }
     }
 
@@ -1315,25 +1443,7 @@ impl HttpConnection {
             self.dirs[di].phase = Phase::Skip(n);
             return true;
         }
-        // Room for the whole message at once instead of doubling (and copying) the buffer as
-        // the body's segments arrive. Capped: the length is the sender's word. A chunked body
-        // announces no length: room for a typical MMS body saves the doublings from one segment
-        // up to that size.
-        let expected = match framing {
-            Framing::ContentLength(n) => Some(head.len as u64 + n),
-            Framing::Chunked => Some(head.len as u64 + CHUNKED_RESERVE as u64),
-            _ => None,
-        };
-        if let Some(total) = expected {
-            let st = &mut self.dirs[di];
-            let total = total.min(RESERVE_LIMIT as u64) as usize;
-            let to_come = total.saturating_sub(st.buf.len());
-            st.buf.reserve(to_come);
-            // And room for the frame origins of the segments to come, judged by the size of
-            // those so far, so that their list is not regrown every few segments either.
-            let per_segment = (st.buf.len() / st.origin.len().max(1)).max(512);
-            st.origin.reserve(to_come.div_ceil(per_segment));
-        }
+        self.plan_body(direction, &head, framing);
         self.dirs[di].phase = Phase::Body {
             head: Box::new(head),
             framing,
@@ -1361,6 +1471,21 @@ impl HttpConnection {
     ) -> HttpMessage {
         let st = &mut self.dirs[direction as usize];
         let (raw, origin, stream_offset) = st.take(raw_len);
+        // A dropped body's bytes were never buffered: the stream moves past them here.
+        let dropped = std::mem::take(&mut st.dropped);
+        st.buf_offset += dropped;
+        st.drop_left = 0;
+        st.body_planned = false;
+        let mut notes = notes;
+        if dropped > 0 {
+            notes.push(HttpNote {
+                severity: Severity::Note,
+                message: format!(
+                    "{dropped} body bytes not kept: the body cannot carry an MMS PDU (its first byte is not X-Mms-Message-Type)"
+                ),
+                range: raw.len()..raw.len(),
+            });
+        }
         let body_start = head.len.min(raw.len());
         let body_range = body_start..raw.len();
         // The body as the transfer framing delivers it: a range of `raw` when it lies there in
@@ -1379,22 +1504,7 @@ impl HttpConnection {
             (Framing::Chunked, None) => (BodyBytes::Decoded(Vec::new()), Vec::new(), Vec::new()),
             _ => (BodyBytes::InRaw(body_range.clone()), Vec::new(), Vec::new()),
         };
-        // Transfer codings other than chunked, then content codings, undone last-applied first.
-        let mut codings: Vec<String> = Vec::new();
-        for name in ["transfer-encoding", "content-encoding"] {
-            for h in head
-                .headers
-                .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case(name))
-            {
-                for t in h.value.split(',') {
-                    let t = t.trim().to_ascii_lowercase();
-                    if !t.is_empty() && t != "chunked" && t != "identity" {
-                        codings.push(t);
-                    }
-                }
-            }
-        }
+        let codings = codings(&head);
         let frame = origin.last().map(|s| s.frame);
         if let StartLine::Request { .. } = head.start
             && let Some(p) = self.pending.iter_mut().find(|r| r.exchange == exchange)

@@ -473,3 +473,238 @@ fn bodies_end_at_the_same_byte_whatever_the_segment_size() {
         );
     }
 }
+
+fn discarding() -> HttpConnection {
+    HttpConnection::new(Config {
+        discard_non_mms_bodies: true,
+        ..Config::default()
+    })
+}
+
+/// Feed `bytes` in segments of `seg` bytes (frames 1, 2, …), collecting the messages.
+fn feed_segments(
+    c: &mut HttpConnection,
+    dir: Direction,
+    bytes: &[u8],
+    seg: usize,
+) -> Vec<HttpMessage> {
+    let mut out = Vec::new();
+    for (i, s) in bytes.chunks(seg).enumerate() {
+        out.extend(messages(c.feed(dir, s, i as u64 + 1)));
+    }
+    out
+}
+
+#[test]
+fn a_body_that_cannot_carry_mms_is_dropped_and_the_next_message_is_whole() {
+    // An image (first byte 0xFF), then an MMS PDU declared as such, then one sniffed by its
+    // first byte under a wrong type, on one keep-alive connection, cut in 7-byte segments.
+    let mut image =
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 200\r\n\r\n".to_vec();
+    image.extend(std::iter::once(0xFF).chain((0..199).map(|i| i as u8)));
+    // m-send-conf: Transaction-Id, MMS-Version 1.2, Response-Status Ok, Message-ID (41 bytes,
+    // several segments).
+    let pdu = b"\x8c\x81\x98T0123456789\x00\x8d\x92\x92\x80\x8bM0123456789@mmsc\x00";
+    let with_head = |ct: &str| {
+        let mut m = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+            pdu.len()
+        )
+        .into_bytes();
+        m.extend_from_slice(pdu);
+        m
+    };
+    let mms = with_head("application/vnd.wap.mms-message");
+    let sniffed = with_head("text/plain");
+    let stream = [&image[..], &mms[..], &sniffed[..]].concat();
+    let mut full = HttpConnection::default();
+    let mut cut = discarding();
+    let kept = feed_segments(&mut full, S, &stream, 7);
+    let dropped = feed_segments(&mut cut, S, &stream, 7);
+    assert_eq!((kept.len(), dropped.len()), (3, 3));
+    // The image: reported, its body cut to what came with the head's segments, and said so.
+    assert_eq!(kept[0].body().len(), 200);
+    let head_len = image.len() - 200;
+    let body = dropped[0].body();
+    assert!(
+        !body.is_empty() && body.len() < 7,
+        "{} bytes kept",
+        body.len()
+    );
+    assert_eq!(body, &image[head_len..head_len + body.len()]);
+    assert!(!dropped[0].is_mms());
+    let note = &dropped[0].notes.last().unwrap().message;
+    assert_eq!(
+        note,
+        &format!(
+            "{} body bytes not kept: the body cannot carry an MMS PDU (its first byte is not X-Mms-Message-Type)",
+            200 - body.len()
+        )
+    );
+    // The PDUs that follow: byte for byte what the buffering parser gives, at the same offsets.
+    for (a, b) in kept[1..].iter().zip(&dropped[1..]) {
+        assert!(a.is_mms() && b.is_mms());
+        assert_eq!(a.body(), b.body());
+        assert_eq!(a.raw, b.raw);
+        assert_eq!(a.stream_offset, b.stream_offset);
+        assert_eq!(a.origin, b.origin);
+        assert_eq!(a.notes.len(), b.notes.len());
+    }
+    assert_eq!(dropped[1].stream_offset, image.len() as u64);
+}
+
+#[test]
+fn a_gap_in_a_dropped_body_counts_the_dropped_bytes() {
+    let head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100\r\n\r\n";
+    let next = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.wap.mms-message\r\nContent-Length: 3\r\n\r\n\x8c\x81\x98";
+    for mut c in [HttpConnection::default(), discarding()] {
+        let mut first = head.to_vec();
+        first.extend_from_slice(&[b'<'; 10]);
+        assert!(c.feed(S, &first, 1).is_empty());
+        assert!(c.feed(S, &[b'x'; 40], 2).is_empty());
+        // 30 of the remaining 50 body bytes are lost; the last 20 arrive, then the next message.
+        let ev = c.gap(S, 30);
+        let abandoned = ev
+            .iter()
+            .find_map(|e| match e {
+                HttpEvent::Gap {
+                    abandoned: Some(m), ..
+                } => Some(m),
+                _ => None,
+            })
+            .expect("the message is abandoned");
+        let lost = abandoned
+            .notes
+            .iter()
+            .find(|n| n.severity == Severity::Error)
+            .unwrap();
+        assert_eq!(
+            lost.message,
+            format!(
+                "30 bytes lost at stream offset {} (message offset {}): body incomplete, 50 body bytes received",
+                head.len() + 50,
+                head.len() + 50
+            )
+        );
+        let mut rest = vec![b'y'; 20];
+        rest.extend_from_slice(next);
+        let m = messages(c.feed(S, &rest, 3));
+        assert_eq!(m.len(), 1);
+        assert!(m[0].is_mms());
+        assert_eq!(m[0].stream_offset, head.len() as u64 + 100);
+        assert_eq!(m[0].body(), b"\x8c\x81\x98");
+    }
+}
+
+#[test]
+fn may_carry_mms_rules_out_only_what_is_mms_and_pap_cannot_hold() {
+    let head = |raw: &str| head::parse_head(raw.as_bytes()).unwrap();
+    let resp = |ct: &str, extra: &str| {
+        head(&format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\n{extra}Content-Length: 9\r\n\r\n"
+        ))
+    };
+    // Ruled out: nothing declares or hides an MMS PDU, and the first byte is not 0x8C.
+    assert!(!may_carry_mms(&resp("image/jpeg", ""), 0xFF));
+    assert!(!may_carry_mms(&resp("text/html; charset=utf-8", ""), b'<'));
+    assert!(!may_carry_mms(
+        &resp("multipart/related; boundary=x", ""),
+        b'-'
+    ));
+    assert!(!may_carry_mms(
+        &head("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"),
+        0
+    ));
+    // Kept: the first byte, the declared type (any case), a coding over the body, a request
+    // that may be a PAP submission.
+    assert!(may_carry_mms(&resp("text/plain", ""), 0x8C));
+    assert!(may_carry_mms(
+        &resp("Application/VND.WAP.MMS-Message", ""),
+        0
+    ));
+    assert!(may_carry_mms(
+        &resp("image/jpeg", "Content-Encoding: gzip\r\n"),
+        0x1F
+    ));
+    assert!(may_carry_mms(
+        &resp("image/jpeg", "Transfer-Encoding: deflate\r\n"),
+        0x78
+    ));
+    assert!(!may_carry_mms(
+        &resp("image/jpeg", "Content-Encoding: identity\r\n"),
+        0xFF
+    ));
+    assert!(may_carry_mms(
+        &head(
+            "POST /pap HTTP/1.1\r\nContent-Type: multipart/related; boundary=b\r\nContent-Length: 9\r\n\r\n"
+        ),
+        b'-'
+    ));
+}
+
+#[test]
+fn may_carry_mms_agrees_with_the_lab_messages() {
+    // Every HTTP message of the lab captures that carries an MMS PDU (directly or in a PAP
+    // submission) is one `may_carry_mms` keeps; and some that carry none are ruled out.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
+    let mut carrying = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
+            continue;
+        }
+        for mut m in lab_messages(&path) {
+            m.undo_codings();
+            let carries = m.is_mms()
+                || (m.is_request()
+                    && pap::parse_submission(&m).is_some_and(|s| s.mms_part().is_some()));
+            let raw_body = &m.raw[m.body_range.clone()];
+            if let Some(&first) = raw_body.first() {
+                let may = may_carry_mms(&m.head, first);
+                assert!(may || !carries, "{name}: {:?}", m.summary());
+                carrying += usize::from(carries);
+            }
+        }
+    }
+    assert!(carrying > 20, "{carrying} messages carry MMS");
+}
+
+/// Every HTTP message of a capture, bodies kept whole.
+fn lab_messages(path: &std::path::Path) -> Vec<HttpMessage> {
+    use crate::capture::{FileReader, PacketSource};
+    use crate::net::{Decoder, Event};
+    let mut reader = FileReader::open(path).unwrap();
+    let mut dec = Decoder::default();
+    let mut conns: std::collections::HashMap<crate::net::FlowId, HttpConnection> =
+        Default::default();
+    let mut out = Vec::new();
+    let mut events = Vec::new();
+    let mut handle = |events: &mut Vec<Event<'static>>, out: &mut Vec<HttpMessage>| {
+        for e in events.drain(..) {
+            let evs = match e {
+                Event::TcpData(d) => conns
+                    .entry(d.flow)
+                    .or_default()
+                    .feed(d.dir, &d.data, d.frame),
+                Event::TcpClosed(c) => match conns.remove(&c.flow) {
+                    Some(mut h) => {
+                        let mut evs = h.close(C);
+                        evs.extend(h.close(S));
+                        evs
+                    }
+                    None => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            out.extend(messages(evs));
+        }
+    };
+    while let Some(p) = reader.next_packet() {
+        dec.decode_packet_owned(&p.unwrap(), &mut events);
+        handle(&mut events, &mut out);
+    }
+    dec.finish(&mut events);
+    handle(&mut events, &mut out);
+    out
+}

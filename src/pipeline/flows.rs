@@ -43,9 +43,12 @@ impl TcpFlows {
         self.flows.entry(flow).or_insert_with(|| Flow {
             // Bodies are inflated by `mms_in_http`, in the upper half: inflating is the single
             // largest cost of MMS traffic, and the lower half (which reads the file and
-            // reassembles TCP) is the busier one.
+            // reassembles TCP) is the busier one. Bodies that cannot carry an MMS PDU (the
+            // images and pages of ordinary web traffic) are not kept: `mms_in_http` would only
+            // drop them.
             http: HttpConnection::new(http::Config {
                 defer_codings: true,
+                discard_non_mms_bodies: true,
                 ..http::Config::default()
             }),
             client,
