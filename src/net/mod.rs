@@ -405,6 +405,11 @@ impl Decoder {
     }
 
     fn flush_notes(&mut self, out: &mut Vec<Event<'_>>) {
+        // Called twice for every packet, nearly always with nothing to move: draining an empty
+        // list into `out` cost some fifty instructions each time.
+        if self.notes.is_empty() {
+            return;
+        }
         out.extend(
             self.notes
                 .drain(..)
