@@ -91,7 +91,7 @@ impl ChunkedDecoder {
     pub fn advance(&mut self, raw: &[u8], max_body: usize) -> ChunkedStatus {
         loop {
             let rest = &raw[self.pos.min(raw.len())..];
-            let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
                 if rest.len() > MAX_CHUNK_LINE {
                     return ChunkedStatus::Malformed {
                         offset: self.pos,

@@ -116,7 +116,7 @@ const TCHAR: [bool; 256] = {
 
 /// Decide from the first bytes whether `data` starts with an HTTP/1.x request or status line.
 pub fn detect(data: &[u8]) -> Detection {
-    let line_end = data.iter().position(|&b| b == b'\n');
+    let line_end = memchr::memchr(b'\n', data);
     let line = match line_end {
         Some(i) => &data[..i],
         None => &data[..data.len().min(MAX_START_LINE)],
@@ -241,7 +241,7 @@ fn request_line_ok(line: &[u8]) -> Result<(), bool> {
 /// which RFC 9112 section 2.2 lets a recipient accept).
 pub fn find_head_end(data: &[u8]) -> Option<usize> {
     let mut i = 0;
-    while let Some(p) = data[i..].iter().position(|&b| b == b'\n') {
+    while let Some(p) = memchr::memchr(b'\n', &data[i..]) {
         let nl = i + p;
         let next = nl + 1;
         match data.get(next) {
@@ -268,7 +268,7 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
     // message, so it is worth not collecting them first.
     let mut pos = 0;
     let mut lines = std::iter::from_fn(|| {
-        let nl = pos + head[pos..].iter().position(|&b| b == b'\n')?;
+        let nl = pos + memchr::memchr(b'\n', &head[pos..])?;
         let end = if nl > pos && head[nl - 1] == b'\r' {
             nl - 1
         } else {
@@ -289,7 +289,7 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
         ));
     }
     // One header per remaining line but the empty last one: grown once, not doubled.
-    let line_count = head.iter().filter(|&&b| b == b'\n').count();
+    let line_count = memchr::memchr_iter(b'\n', head).count();
     let mut headers: Vec<Header> = Vec::with_capacity(line_count.saturating_sub(2));
     for r in lines {
         let l = &head[r.clone()];
@@ -319,7 +319,7 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
             }
             continue;
         }
-        let Some(colon) = l.iter().position(|&b| b == b':') else {
+        let Some(colon) = memchr::memchr(b':', l) else {
             notes.push(("header line without ':' ignored".to_string(), r.clone()));
             continue;
         };
