@@ -7,7 +7,7 @@
 use crate::codec::headers::{HeaderBlock, decode_headers};
 use crate::codec::primitives::{CodecError, uintvar};
 use crate::codec::{ContentType, content_type::content_type};
-use crate::tree::{Node, Severity, Value, escape_text};
+use crate::tree::{Node, Severity, Value, escape_text, push_escaped};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -203,11 +203,13 @@ impl WspPdu {
 
     /// X-Wap-Application-Id of a push, e.g. "x-wap-application:mms.ua".
     pub fn application_id(&self) -> Option<String> {
-        self.headers.get("X-Wap-Application-Id").map(|h| {
-            h.text()
-                .map(str::to_string)
-                .unwrap_or_else(|| h.display.clone())
-        })
+        self.application_id_str().map(str::to_string)
+    }
+
+    fn application_id_str(&self) -> Option<&str> {
+        self.headers
+            .get("X-Wap-Application-Id")
+            .map(|h| h.text().unwrap_or(&h.display))
     }
 
     pub fn http_status(&self) -> Option<u16> {
@@ -221,7 +223,7 @@ impl WspPdu {
         let mut s = self.pdu_type.name();
         if let Some(u) = &self.uri {
             s.push(' ');
-            s.push_str(&escape_text(u));
+            push_escaped(&mut s, u);
         }
         if let Some(st) = self.status {
             let _ = match http_status(st) {
@@ -229,11 +231,18 @@ impl WspPdu {
                 None => write!(s, " status 0x{st:02X}"),
             };
         }
-        if let Some(m) = self.media_type() {
-            let _ = write!(s, " ({})", escape_text(&m));
+        // `media_type` and `application_id` in place, without their copies: lowering the
+        // escaped text is lowering the text, as escapes are lower case.
+        if let Some(c) = &self.content_type {
+            s.push_str(" (");
+            let start = s.len();
+            push_escaped(&mut s, &c.media);
+            s[start..].make_ascii_lowercase();
+            s.push(')');
         }
-        if let Some(a) = self.application_id() {
-            let _ = write!(s, " app {}", escape_text(&a));
+        if let Some(a) = self.application_id_str() {
+            s.push_str(" app ");
+            push_escaped(&mut s, a);
         }
         s
     }
