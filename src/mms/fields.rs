@@ -7,6 +7,7 @@ use crate::codec::charset;
 use crate::codec::content_type::{self, ContentType};
 use crate::codec::primitives::*;
 use crate::tree::{Node, Severity, Value, escape_text};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One decoded MMS header: the facts the summary and the checks read (its tree node is
@@ -16,7 +17,9 @@ pub struct Field {
     /// Field code without the high bit (0x0C = X-Mms-Message-Type); `None` for an application
     /// (textual) header.
     pub code: Option<u8>,
-    pub name: String,
+    /// The field's name: borrowed from the tables for a well-known field (a summary decodes
+    /// a dozen fields per PDU and names none of them unless a check speaks).
+    pub name: Cow<'static, str>,
     pub range: Range<usize>,
     /// Text of the value for the summary (address, subject, id, status name…).
     pub text: Option<String>,
@@ -707,7 +710,7 @@ pub fn decode_field(
         let (h, n) = crate::codec::headers::application_header(buf, pos)?;
         let field = Field {
             code: None,
-            name: h.name,
+            name: Cow::Owned(h.name),
             range: pos..n,
             text: Some(h.display),
             number: None,
@@ -717,9 +720,9 @@ pub fn decode_field(
         return Ok((field, h.node, n));
     }
     let code = b & 0x7F;
-    let name = field_display(code);
+    let name = field_label(code);
     let (o, n) = value(ctx, buf, p, code, msg_type)?;
-    let mut node = Node::new(ctx.label(|| name.clone()), o.display, o.value, pos..n);
+    let mut node = Node::new(ctx.label(|| name.to_string()), o.display, o.value, pos..n);
     node.children = o.children;
     let field = Field {
         code: Some(code),

@@ -323,7 +323,6 @@ fn first(fields: &[Field], code: u8) -> Option<&Field> {
 /// header, every To, Cc and Bcc), in one pass and without copies: it runs on every PDU.
 fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
     s.message_type_code = msg_type;
-    s.message_type = msg_type.map(message_type_display);
     let mut seen = [false; 128];
     for mut f in fields {
         let Some(code) = f.code else { continue };
@@ -342,6 +341,9 @@ fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
                 continue;
             }
             _ if !first => continue,
+            // The first X-Mms-Message-Type gave `msg_type`; its text is the type's display
+            // name (taken, not formatted again).
+            0x0C => &mut s.message_type,
             0x18 => &mut s.transaction_id,
             0x0B => &mut s.message_id,
             0x0D => &mut s.mms_version,
