@@ -693,6 +693,10 @@ struct Segment {
     frame: u64,
 }
 
+/// Most bytes a message's buffer gets ahead of the bytes received, beyond doubling (see
+/// `Partial::extend_prefix`).
+const PREFIX_AHEAD: usize = 64 * 1024;
+
 #[derive(Debug, Clone)]
 struct Partial {
     kind: WtpPduType,
@@ -952,24 +956,8 @@ impl WtpReassembler {
                 ));
                 self.evicted.push(m);
             }
-            self.open.insert(
-                key,
-                Partial {
-                    kind: pdu.pdu_type.message_kind(),
-                    prefix: Vec::new(),
-                    prefix_origin: Vec::new(),
-                    later: BTreeMap::new(),
-                    received: PsnSet::default(),
-                    count: 0,
-                    highest: None,
-                    last_psn: None,
-                    bytes: 0,
-                    retransmitted: Vec::new(),
-                    duplicates: Vec::new(),
-                    nacks: Vec::new(),
-                    notes: Vec::new(),
-                },
-            );
+            self.open
+                .insert(key, Partial::new(pdu.pdu_type.message_kind()));
             self.open_order.push_back(key);
         }
         let p = self.open.get_mut(&key).expect("inserted above");
@@ -1122,6 +1110,24 @@ impl PsnSet {
 }
 
 impl Partial {
+    fn new(kind: WtpPduType) -> Self {
+        Partial {
+            kind,
+            prefix: Vec::new(),
+            prefix_origin: Vec::new(),
+            later: BTreeMap::new(),
+            received: PsnSet::default(),
+            count: 0,
+            highest: None,
+            last_psn: None,
+            bytes: 0,
+            retransmitted: Vec::new(),
+            duplicates: Vec::new(),
+            nacks: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// Store segment `psn` (not received before): onto the prefix when it is the next one
     /// (then also the later segments that became contiguous), else aside.
     fn add(&mut self, psn: u8, data: &[u8], frame: u64) {
@@ -1142,6 +1148,18 @@ impl Partial {
     }
 
     fn extend_prefix(&mut self, data: &[u8], frame: u64) {
+        let needed = self.prefix.len() + data.len();
+        if needed > self.prefix.capacity() {
+            // A segmented message is usually many segments of one size. Doubling from one
+            // segment copied the prefix at every step (the copies were a visible share of the
+            // batch path): room for several segments at once instead, but never more than
+            // PREFIX_AHEAD beyond the bytes received (or, doubling, than the bytes received).
+            let target = needed
+                .saturating_mul(8)
+                .min(needed + PREFIX_AHEAD)
+                .max(self.prefix.capacity() * 2);
+            self.prefix.reserve_exact(target - self.prefix.len());
+        }
         self.prefix_origin.push(FrameSpan {
             offset: self.prefix.len(),
             len: data.len(),
@@ -1185,6 +1203,43 @@ fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The prefix grows in few steps (8 segments, then up to PREFIX_AHEAD more, then doubling)
+    /// and never holds more than PREFIX_AHEAD or the received size beyond the received bytes;
+    /// the bytes are the segments' bytes in PSN order, whatever the order they came in.
+    #[test]
+    fn prefix_reserves_ahead_within_bounds() {
+        let seg = |psn: u8| vec![psn; 1400];
+        let want: Vec<u8> = (0..=199u8).flat_map(seg).collect();
+        let in_order: Vec<u8> = (0..=199).collect();
+        let late: Vec<u8> = (0..=199u8)
+            .filter(|k| k % 50 != 7)
+            .chain([7, 57, 107, 157])
+            .collect();
+        for (order, allocations) in [(in_order, Some(4)), (late, None)] {
+            let mut p = Partial::new(WtpPduType::Result);
+            let mut capacities = vec![];
+            for psn in order {
+                p.add(psn, &seg(psn), 1000 + u64::from(psn));
+                let len = p.prefix.len();
+                if len > 0 {
+                    let ahead = p.prefix.capacity() - len;
+                    assert!(ahead <= PREFIX_AHEAD.max(len), "{ahead} ahead of {len}");
+                }
+                if capacities.last() != Some(&p.prefix.capacity()) {
+                    capacities.push(p.prefix.capacity());
+                }
+            }
+            assert_eq!(p.prefix, want);
+            assert_eq!(p.prefix_origin.len(), 200);
+            assert_eq!(p.prefix_origin[57].frame, 1057);
+            assert_eq!(p.prefix_origin[57].offset, 57 * 1400);
+            // 280 000 bytes in 200 segments: 4 allocations (doubling from one segment, 9).
+            if let Some(n) = allocations {
+                assert_eq!(capacities.len(), n, "{capacities:?}");
+            }
+        }
+    }
 
     fn addr(p: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], p))
