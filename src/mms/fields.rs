@@ -21,8 +21,9 @@ pub struct Field {
     /// a dozen fields per PDU and names none of them unless a check speaks).
     pub name: Cow<'static, str>,
     pub range: Range<usize>,
-    /// Text of the value for the summary (address, subject, id, status name…).
-    pub text: Option<String>,
+    /// Text of the value for the summary (address, subject, id, status name…): borrowed
+    /// from the tables for a named token, so that only what the summary keeps is copied.
+    pub text: Option<Cow<'static, str>>,
     /// Numeric value (size, date, count, relative seconds).
     pub number: Option<u64>,
     /// Raw token octet of enumerated values (0x80…).
@@ -34,7 +35,7 @@ struct Out {
     value: Value,
     display: String,
     children: Vec<Node>,
-    text: Option<String>,
+    text: Option<Cow<'static, str>>,
     number: Option<u64>,
     token: Option<u8>,
     content_type: Option<ContentType>,
@@ -132,7 +133,7 @@ fn encoded_string(
     if let Some(w) = rfc2047_note(&s.text, s.content.clone()) {
         o.children.push(w);
     }
-    o.text = Some(s.text);
+    o.text = Some(s.text.into());
     Ok((o, n))
 }
 
@@ -191,7 +192,7 @@ fn text(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
             t.content.clone(),
         ));
     }
-    o.text = Some(s);
+    o.text = Some(s.into());
     Ok((o, n))
 }
 
@@ -225,20 +226,20 @@ fn int_value(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError
 fn token(ctx: &Ctx, buf: &[u8], p: usize, code: u8) -> Result<(Out, usize), CodecError> {
     let (b, n) = octet(buf, p, "token value")?;
     let name = token_name(code, b);
-    let display = match (name, status_range_meaning(b)) {
-        (Some(nm), _) => nm.to_string(),
+    let display: Cow<'static, str> = match (name, status_range_meaning(b)) {
+        (Some(nm), _) => nm.into(),
         (None, Some(m)) if matches!(code, 0x12 | 0x19 | 0x25) => {
-            format!("unassigned 0x{b:02X} (to be treated as {m})")
+            format!("unassigned 0x{b:02X} (to be treated as {m})").into()
         }
-        _ => format!("unknown-0x{b:02X}"),
+        _ => format!("unknown-0x{b:02X}").into(),
     };
     let mut o = Out::shown(ctx, || {
         (
             Value::Enum {
                 code: u64::from(b),
-                name: display.clone(),
+                name: display.to_string(),
             },
-            display.clone(),
+            display.to_string(),
         )
     });
     if name.is_none() {
@@ -351,7 +352,7 @@ fn value(
             for n in &c.notes {
                 ctx.attach_ref(&mut o.children, n);
             }
-            o.text = Some(c.media.clone());
+            o.text = Some(c.media.clone().into());
             o.content_type = Some(c);
             Ok((o, n))
         }
@@ -385,7 +386,7 @@ fn value(
                         Value::Text("<insert-address-token>".into()),
                         "<insert-address-token>".into(),
                     );
-                    o.text = Some("<insert-address-token>".into());
+                    o.text = Some(Cow::Borrowed("<insert-address-token>"));
                     ctx.attach_with(&mut o.children, || {
                         Node::new(
                             "Insert-address-token",
@@ -420,14 +421,14 @@ fn value(
         }
         0x0C => {
             let (b, n) = octet(buf, p, "message type")?;
-            let name = message_type_display(b);
+            let name = message_type_label(b);
             let mut o = Out::shown(ctx, || {
                 (
                     Value::Enum {
                         code: u64::from(b),
-                        name: name.clone(),
+                        name: name.to_string(),
                     },
-                    name.clone(),
+                    name.to_string(),
                 )
             });
             if message_type_name(b).is_none() {
@@ -447,7 +448,7 @@ fn value(
             let (s, n) = version_value(buf, p)?;
             let mut o = Out::shown(ctx, || (Value::Text(s.clone()), s.clone()));
             o.token = buf.get(p).copied().filter(|b| b & 0x80 != 0);
-            o.text = Some(s);
+            o.text = Some(s.into());
             Ok((o, n))
         }
         0x0E | 0x1F => long_int(ctx, buf, p),
@@ -493,14 +494,14 @@ fn value(
         0x28 => {
             // Attributes-value = Field-name (the code of an MMS header).
             let (b, n) = short_integer(buf, p)?;
-            let name = field_display(b);
+            let name = field_label(b);
             let mut o = Out::shown(ctx, || {
                 (
                     Value::Enum {
                         code: u64::from(b | 0x80),
-                        name: name.clone(),
+                        name: name.to_string(),
                     },
-                    name.clone(),
+                    name.to_string(),
                 )
             });
             o.text = Some(name);
@@ -563,7 +564,9 @@ fn address_type(ctx: &Ctx, o: &mut Out, r: Range<usize>) {
     if !ctx.tree() {
         return;
     }
-    let Some(addr) = o.text.clone() else { return };
+    let Some(addr) = o.text.as_deref().map(str::to_string) else {
+        return;
+    };
     let (kind, note) = match addr.rsplit_once("/TYPE=") {
         Some((_, ty)) => {
             let known = ["PLMN", "IPv4", "IPv6"]
@@ -682,7 +685,7 @@ fn element_descriptor(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), C
         });
         q = n;
     }
-    o.text = Some(reference);
+    o.text = Some(reference.into());
     Ok((o, end))
 }
 
@@ -712,7 +715,7 @@ pub fn decode_field(
             code: None,
             name: Cow::Owned(h.name),
             range: pos..n,
-            text: Some(h.display),
+            text: Some(h.display.into()),
             number: None,
             token: None,
             content_type: None,

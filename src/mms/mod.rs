@@ -13,6 +13,7 @@ use crate::codec::primitives::CodecError;
 use crate::model::MmsSummary;
 use crate::tree::{Buffer, BufferId, Dissection, Node, Severity, Value};
 use fields::Field;
+use std::borrow::Cow;
 use std::ops::Range;
 use tables::*;
 
@@ -154,7 +155,9 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     let win = &buf[..end];
     let start = range.start.min(end);
     let mut root = Node::group("MMS", "", start..end);
-    let mut fields: Vec<Field> = Vec::new();
+    // Room for the headers of a usual PDU at once (growing it from empty was three
+    // allocations and copies per PDU).
+    let mut fields: Vec<Field> = Vec::with_capacity(16);
     let mut pos = start;
     let mut msg_type: Option<u8> = None;
     let mut body_ct = None;
@@ -329,15 +332,15 @@ fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
         let first = !std::mem::replace(&mut seen[usize::from(code)], true);
         let slot = match code {
             0x01 => {
-                s.bcc.extend(f.text);
+                s.bcc.extend(f.text.map(Cow::into_owned));
                 continue;
             }
             0x02 => {
-                s.cc.extend(f.text);
+                s.cc.extend(f.text.map(Cow::into_owned));
                 continue;
             }
             0x17 => {
-                s.to.extend(f.text);
+                s.to.extend(f.text.map(Cow::into_owned));
                 continue;
             }
             _ if !first => continue,
@@ -371,7 +374,7 @@ fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
             }
             _ => continue,
         };
-        *slot = f.text.take();
+        *slot = f.text.take().map(Cow::into_owned);
     }
 }
 
@@ -598,7 +601,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
             out.push(Node::expert(
                 Severity::Note,
                 "error-status",
-                format!("{}: {}", f.name, f.text.clone().unwrap_or_default()),
+                format!("{}: {}", f.name, f.text.as_deref().unwrap_or_default()),
                 f.range.clone(),
             ));
         }
