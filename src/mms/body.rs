@@ -355,7 +355,11 @@ fn part_tree(ctx: &mut Ctx, buf: &[u8], p: &Part, label: &str, depth: usize) -> 
         }
     }
     for h in &p.headers.headers {
-        ctx.attach_ref(&mut node.children, &h.node);
+        // Without the tree, only a header holding a note the summary counts is kept (the
+        // node is built only then).
+        if ctx.tree() || h.all_notes().any(super::counts) {
+            node.children.push(h.node());
+        }
     }
     if let Some(e) = &p.headers.error {
         node.push(e.node(p.headers_range.end));

@@ -352,7 +352,7 @@ fn value(
             for n in &c.notes {
                 ctx.attach_ref(&mut o.children, n);
             }
-            o.text = Some(c.media.clone().into());
+            // The summary takes the media type from `content_type` (no text copy of it).
             o.content_type = Some(c);
             Ok((o, n))
         }
@@ -711,16 +711,22 @@ pub fn decode_field(
         // Application-header = Token-text Application-specific-value (OMA-MMS-ENC 7.3). Its
         // node already shows the escaped value.
         let (h, n) = crate::codec::headers::application_header(buf, pos)?;
+        // It holds no note: without the tree, an empty node stands for it.
+        let node = if ctx.tree() {
+            h.node()
+        } else {
+            Node::group(String::new(), String::new(), pos..n)
+        };
         let field = Field {
             code: None,
-            name: Cow::Owned(h.name),
+            name: h.name,
             range: pos..n,
             text: Some(h.display.into()),
             number: None,
             token: None,
             content_type: None,
         };
-        return Ok((field, h.node, n));
+        return Ok((field, node, n));
     }
     let code = b & 0x7F;
     let name = field_label(code);

@@ -160,7 +160,6 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     let mut fields: Vec<Field> = Vec::with_capacity(16);
     let mut pos = start;
     let mut msg_type: Option<u8> = None;
-    let mut body_ct = None;
     let mut body_start = None;
 
     if start == end {
@@ -201,9 +200,6 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
                     msg_type = f.token;
                 }
                 let is_ct = f.code == Some(0x04);
-                if is_ct {
-                    body_ct = f.content_type.clone();
-                }
                 ctx.attach(&mut root.children, node);
                 fields.push(f);
                 pos = next;
@@ -235,7 +231,9 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
 
     let mut summary = MmsSummary::default();
     if let Some(bs) = body_start {
-        let (mut bnode, parts) = body::decode_body(ctx, win, bs..end, body_ct.as_ref(), depth);
+        // The body's Content-Type is the last field decoded (read in place, not copied).
+        let body_ct = fields.last().and_then(|f| f.content_type.as_ref());
+        let (mut bnode, parts) = body::decode_body(ctx, win, bs..end, body_ct, depth);
         if msg_type.is_some_and(|t| !has_body(t)) && bs < end {
             ctx.attach_with(&mut bnode.children, || Node::expert(
                 Severity::Note,
