@@ -8,6 +8,7 @@ use crate::codec::headers::{HeaderBlock, decode_headers};
 use crate::codec::primitives::{CodecError, uintvar};
 use crate::codec::{ContentType, content_type::content_type};
 use crate::tree::{Node, Severity, Value, escape_text, push_escaped};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -69,27 +70,32 @@ impl WspPduType {
 
     /// "Get", "Post", "Reply", … (the method name for requests).
     pub fn name(self) -> String {
+        self.label().into_owned()
+    }
+
+    /// [`WspPduType::name`], borrowed when it is a fixed name.
+    pub fn label(self) -> Cow<'static, str> {
         match self {
-            Self::Connect => "Connect".into(),
-            Self::ConnectReply => "ConnectReply".into(),
-            Self::Redirect => "Redirect".into(),
-            Self::Reply => "Reply".into(),
-            Self::Disconnect => "Disconnect".into(),
-            Self::Push => "Push".into(),
-            Self::ConfirmedPush => "ConfirmedPush".into(),
-            Self::Suspend => "Suspend".into(),
-            Self::Resume => "Resume".into(),
-            Self::Get(0x40) => "Get".into(),
-            Self::Get(0x41) => "Options".into(),
-            Self::Get(0x42) => "Head".into(),
-            Self::Get(0x43) => "Delete".into(),
-            Self::Get(0x44) => "Trace".into(),
-            Self::Get(c) => format!("Get-extended-0x{c:02X}"),
-            Self::Post(0x60) => "Post".into(),
-            Self::Post(0x61) => "Put".into(),
-            Self::Post(c) => format!("Post-extended-0x{c:02X}"),
-            Self::DataFragment => "Data Fragment".into(),
-            Self::Unknown(c) => format!("Unknown-0x{c:02X}"),
+            Self::Connect => Cow::Borrowed("Connect"),
+            Self::ConnectReply => Cow::Borrowed("ConnectReply"),
+            Self::Redirect => Cow::Borrowed("Redirect"),
+            Self::Reply => Cow::Borrowed("Reply"),
+            Self::Disconnect => Cow::Borrowed("Disconnect"),
+            Self::Push => Cow::Borrowed("Push"),
+            Self::ConfirmedPush => Cow::Borrowed("ConfirmedPush"),
+            Self::Suspend => Cow::Borrowed("Suspend"),
+            Self::Resume => Cow::Borrowed("Resume"),
+            Self::Get(0x40) => Cow::Borrowed("Get"),
+            Self::Get(0x41) => Cow::Borrowed("Options"),
+            Self::Get(0x42) => Cow::Borrowed("Head"),
+            Self::Get(0x43) => Cow::Borrowed("Delete"),
+            Self::Get(0x44) => Cow::Borrowed("Trace"),
+            Self::Get(c) => Cow::Owned(format!("Get-extended-0x{c:02X}")),
+            Self::Post(0x60) => Cow::Borrowed("Post"),
+            Self::Post(0x61) => Cow::Borrowed("Put"),
+            Self::Post(c) => Cow::Owned(format!("Post-extended-0x{c:02X}")),
+            Self::DataFragment => Cow::Borrowed("Data Fragment"),
+            Self::Unknown(c) => Cow::Owned(format!("Unknown-0x{c:02X}")),
         }
     }
 
@@ -220,7 +226,8 @@ impl WspPdu {
     pub fn summary(&self) -> String {
         use std::fmt::Write;
         // Written in place (the batch path builds one per WSP message for its carrier).
-        let mut s = self.pdu_type.name();
+        let mut s = String::with_capacity(96);
+        s.push_str(&self.pdu_type.label());
         if let Some(u) = &self.uri {
             s.push(' ');
             push_escaped(&mut s, u);
