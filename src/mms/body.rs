@@ -373,15 +373,13 @@ fn part_tree(ctx: &mut Ctx, buf: &[u8], p: &Part, label: &str, depth: usize) -> 
             ctx.attach(&mut node.children, nested);
         }
         None => {
-            let cte = p
-                .header_text("Content-Transfer-Encoding")
-                .map(str::to_string);
+            let cte = p.header_text("Content-Transfer-Encoding");
             let nodes = data_nodes(
                 ctx,
                 buf,
                 p.data_range.clone(),
                 p.content_type.as_ref(),
-                cte.as_deref(),
+                cte,
                 label,
                 depth,
             );

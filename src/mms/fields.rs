@@ -176,7 +176,11 @@ fn rfc2047_note(text: &str, r: Range<usize>) -> Option<Node> {
 
 fn text(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (t, n) = text_string(buf, p)?;
-    let s = t.lossy();
+    // Borrowed exactly when the octets are valid UTF-8: validated once, for the text and the
+    // note below.
+    let lossy = charset::utf8_lossy(t.bytes);
+    let valid_utf8 = matches!(lossy, Cow::Borrowed(_));
+    let s = lossy.into_owned();
     let mut o = Out::shown(ctx, || (Value::Text(s.clone()), escape_text(&s)));
     if buf[p] == 0x7F && t.bytes.first().is_some_and(|&b| b < 0x80) {
         o.children.push(warn(
@@ -185,7 +189,7 @@ fn text(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
             p..p + 1,
         ));
     }
-    if std::str::from_utf8(t.bytes).is_err() {
+    if !valid_utf8 {
         o.children.push(warn(
             "charset",
             "text-string is neither US-ASCII nor UTF-8 (shown lossy)".into(),
