@@ -461,16 +461,20 @@ fn err(offset: usize, message: impl Into<String>) -> WtpError {
     }
 }
 
+/// The PDUs of one datagram: nearly always one, held in place (a list allocated for every
+/// datagram was a visible share of the WAP path).
+pub type WtpPdus = smallvec::SmallVec<[WtpPdu; 1]>;
+
 /// Parse a UDP payload as WTP: one PDU, or several concatenated ones (first octet 0x00, each
 /// PDU preceded by its length in 1 octet (7 bits) or 2 octets (15 bits, top bit set)).
-pub fn parse_wtp(input: &[u8]) -> Result<Vec<WtpPdu>, WtpError> {
+pub fn parse_wtp(input: &[u8]) -> Result<WtpPdus, WtpError> {
     if input.is_empty() {
         return Err(err(0, "empty datagram"));
     }
     if input[0] != 0x00 {
-        return Ok(vec![parse_pdu(input, 0..input.len())?]);
+        return Ok(smallvec::smallvec![parse_pdu(input, 0..input.len())?]);
     }
-    let mut out = Vec::new();
+    let mut out = WtpPdus::new();
     let mut pos = 1;
     while pos < input.len() {
         let b = input[pos];
