@@ -129,7 +129,7 @@ fn peer_pair_id(a: SocketAddr, b: SocketAddr) -> u64 {
     // A fixed-seed foldhash of the pair, two IPv4 endpoints packed in one write: the id is
     // only compared for equality (pairing a request with its reply), and SipHash over the
     // addresses field by field was a visible share of each WSP record.
-    let fixed = foldhash::fast::FixedState::with_seed(0x6d6d_7363_6f70_65);
+    let fixed = foldhash::fast::FixedState::with_seed(0x006d_6d73_636f_7065);
     let h = match (x, y) {
         (SocketAddr::V4(x), SocketAddr::V4(y)) => {
             let pack =
