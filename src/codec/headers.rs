@@ -346,7 +346,9 @@ pub fn application_header(buf: &[u8], pos: usize) -> Decoded<Header> {
 fn text_field(buf: &[u8], p: usize) -> Result<(Value, String, usize), CodecError> {
     let (t, n) = text_value(buf, p)?;
     let s = t.lossy();
-    Ok((Value::Text(s.clone()), crate::tree::escape_text(&s), n))
+    // Escaped first, so that the text itself moves into the value (not copied).
+    let display = crate::tree::escape_text(&s);
+    Ok((Value::Text(s), display, n))
 }
 
 fn date_field(buf: &[u8], p: usize) -> Result<(Value, String, usize), CodecError> {
