@@ -126,6 +126,19 @@ impl Ctx {
     }
 }
 
+/// Add the error and warning notes of the subtree `n` to the summary's counts. Recursive
+/// rather than [`Node::walk`], which allocates its stack: this runs on every PDU.
+fn count_notes(n: &Node, summary: &mut MmsSummary) {
+    match n.expert {
+        Some(Severity::Error) => summary.errors += 1,
+        Some(Severity::Warning) => summary.warnings += 1,
+        _ => {}
+    }
+    for c in &n.children {
+        count_notes(c, summary);
+    }
+}
+
 /// A subtree holding a note the summary counts (error or warning). Recursive rather than
 /// [`Node::walk`], which allocates its stack: this runs on every node built without the tree.
 fn counts(n: &Node) -> bool {
@@ -262,13 +275,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
         ));
     }
     fill_summary(&mut summary, fields, msg_type);
-    for n in root.walk() {
-        match n.expert {
-            Some(Severity::Error) => summary.errors += 1,
-            Some(Severity::Warning) => summary.warnings += 1,
-            _ => {}
-        }
-    }
+    count_notes(&root, &mut summary);
     if !ctx.tree() {
         return Pdu {
             node: root,
