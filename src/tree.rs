@@ -223,17 +223,32 @@ impl Dissection {
 /// escape sequences become visible escapes, so a hostile subject can never drive the terminal.
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    push_escaped(&mut out, s);
+    out
+}
+
+/// Append [`escape_text`]`(s)` to `out` (without a string of its own). Text that needs no
+/// escape (printable ASCII without a backslash, the usual header value) is copied in one
+/// piece: the decoders escape every text value they show, and the per-character loop was a
+/// visible share of the batch path.
+pub fn push_escaped(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    if s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'\\') {
+        out.push_str(s);
+        return;
+    }
     for ch in s.chars() {
         match ch {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -279,6 +294,13 @@ mod tests {
         assert_eq!(escape_text("a\x1b[31mb\x07"), "a\\u{1b}[31mb\\u{7}");
         assert_eq!(escape_text("x\u{9b}y"), "x\\u{9b}y");
         assert_eq!(escape_text("ok é"), "ok é");
+        assert_eq!(escape_text("plain ASCII text"), "plain ASCII text");
+        assert_eq!(escape_text("a\\b"), "a\\\\b");
+        assert_eq!(escape_text("del\x7f"), "del\\u{7f}");
+        let mut out = String::from("x=");
+        push_escaped(&mut out, "tab\there");
+        push_escaped(&mut out, ";ok");
+        assert_eq!(out, "x=tab\\there;ok");
     }
 
     #[test]

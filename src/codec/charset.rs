@@ -62,10 +62,30 @@ pub fn name(mib: u64) -> Option<&'static str> {
 
 /// Display form: "UTF-8 (106)" or "unknown (MIBenum 4242)".
 pub fn describe(mib: u64) -> String {
+    // Written piece by piece: every charset parameter of every part is described, and
+    // `format!` was a visible share of a summary.
+    let mut s = String::with_capacity(40);
     match name(mib) {
-        Some(n) => format!("{n} ({mib})"),
-        None => format!("unknown (MIBenum {mib})"),
+        Some(n) => {
+            s.push_str(n);
+            s.push_str(" (");
+        }
+        None => s.push_str("unknown (MIBenum "),
     }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut v = mib;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    s.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+    s.push(')');
+    s
 }
 
 /// MIBenum of a charset name (case-insensitive), for text-form charset parameters.
@@ -290,6 +310,29 @@ mod tests {
         assert_eq!(d.text, "41 42");
         assert!(d.note.unwrap().contains("unknown charset MIBenum 4242"));
         assert_eq!(describe(106), "UTF-8 (106)");
+        // As `format!` wrote it, named or not, at the edges of the digit count.
+        for mib in [
+            0,
+            3,
+            4,
+            9,
+            10,
+            17,
+            99,
+            100,
+            106,
+            999,
+            1000,
+            2026,
+            65535,
+            u64::MAX,
+        ] {
+            let want = match name(mib) {
+                Some(n) => format!("{n} ({mib})"),
+                None => format!("unknown (MIBenum {mib})"),
+            };
+            assert_eq!(describe(mib), want);
+        }
         assert_eq!(mib_of("utf-8"), Some(106));
     }
 

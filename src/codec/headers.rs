@@ -5,12 +5,18 @@
 use super::content_type::{self, ContentType, Param};
 use super::primitives::*;
 use crate::tree::{Node, Severity, Value};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Name of a well-known header field (code page 1 = WAP-230 Table 39).
 pub fn field_name(page: u8, code: u8) -> String {
+    field_label(page, code).into_owned()
+}
+
+/// [`field_name`], borrowed from the table when the field is a named one of page 1.
+pub fn field_label(page: u8, code: u8) -> Cow<'static, str> {
     if page != 1 {
-        return format!("page-{page}-field-0x{code:02X}");
+        return format!("page-{page}-field-0x{code:02X}").into();
     }
     const T: &[&str] = &[
         "Accept",
@@ -86,9 +92,10 @@ pub fn field_name(page: u8, code: u8) -> String {
         "X-WAP-Security",
         "Cache-Control",
     ];
-    T.get(code as usize)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| format!("unknown-field-0x{code:02X}"))
+    match T.get(code as usize) {
+        Some(s) => Cow::Borrowed(s),
+        None => format!("unknown-field-0x{code:02X}").into(),
+    }
 }
 
 /// Push application ids (OMNA "Push Application ID" registry, X-Wap-Application-Id).
@@ -128,8 +135,9 @@ pub fn push_app_name(code: u64) -> Option<&'static str> {
 /// One decoded header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
-    /// Field name ("Content-Type", "Content-ID", or the application header's token).
-    pub name: String,
+    /// Field name ("Content-Type", "Content-ID", or the application header's token): borrowed
+    /// from the table for a well-known field.
+    pub name: Cow<'static, str>,
     /// Well-known field code (without the high bit), `None` for application headers.
     pub code: Option<u8>,
     /// Code page the field was decoded in (1 = the default WSP page).
@@ -144,11 +152,41 @@ pub struct Header {
     pub content_type: Option<ContentType>,
     /// Parameters (Content-Disposition).
     pub params: Vec<Param>,
-    /// The tree node (name, value, sub-fields, notes).
-    pub node: Node,
+    /// Notes on the header (besides its content type's): warnings about the encoding. The
+    /// tree node is built by [`Header::node`] from the fields: a decode that keeps only the
+    /// notes (the batch path's summary) copies no name, display or value for it.
+    pub notes: Vec<Node>,
+    /// The node's display when it is not `display` (an application header's, escaped).
+    node_display: Option<String>,
 }
 
 impl Header {
+    /// The header's tree node: name, display and value, with the content type's parameters
+    /// and notes, the parameters, then the notes as children.
+    pub fn node(&self) -> Node {
+        let mut node = Node::new(
+            self.name.clone(),
+            self.node_display.as_ref().unwrap_or(&self.display).clone(),
+            self.value.clone(),
+            self.range.clone(),
+        );
+        if let Some(c) = &self.content_type {
+            node.children.extend(c.params.iter().map(Param::node));
+            node.children.extend(c.notes.iter().cloned());
+        }
+        node.children.extend(self.params.iter().map(Param::node));
+        node.children.extend(self.notes.iter().cloned());
+        node
+    }
+
+    /// The notes of [`Header::node`] (its content type's, then its own), without the node.
+    pub fn all_notes(&self) -> impl Iterator<Item = &Node> {
+        self.content_type
+            .iter()
+            .flat_map(|c| &c.notes)
+            .chain(&self.notes)
+    }
+
     /// The value as text, when it is one.
     pub fn text(&self) -> Option<&str> {
         match &self.value {
@@ -186,7 +224,7 @@ impl HeaderBlock {
 
     /// One node per header, then the error node if decoding stopped early.
     pub fn nodes(&self, block_end: usize) -> Vec<Node> {
-        let mut v: Vec<Node> = self.headers.iter().map(|h| h.node.clone()).collect();
+        let mut v: Vec<Node> = self.headers.iter().map(Header::node).collect();
         if let Some(e) = &self.error {
             v.push(e.node(block_end));
         }
@@ -264,12 +302,6 @@ pub fn decode_headers(buf: &[u8], range: Range<usize>) -> HeaderBlock {
 }
 
 fn shift_header(range: Range<usize>, page: u8) -> Header {
-    let node = Node::new(
-        "Shift",
-        format!("code page {page}"),
-        Value::UInt(u64::from(page)),
-        range.clone(),
-    );
     Header {
         name: "Shift".into(),
         code: None,
@@ -280,7 +312,8 @@ fn shift_header(range: Range<usize>, page: u8) -> Header {
         value_range: range,
         content_type: None,
         params: Vec::new(),
-        node,
+        notes: Vec::new(),
+        node_display: None,
     }
 }
 
@@ -290,15 +323,11 @@ pub fn application_header(buf: &[u8], pos: usize) -> Decoded<Header> {
     let (val, next) = text_string(buf, p)?;
     let name = name.lossy();
     let s = val.lossy();
-    let node = Node::new(
-        name.clone(),
-        crate::tree::escape_text(&s),
-        Value::Text(s.clone()),
-        pos..next,
-    );
+    let escaped = crate::tree::escape_text(&s);
+    let node_display = (escaped != s).then_some(escaped);
     Ok((
         Header {
-            name,
+            name: name.into(),
             code: None,
             page: 0,
             value: Value::Text(s.clone()),
@@ -307,7 +336,8 @@ pub fn application_header(buf: &[u8], pos: usize) -> Decoded<Header> {
             value_range: val.range,
             content_type: None,
             params: Vec::new(),
-            node,
+            notes: Vec::new(),
+            node_display,
         },
         next,
     ))
@@ -316,7 +346,9 @@ pub fn application_header(buf: &[u8], pos: usize) -> Decoded<Header> {
 fn text_field(buf: &[u8], p: usize) -> Result<(Value, String, usize), CodecError> {
     let (t, n) = text_value(buf, p)?;
     let s = t.lossy();
-    Ok((Value::Text(s.clone()), crate::tree::escape_text(&s), n))
+    // Escaped first, so that the text itself moves into the value (not copied).
+    let display = crate::tree::escape_text(&s);
+    Ok((Value::Text(s), display, n))
 }
 
 fn date_field(buf: &[u8], p: usize) -> Result<(Value, String, usize), CodecError> {
@@ -417,7 +449,7 @@ fn disposition(
 
 /// A well-known header at `pos` (field octet with the high bit set).
 pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<Header> {
-    let name = field_name(page, code);
+    let name = field_label(page, code);
     let p = pos + 1;
     let mut ct = None;
     let mut params = Vec::new();
@@ -563,19 +595,8 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
             _ => generic_value(buf, p)?,
         }
     };
-    let mut node = Node::new(name.clone(), display.clone(), value.clone(), pos..next);
-    if let Some(c) = &ct {
-        for prm in &c.params {
-            node.push(prm.node());
-        }
-        node.children.extend(c.notes.iter().cloned());
-    }
-    for prm in &params {
-        node.push(prm.node());
-    }
-    node.children.extend(notes);
     if page == 1 && code > 0x47 {
-        node.push(Node::expert(
+        notes.push(Node::expert(
             Severity::Warning,
             "unknown-header",
             format!("unassigned well-known header code 0x{:02X}", code | 0x80),
@@ -593,7 +614,8 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
             value_range: p..next,
             content_type: ct,
             params,
-            node,
+            notes,
+            node_display: None,
         },
         next,
     ))
@@ -675,6 +697,7 @@ mod tests {
         let h = decode_headers(&b, 0..b.len());
         let id = h.get("Content-ID").unwrap();
         assert_eq!(id.text(), Some("text/html"));
-        assert_eq!(id.node.children[0].name, "not-quoted");
+        assert_eq!(id.notes[0].name, "not-quoted");
+        assert_eq!(id.node().children[0].name, "not-quoted");
     }
 }

@@ -589,11 +589,20 @@ pub fn version_value(buf: &[u8], pos: usize) -> Decoded<String> {
         let v = b & 0x7F;
         let major = v >> 4;
         let minor = v & 0x0F;
-        let s = if minor == 0x0F {
-            format!("{major}")
-        } else {
-            format!("{major}.{minor}")
-        };
+        // "major" or "major.minor", both 0–15: written digit by digit (every MMS PDU has a
+        // version, and `format!` was a visible share of a summary).
+        fn digits(s: &mut String, n: u8) {
+            if n >= 10 {
+                s.push('1');
+            }
+            s.push(char::from(b'0' + n % 10));
+        }
+        let mut s = String::with_capacity(5);
+        digits(&mut s, major);
+        if minor != 0x0F {
+            s.push('.');
+            digits(&mut s, minor);
+        }
         Ok((s, pos + 1))
     } else {
         let (t, next) = text_string(buf, pos)?;
@@ -801,6 +810,16 @@ mod tests {
     fn version_and_q() {
         assert_eq!(version_value(&[0x92], 0), Ok(("1.2".into(), 1)));
         assert_eq!(version_value(&[0x9F], 0), Ok(("1".into(), 1)));
+        // Every short form as `format!` writes it (major and minor 0–15, minor 15 = none).
+        for v in 0x80..=0xFFu8 {
+            let (major, minor) = ((v & 0x7F) >> 4, v & 0x0F);
+            let want = if minor == 0x0F {
+                format!("{major}")
+            } else {
+                format!("{major}.{minor}")
+            };
+            assert_eq!(version_value(&[v], 0), Ok((want, 1)), "0x{v:02X}");
+        }
         assert_eq!(q_value(&[0x33], 0), Ok(("0.5".into(), 1)));
     }
 }

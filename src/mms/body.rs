@@ -136,19 +136,20 @@ fn content_nodes(
     }
     if is_textual(media) {
         let mib = ct.and_then(|c| c.charset());
-        let (text, note) = match mib {
+        let (text, note): (Cow<str>, _) = match mib {
             Some(m) => {
                 let d = charset::decode(m, bytes);
-                (d.text, d.note)
+                (Cow::Owned(d.text), d.note)
             }
             None => {
                 // No charset parameter: US-ASCII by default (RFC 2046 4.1.2); UTF-8 is what
                 // phones send when they omit it, so decode as UTF-8 and say when it is not.
                 let t = charset::utf8_lossy(bytes);
-                // Owned only when something had to be replaced.
+                // Owned only when something had to be replaced. (Kept borrowed: without the
+                // tree the text is not copied at all.)
                 let note = matches!(t, Cow::Owned(_))
                     .then(|| "text without charset is not valid UTF-8 (shown lossy)".to_string());
-                (t.into_owned(), note)
+                (t, note)
             }
         };
         let mut text_node_buffer = buffer;
@@ -169,17 +170,17 @@ fn content_nodes(
             }
             escape_text(&shown)
         });
-        let mut value_text = text;
-        let mut cut = false;
-        if value_text.len() > MAX_TEXT {
-            let mut end = MAX_TEXT;
-            while !value_text.is_char_boundary(end) {
-                end -= 1;
-            }
-            value_text.truncate(end);
-            cut = true;
-        }
+        // The value (with the tree only) holds at most MAX_TEXT octets of the text.
+        let cut = text.len() > MAX_TEXT;
         let value = if ctx.tree() {
+            let mut value_text = text.into_owned();
+            if cut {
+                let mut end = MAX_TEXT;
+                while !value_text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                value_text.truncate(end);
+            }
             Value::Text(value_text)
         } else {
             Value::None
@@ -355,7 +356,11 @@ fn part_tree(ctx: &mut Ctx, buf: &[u8], p: &Part, label: &str, depth: usize) -> 
         }
     }
     for h in &p.headers.headers {
-        ctx.attach_ref(&mut node.children, &h.node);
+        // Without the tree, only a header holding a note the summary counts is kept (the
+        // node is built only then).
+        if ctx.tree() || h.all_notes().any(super::counts) {
+            node.children.push(h.node());
+        }
     }
     if let Some(e) = &p.headers.error {
         node.push(e.node(p.headers_range.end));
@@ -369,15 +374,13 @@ fn part_tree(ctx: &mut Ctx, buf: &[u8], p: &Part, label: &str, depth: usize) -> 
             ctx.attach(&mut node.children, nested);
         }
         None => {
-            let cte = p
-                .header_text("Content-Transfer-Encoding")
-                .map(str::to_string);
+            let cte = p.header_text("Content-Transfer-Encoding");
             let nodes = data_nodes(
                 ctx,
                 buf,
                 p.data_range.clone(),
                 p.content_type.as_ref(),
-                cte.as_deref(),
+                cte,
                 label,
                 depth,
             );

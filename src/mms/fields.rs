@@ -7,6 +7,7 @@ use crate::codec::charset;
 use crate::codec::content_type::{self, ContentType};
 use crate::codec::primitives::*;
 use crate::tree::{Node, Severity, Value, escape_text};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One decoded MMS header: the facts the summary and the checks read (its tree node is
@@ -16,10 +17,13 @@ pub struct Field {
     /// Field code without the high bit (0x0C = X-Mms-Message-Type); `None` for an application
     /// (textual) header.
     pub code: Option<u8>,
-    pub name: String,
+    /// The field's name: borrowed from the tables for a well-known field (a summary decodes
+    /// a dozen fields per PDU and names none of them unless a check speaks).
+    pub name: Cow<'static, str>,
     pub range: Range<usize>,
-    /// Text of the value for the summary (address, subject, id, status name…).
-    pub text: Option<String>,
+    /// Text of the value for the summary (address, subject, id, status name…): borrowed
+    /// from the tables for a named token, so that only what the summary keeps is copied.
+    pub text: Option<Cow<'static, str>>,
     /// Numeric value (size, date, count, relative seconds).
     pub number: Option<u64>,
     /// Raw token octet of enumerated values (0x80…).
@@ -31,7 +35,7 @@ struct Out {
     value: Value,
     display: String,
     children: Vec<Node>,
-    text: Option<String>,
+    text: Option<Cow<'static, str>>,
     number: Option<u64>,
     token: Option<u8>,
     content_type: Option<ContentType>,
@@ -129,7 +133,7 @@ fn encoded_string(
     if let Some(w) = rfc2047_note(&s.text, s.content.clone()) {
         o.children.push(w);
     }
-    o.text = Some(s.text);
+    o.text = Some(s.text.into());
     Ok((o, n))
 }
 
@@ -172,7 +176,11 @@ fn rfc2047_note(text: &str, r: Range<usize>) -> Option<Node> {
 
 fn text(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
     let (t, n) = text_string(buf, p)?;
-    let s = t.lossy();
+    // Borrowed exactly when the octets are valid UTF-8: validated once, for the text and the
+    // note below.
+    let lossy = charset::utf8_lossy(t.bytes);
+    let valid_utf8 = matches!(lossy, Cow::Borrowed(_));
+    let s = lossy.into_owned();
     let mut o = Out::shown(ctx, || (Value::Text(s.clone()), escape_text(&s)));
     if buf[p] == 0x7F && t.bytes.first().is_some_and(|&b| b < 0x80) {
         o.children.push(warn(
@@ -181,14 +189,14 @@ fn text(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError> {
             p..p + 1,
         ));
     }
-    if std::str::from_utf8(t.bytes).is_err() {
+    if !valid_utf8 {
         o.children.push(warn(
             "charset",
             "text-string is neither US-ASCII nor UTF-8 (shown lossy)".into(),
             t.content.clone(),
         ));
     }
-    o.text = Some(s);
+    o.text = Some(s.into());
     Ok((o, n))
 }
 
@@ -222,20 +230,20 @@ fn int_value(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), CodecError
 fn token(ctx: &Ctx, buf: &[u8], p: usize, code: u8) -> Result<(Out, usize), CodecError> {
     let (b, n) = octet(buf, p, "token value")?;
     let name = token_name(code, b);
-    let display = match (name, status_range_meaning(b)) {
-        (Some(nm), _) => nm.to_string(),
+    let display: Cow<'static, str> = match (name, status_range_meaning(b)) {
+        (Some(nm), _) => nm.into(),
         (None, Some(m)) if matches!(code, 0x12 | 0x19 | 0x25) => {
-            format!("unassigned 0x{b:02X} (to be treated as {m})")
+            format!("unassigned 0x{b:02X} (to be treated as {m})").into()
         }
-        _ => format!("unknown-0x{b:02X}"),
+        _ => format!("unknown-0x{b:02X}").into(),
     };
     let mut o = Out::shown(ctx, || {
         (
             Value::Enum {
                 code: u64::from(b),
-                name: display.clone(),
+                name: display.to_string(),
             },
-            display.clone(),
+            display.to_string(),
         )
     });
     if name.is_none() {
@@ -348,7 +356,7 @@ fn value(
             for n in &c.notes {
                 ctx.attach_ref(&mut o.children, n);
             }
-            o.text = Some(c.media.clone());
+            // The summary takes the media type from `content_type` (no text copy of it).
             o.content_type = Some(c);
             Ok((o, n))
         }
@@ -382,7 +390,7 @@ fn value(
                         Value::Text("<insert-address-token>".into()),
                         "<insert-address-token>".into(),
                     );
-                    o.text = Some("<insert-address-token>".into());
+                    o.text = Some(Cow::Borrowed("<insert-address-token>"));
                     ctx.attach_with(&mut o.children, || {
                         Node::new(
                             "Insert-address-token",
@@ -417,14 +425,14 @@ fn value(
         }
         0x0C => {
             let (b, n) = octet(buf, p, "message type")?;
-            let name = message_type_display(b);
+            let name = message_type_label(b);
             let mut o = Out::shown(ctx, || {
                 (
                     Value::Enum {
                         code: u64::from(b),
-                        name: name.clone(),
+                        name: name.to_string(),
                     },
-                    name.clone(),
+                    name.to_string(),
                 )
             });
             if message_type_name(b).is_none() {
@@ -444,7 +452,7 @@ fn value(
             let (s, n) = version_value(buf, p)?;
             let mut o = Out::shown(ctx, || (Value::Text(s.clone()), s.clone()));
             o.token = buf.get(p).copied().filter(|b| b & 0x80 != 0);
-            o.text = Some(s);
+            o.text = Some(s.into());
             Ok((o, n))
         }
         0x0E | 0x1F => long_int(ctx, buf, p),
@@ -490,14 +498,14 @@ fn value(
         0x28 => {
             // Attributes-value = Field-name (the code of an MMS header).
             let (b, n) = short_integer(buf, p)?;
-            let name = field_display(b);
+            let name = field_label(b);
             let mut o = Out::shown(ctx, || {
                 (
                     Value::Enum {
                         code: u64::from(b | 0x80),
-                        name: name.clone(),
+                        name: name.to_string(),
                     },
-                    name.clone(),
+                    name.to_string(),
                 )
             });
             o.text = Some(name);
@@ -560,7 +568,9 @@ fn address_type(ctx: &Ctx, o: &mut Out, r: Range<usize>) {
     if !ctx.tree() {
         return;
     }
-    let Some(addr) = o.text.clone() else { return };
+    let Some(addr) = o.text.as_deref().map(str::to_string) else {
+        return;
+    };
     let (kind, note) = match addr.rsplit_once("/TYPE=") {
         Some((_, ty)) => {
             let known = ["PLMN", "IPv4", "IPv6"]
@@ -679,7 +689,7 @@ fn element_descriptor(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), C
         });
         q = n;
     }
-    o.text = Some(reference);
+    o.text = Some(reference.into());
     Ok((o, end))
 }
 
@@ -705,21 +715,27 @@ pub fn decode_field(
         // Application-header = Token-text Application-specific-value (OMA-MMS-ENC 7.3). Its
         // node already shows the escaped value.
         let (h, n) = crate::codec::headers::application_header(buf, pos)?;
+        // It holds no note: without the tree, an empty node stands for it.
+        let node = if ctx.tree() {
+            h.node()
+        } else {
+            Node::group(String::new(), String::new(), pos..n)
+        };
         let field = Field {
             code: None,
             name: h.name,
             range: pos..n,
-            text: Some(h.display),
+            text: Some(h.display.into()),
             number: None,
             token: None,
             content_type: None,
         };
-        return Ok((field, h.node, n));
+        return Ok((field, node, n));
     }
     let code = b & 0x7F;
-    let name = field_display(code);
+    let name = field_label(code);
     let (o, n) = value(ctx, buf, p, code, msg_type)?;
-    let mut node = Node::new(ctx.label(|| name.clone()), o.display, o.value, pos..n);
+    let mut node = Node::new(ctx.label(|| name.to_string()), o.display, o.value, pos..n);
     node.children = o.children;
     let field = Field {
         code: Some(code),

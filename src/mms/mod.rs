@@ -13,6 +13,7 @@ use crate::codec::primitives::CodecError;
 use crate::model::MmsSummary;
 use crate::tree::{Buffer, BufferId, Dissection, Node, Severity, Value};
 use fields::Field;
+use std::borrow::Cow;
 use std::ops::Range;
 use tables::*;
 
@@ -125,6 +126,19 @@ impl Ctx {
     }
 }
 
+/// Add the error and warning notes of the subtree `n` to the summary's counts. Recursive
+/// rather than [`Node::walk`], which allocates its stack: this runs on every PDU.
+fn count_notes(n: &Node, summary: &mut MmsSummary) {
+    match n.expert {
+        Some(Severity::Error) => summary.errors += 1,
+        Some(Severity::Warning) => summary.warnings += 1,
+        _ => {}
+    }
+    for c in &n.children {
+        count_notes(c, summary);
+    }
+}
+
 /// A subtree holding a note the summary counts (error or warning). Recursive rather than
 /// [`Node::walk`], which allocates its stack: this runs on every node built without the tree.
 fn counts(n: &Node) -> bool {
@@ -154,10 +168,11 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     let win = &buf[..end];
     let start = range.start.min(end);
     let mut root = Node::group("MMS", "", start..end);
-    let mut fields: Vec<Field> = Vec::new();
+    // Room for the headers of a usual PDU at once (growing it from empty was three
+    // allocations and copies per PDU).
+    let mut fields: Vec<Field> = Vec::with_capacity(16);
     let mut pos = start;
     let mut msg_type: Option<u8> = None;
-    let mut body_ct = None;
     let mut body_start = None;
 
     if start == end {
@@ -198,9 +213,6 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
                     msg_type = f.token;
                 }
                 let is_ct = f.code == Some(0x04);
-                if is_ct {
-                    body_ct = f.content_type.clone();
-                }
                 ctx.attach(&mut root.children, node);
                 fields.push(f);
                 pos = next;
@@ -232,7 +244,9 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
 
     let mut summary = MmsSummary::default();
     if let Some(bs) = body_start {
-        let (mut bnode, parts) = body::decode_body(ctx, win, bs..end, body_ct.as_ref(), depth);
+        // The body's Content-Type is the last field decoded (read in place, not copied).
+        let body_ct = fields.last().and_then(|f| f.content_type.as_ref());
+        let (mut bnode, parts) = body::decode_body(ctx, win, bs..end, body_ct, depth);
         if msg_type.is_some_and(|t| !has_body(t)) && bs < end {
             ctx.attach_with(&mut bnode.children, || Node::expert(
                 Severity::Note,
@@ -261,13 +275,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
         ));
     }
     fill_summary(&mut summary, fields, msg_type);
-    for n in root.walk() {
-        match n.expert {
-            Some(Severity::Error) => summary.errors += 1,
-            Some(Severity::Warning) => summary.warnings += 1,
-            _ => {}
-        }
-    }
+    count_notes(&root, &mut summary);
     if !ctx.tree() {
         return Pdu {
             node: root,
@@ -323,25 +331,27 @@ fn first(fields: &[Field], code: u8) -> Option<&Field> {
 /// header, every To, Cc and Bcc), in one pass and without copies: it runs on every PDU.
 fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
     s.message_type_code = msg_type;
-    s.message_type = msg_type.map(message_type_display);
     let mut seen = [false; 128];
     for mut f in fields {
         let Some(code) = f.code else { continue };
         let first = !std::mem::replace(&mut seen[usize::from(code)], true);
         let slot = match code {
             0x01 => {
-                s.bcc.extend(f.text);
+                s.bcc.extend(f.text.map(Cow::into_owned));
                 continue;
             }
             0x02 => {
-                s.cc.extend(f.text);
+                s.cc.extend(f.text.map(Cow::into_owned));
                 continue;
             }
             0x17 => {
-                s.to.extend(f.text);
+                s.to.extend(f.text.map(Cow::into_owned));
                 continue;
             }
             _ if !first => continue,
+            // The first X-Mms-Message-Type gave `msg_type`; its text is the type's display
+            // name (taken, not formatted again).
+            0x0C => &mut s.message_type,
             0x18 => &mut s.transaction_id,
             0x0B => &mut s.message_id,
             0x0D => &mut s.mms_version,
@@ -369,7 +379,7 @@ fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
             }
             _ => continue,
         };
-        *slot = f.text.take();
+        *slot = f.text.take().map(Cow::into_owned);
     }
 }
 
@@ -596,7 +606,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
             out.push(Node::expert(
                 Severity::Note,
                 "error-status",
-                format!("{}: {}", f.name, f.text.clone().unwrap_or_default()),
+                format!("{}: {}", f.name, f.text.as_deref().unwrap_or_default()),
                 f.range.clone(),
             ));
         }

@@ -34,9 +34,15 @@ pub fn message_type_name(code: u8) -> Option<&'static str> {
 
 /// "m-send-req", or "unknown-0xNN".
 pub fn message_type_display(code: u8) -> String {
-    message_type_name(code)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("unknown-0x{code:02X}"))
+    message_type_label(code).into_owned()
+}
+
+/// [`message_type_display`], borrowed from the table when the type is assigned.
+pub fn message_type_label(code: u8) -> std::borrow::Cow<'static, str> {
+    match message_type_name(code) {
+        Some(n) => n.into(),
+        None => format!("unknown-0x{code:02X}").into(),
+    }
 }
 
 /// The MMS version (major, minor) that introduced a message type.
@@ -125,9 +131,15 @@ pub fn field_name(code: u8) -> Option<&'static str> {
 
 /// Field name, or "unknown-header-0xNN" (with the high bit, as it is on the wire).
 pub fn field_display(code: u8) -> String {
-    field_name(code)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("unknown-header-0x{:02X}", code | 0x80))
+    field_label(code).into_owned()
+}
+
+/// [`field_display`], borrowed from the table when the code is assigned.
+pub fn field_label(code: u8) -> std::borrow::Cow<'static, str> {
+    match field_name(code) {
+        Some(n) => n.into(),
+        None => format!("unknown-header-0x{:02X}", code | 0x80).into(),
+    }
 }
 
 /// The MMS version that introduced a header field.

@@ -150,6 +150,9 @@ struct Upper {
     stats: Stats,
     /// Payload buffers of the datagrams handled, to hand back to the lower half for reuse.
     spare_payloads: Vec<Vec<u8>>,
+    /// The allocation of the list of HTTP messages' records, kept from packet to packet
+    /// (always empty): a new list per packet was an allocation per MMS PDU over HTTP.
+    records: Vec<PduRecord>,
 }
 
 impl Upper {
@@ -164,6 +167,7 @@ impl Upper {
             last_time: Timestamp::default(),
             stats: Stats::default(),
             spare_payloads: Vec::new(),
+            records: Vec::new(),
         }
     }
 
@@ -184,7 +188,7 @@ impl Upper {
     /// Datagrams and notes are handled at once, in order; the PDUs of HTTP messages are
     /// reported after them, in the order their messages completed.
     fn found(&mut self, found: &mut Vec<Found>, sink: &mut dyn FnMut(Event)) {
-        let mut records = Vec::new();
+        let mut records = std::mem::take(&mut self.records);
         for item in found.drain(..) {
             match item {
                 Found::Datagram(d) => {
@@ -214,9 +218,10 @@ impl Upper {
                 }
             }
         }
-        for rec in records {
+        for rec in records.drain(..) {
             self.emit(rec, sink);
         }
+        self.records = records;
     }
 
     /// Reading the capture failed after some packets: say so; what was read stands.

@@ -9,7 +9,7 @@ use crate::model::{PduRecord, Timestamp, Transport};
 use crate::net::origin::slice_origin;
 use crate::tree::{Buffer, Dissection};
 use crate::wap::WspMessage;
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
 
 /// Where and when a PDU was completed.
@@ -126,10 +126,20 @@ pub fn from_pap(
 /// travel in opposite directions) share the carrier's exchange key.
 fn peer_pair_id(a: SocketAddr, b: SocketAddr) -> u64 {
     let (x, y) = if a <= b { (a, b) } else { (b, a) };
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (x, y).hash(&mut h);
+    // A fixed-seed foldhash of the pair, two IPv4 endpoints packed in one write: the id is
+    // only compared for equality (pairing a request with its reply), and SipHash over the
+    // addresses field by field was a visible share of each WSP record.
+    let fixed = foldhash::fast::FixedState::with_seed(0x006d_6d73_636f_7065);
+    let h = match (x, y) {
+        (SocketAddr::V4(x), SocketAddr::V4(y)) => {
+            let pack =
+                |e: std::net::SocketAddrV4| u64::from(e.ip().to_bits()) << 16 | u64::from(e.port());
+            fixed.hash_one(u128::from(pack(x)) << 64 | u128::from(pack(y)))
+        }
+        _ => fixed.hash_one((x, y)),
+    };
     // The high bit keeps WSP keys apart from TCP flow numbers, which count up from 1.
-    h.finish() | 1 << 63
+    h | 1 << 63
 }
 
 /// An MMS PDU that is the data of a WSP PDU (Reply, Post, Push, …). With `full` false the WTP
@@ -167,4 +177,36 @@ pub fn from_wsp(msg: &WspMessage, time: Timestamp, full: bool) -> PduRecord {
         bytes,
         notes,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request and its reply (opposite directions) share the id; other peer pairs, IPv4 or
+    /// IPv6, get other ids; every id has the high bit that keeps it apart from TCP flows.
+    #[test]
+    fn peer_pair_id_is_symmetric_and_tells_pairs_apart() {
+        let addrs: Vec<SocketAddr> = [
+            "10.0.0.1:9201",
+            "10.0.0.2:9201",
+            "10.0.0.1:49152",
+            "10.0.0.2:49152",
+            "[2001:db8::1]:9201",
+            "[2001:db8::2]:9201",
+        ]
+        .iter()
+        .map(|a| a.parse().unwrap())
+        .collect();
+        let mut ids = std::collections::HashSet::new();
+        for (i, &a) in addrs.iter().enumerate() {
+            for &b in &addrs[i + 1..] {
+                let id = peer_pair_id(a, b);
+                assert_eq!(id, peer_pair_id(b, a));
+                assert_ne!(id & 1 << 63, 0);
+                assert!(ids.insert(id), "{a} {b}");
+            }
+        }
+        assert_eq!(ids.len(), 15);
+    }
 }

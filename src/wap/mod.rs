@@ -146,13 +146,11 @@ impl WspMessage {
             .map(|p| p.summary())
             .unwrap_or_else(|| "WSP (not decodable)".into());
         if let Some(a) = &self.answers {
-            use std::fmt::Write;
-            let _ = write!(
-                summary,
-                " (answers {} {})",
-                a.method,
-                crate::tree::escape_text(a.uri.as_deref().unwrap_or(""))
-            );
+            summary.push_str(" (answers ");
+            summary.push_str(&a.method);
+            summary.push(' ');
+            crate::tree::push_escaped(&mut summary, a.uri.as_deref().unwrap_or(""));
+            summary.push(')');
         }
         if self.retransmission_of.is_some() {
             summary.push_str(" [re-sent]");

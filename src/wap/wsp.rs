@@ -7,7 +7,8 @@
 use crate::codec::headers::{HeaderBlock, decode_headers};
 use crate::codec::primitives::{CodecError, uintvar};
 use crate::codec::{ContentType, content_type::content_type};
-use crate::tree::{Node, Severity, Value, escape_text};
+use crate::tree::{Node, Severity, Value, escape_text, push_escaped};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -69,27 +70,32 @@ impl WspPduType {
 
     /// "Get", "Post", "Reply", … (the method name for requests).
     pub fn name(self) -> String {
+        self.label().into_owned()
+    }
+
+    /// [`WspPduType::name`], borrowed when it is a fixed name.
+    pub fn label(self) -> Cow<'static, str> {
         match self {
-            Self::Connect => "Connect".into(),
-            Self::ConnectReply => "ConnectReply".into(),
-            Self::Redirect => "Redirect".into(),
-            Self::Reply => "Reply".into(),
-            Self::Disconnect => "Disconnect".into(),
-            Self::Push => "Push".into(),
-            Self::ConfirmedPush => "ConfirmedPush".into(),
-            Self::Suspend => "Suspend".into(),
-            Self::Resume => "Resume".into(),
-            Self::Get(0x40) => "Get".into(),
-            Self::Get(0x41) => "Options".into(),
-            Self::Get(0x42) => "Head".into(),
-            Self::Get(0x43) => "Delete".into(),
-            Self::Get(0x44) => "Trace".into(),
-            Self::Get(c) => format!("Get-extended-0x{c:02X}"),
-            Self::Post(0x60) => "Post".into(),
-            Self::Post(0x61) => "Put".into(),
-            Self::Post(c) => format!("Post-extended-0x{c:02X}"),
-            Self::DataFragment => "Data Fragment".into(),
-            Self::Unknown(c) => format!("Unknown-0x{c:02X}"),
+            Self::Connect => Cow::Borrowed("Connect"),
+            Self::ConnectReply => Cow::Borrowed("ConnectReply"),
+            Self::Redirect => Cow::Borrowed("Redirect"),
+            Self::Reply => Cow::Borrowed("Reply"),
+            Self::Disconnect => Cow::Borrowed("Disconnect"),
+            Self::Push => Cow::Borrowed("Push"),
+            Self::ConfirmedPush => Cow::Borrowed("ConfirmedPush"),
+            Self::Suspend => Cow::Borrowed("Suspend"),
+            Self::Resume => Cow::Borrowed("Resume"),
+            Self::Get(0x40) => Cow::Borrowed("Get"),
+            Self::Get(0x41) => Cow::Borrowed("Options"),
+            Self::Get(0x42) => Cow::Borrowed("Head"),
+            Self::Get(0x43) => Cow::Borrowed("Delete"),
+            Self::Get(0x44) => Cow::Borrowed("Trace"),
+            Self::Get(c) => Cow::Owned(format!("Get-extended-0x{c:02X}")),
+            Self::Post(0x60) => Cow::Borrowed("Post"),
+            Self::Post(0x61) => Cow::Borrowed("Put"),
+            Self::Post(c) => Cow::Owned(format!("Post-extended-0x{c:02X}")),
+            Self::DataFragment => Cow::Borrowed("Data Fragment"),
+            Self::Unknown(c) => Cow::Owned(format!("Unknown-0x{c:02X}")),
         }
     }
 
@@ -203,11 +209,13 @@ impl WspPdu {
 
     /// X-Wap-Application-Id of a push, e.g. "x-wap-application:mms.ua".
     pub fn application_id(&self) -> Option<String> {
-        self.headers.get("X-Wap-Application-Id").map(|h| {
-            h.text()
-                .map(str::to_string)
-                .unwrap_or_else(|| h.display.clone())
-        })
+        self.application_id_str().map(str::to_string)
+    }
+
+    fn application_id_str(&self) -> Option<&str> {
+        self.headers
+            .get("X-Wap-Application-Id")
+            .map(|h| h.text().unwrap_or(&h.display))
     }
 
     pub fn http_status(&self) -> Option<u16> {
@@ -218,10 +226,11 @@ impl WspPdu {
     pub fn summary(&self) -> String {
         use std::fmt::Write;
         // Written in place (the batch path builds one per WSP message for its carrier).
-        let mut s = self.pdu_type.name();
+        let mut s = String::with_capacity(96);
+        s.push_str(&self.pdu_type.label());
         if let Some(u) = &self.uri {
             s.push(' ');
-            s.push_str(&escape_text(u));
+            push_escaped(&mut s, u);
         }
         if let Some(st) = self.status {
             let _ = match http_status(st) {
@@ -229,11 +238,18 @@ impl WspPdu {
                 None => write!(s, " status 0x{st:02X}"),
             };
         }
-        if let Some(m) = self.media_type() {
-            let _ = write!(s, " ({})", escape_text(&m));
+        // `media_type` and `application_id` in place, without their copies: lowering the
+        // escaped text is lowering the text, as escapes are lower case.
+        if let Some(c) = &self.content_type {
+            s.push_str(" (");
+            let start = s.len();
+            push_escaped(&mut s, &c.media);
+            s[start..].make_ascii_lowercase();
+            s.push(')');
         }
-        if let Some(a) = self.application_id() {
-            let _ = write!(s, " app {}", escape_text(&a));
+        if let Some(a) = self.application_id_str() {
+            s.push_str(" app ");
+            push_escaped(&mut s, a);
         }
         s
     }

@@ -461,16 +461,20 @@ fn err(offset: usize, message: impl Into<String>) -> WtpError {
     }
 }
 
+/// The PDUs of one datagram: nearly always one, held in place (a list allocated for every
+/// datagram was a visible share of the WAP path).
+pub type WtpPdus = smallvec::SmallVec<[WtpPdu; 1]>;
+
 /// Parse a UDP payload as WTP: one PDU, or several concatenated ones (first octet 0x00, each
 /// PDU preceded by its length in 1 octet (7 bits) or 2 octets (15 bits, top bit set)).
-pub fn parse_wtp(input: &[u8]) -> Result<Vec<WtpPdu>, WtpError> {
+pub fn parse_wtp(input: &[u8]) -> Result<WtpPdus, WtpError> {
     if input.is_empty() {
         return Err(err(0, "empty datagram"));
     }
     if input[0] != 0x00 {
-        return Ok(vec![parse_pdu(input, 0..input.len())?]);
+        return Ok(smallvec::smallvec![parse_pdu(input, 0..input.len())?]);
     }
-    let mut out = Vec::new();
+    let mut out = WtpPdus::new();
     let mut pos = 1;
     while pos < input.len() {
         let b = input[pos];
@@ -656,11 +660,40 @@ fn parse_pdu(input: &[u8], range: Range<usize>) -> Result<WtpPdu, WtpError> {
 
 /// Identifies one message being reassembled: who sends the segments, to whom, and the TID
 /// as on the wire (direction bit included, so an Invoke and its Result never mix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SarKey {
     pub sender: SocketAddr,
     pub receiver: SocketAddr,
     pub tid: u16,
+}
+
+/// Every segment looks its message up (and a completed one is remembered), so the key hashes
+/// packed: two IPv4 endpoints (48 bits each) and the TID in one 128-bit write, where the
+/// derived hash fed the hasher each address's tag, octets and port one by one. Equal keys
+/// have equal addresses, ports and TIDs, so equal hashes.
+impl std::hash::Hash for SarKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match (self.sender, self.receiver) {
+            (SocketAddr::V4(a), SocketAddr::V4(b)) => {
+                let pack = |e: std::net::SocketAddrV4| {
+                    u128::from(e.ip().to_bits()) << 16 | u128::from(e.port())
+                };
+                h.write_u128(pack(a) << 64 | pack(b) << 16 | u128::from(self.tid));
+            }
+            (a, b) => {
+                for e in [a, b] {
+                    let ip = match e.ip() {
+                        std::net::IpAddr::V4(ip) => u128::from(ip.to_bits()),
+                        std::net::IpAddr::V6(ip) => ip.to_bits(),
+                    };
+                    h.write_u128(ip);
+                    h.write_u16(e.port());
+                }
+                h.write_u16(self.tid);
+            }
+        }
+    }
 }
 
 /// Limits of the reassembler.
@@ -692,6 +725,10 @@ struct Segment {
     data: Vec<u8>,
     frame: u64,
 }
+
+/// Most bytes a message's buffer gets ahead of the bytes received, beyond doubling (see
+/// `Partial::extend_prefix`).
+const PREFIX_AHEAD: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 struct Partial {
@@ -952,24 +989,8 @@ impl WtpReassembler {
                 ));
                 self.evicted.push(m);
             }
-            self.open.insert(
-                key,
-                Partial {
-                    kind: pdu.pdu_type.message_kind(),
-                    prefix: Vec::new(),
-                    prefix_origin: Vec::new(),
-                    later: BTreeMap::new(),
-                    received: PsnSet::default(),
-                    count: 0,
-                    highest: None,
-                    last_psn: None,
-                    bytes: 0,
-                    retransmitted: Vec::new(),
-                    duplicates: Vec::new(),
-                    nacks: Vec::new(),
-                    notes: Vec::new(),
-                },
-            );
+            self.open
+                .insert(key, Partial::new(pdu.pdu_type.message_kind()));
             self.open_order.push_back(key);
         }
         let p = self.open.get_mut(&key).expect("inserted above");
@@ -1122,6 +1143,24 @@ impl PsnSet {
 }
 
 impl Partial {
+    fn new(kind: WtpPduType) -> Self {
+        Partial {
+            kind,
+            prefix: Vec::new(),
+            prefix_origin: Vec::new(),
+            later: BTreeMap::new(),
+            received: PsnSet::default(),
+            count: 0,
+            highest: None,
+            last_psn: None,
+            bytes: 0,
+            retransmitted: Vec::new(),
+            duplicates: Vec::new(),
+            nacks: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// Store segment `psn` (not received before): onto the prefix when it is the next one
     /// (then also the later segments that became contiguous), else aside.
     fn add(&mut self, psn: u8, data: &[u8], frame: u64) {
@@ -1142,6 +1181,18 @@ impl Partial {
     }
 
     fn extend_prefix(&mut self, data: &[u8], frame: u64) {
+        let needed = self.prefix.len() + data.len();
+        if needed > self.prefix.capacity() {
+            // A segmented message is usually many segments of one size. Doubling from one
+            // segment copied the prefix at every step (the copies were a visible share of the
+            // batch path): room for several segments at once instead, but never more than
+            // PREFIX_AHEAD beyond the bytes received (or, doubling, than the bytes received).
+            let target = needed
+                .saturating_mul(8)
+                .min(needed + PREFIX_AHEAD)
+                .max(self.prefix.capacity() * 2);
+            self.prefix.reserve_exact(target - self.prefix.len());
+        }
         self.prefix_origin.push(FrameSpan {
             offset: self.prefix.len(),
             len: data.len(),
@@ -1185,6 +1236,43 @@ fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The prefix grows in few steps (8 segments, then up to PREFIX_AHEAD more, then doubling)
+    /// and never holds more than PREFIX_AHEAD or the received size beyond the received bytes;
+    /// the bytes are the segments' bytes in PSN order, whatever the order they came in.
+    #[test]
+    fn prefix_reserves_ahead_within_bounds() {
+        let seg = |psn: u8| vec![psn; 1400];
+        let want: Vec<u8> = (0..=199u8).flat_map(seg).collect();
+        let in_order: Vec<u8> = (0..=199).collect();
+        let late: Vec<u8> = (0..=199u8)
+            .filter(|k| k % 50 != 7)
+            .chain([7, 57, 107, 157])
+            .collect();
+        for (order, allocations) in [(in_order, Some(4)), (late, None)] {
+            let mut p = Partial::new(WtpPduType::Result);
+            let mut capacities = vec![];
+            for psn in order {
+                p.add(psn, &seg(psn), 1000 + u64::from(psn));
+                let len = p.prefix.len();
+                if len > 0 {
+                    let ahead = p.prefix.capacity() - len;
+                    assert!(ahead <= PREFIX_AHEAD.max(len), "{ahead} ahead of {len}");
+                }
+                if capacities.last() != Some(&p.prefix.capacity()) {
+                    capacities.push(p.prefix.capacity());
+                }
+            }
+            assert_eq!(p.prefix, want);
+            assert_eq!(p.prefix_origin.len(), 200);
+            assert_eq!(p.prefix_origin[57].frame, 1057);
+            assert_eq!(p.prefix_origin[57].offset, 57 * 1400);
+            // 280 000 bytes in 200 segments: 4 allocations (doubling from one segment, 9).
+            if let Some(n) = allocations {
+                assert_eq!(capacities.len(), n, "{capacities:?}");
+            }
+        }
+    }
 
     fn addr(p: u16) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], p))
