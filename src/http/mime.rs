@@ -28,6 +28,15 @@ impl MediaType {
 }
 
 /// Parse a Content-Type value such as `multipart/related; boundary=xyz; type="application/xml"`.
+/// Whether Content-Type `value` names media type `essence` (given in lower case), as
+/// [`parse_media_type`]'s `essence` would, without parsing (and allocating) the parameters:
+/// every HTTP message is asked whether it is an MMS PDU.
+pub fn essence_is(value: &str, essence: &str) -> bool {
+    let value = value.trim();
+    let end = value.find(';').unwrap_or(value.len());
+    value[..end].trim().eq_ignore_ascii_case(essence)
+}
+
 pub fn parse_media_type(value: &str) -> Option<MediaType> {
     let mut rest = value.trim();
     let end = rest.find(';').unwrap_or(rest.len());
@@ -493,6 +502,28 @@ pub fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn essence_is_agrees_with_parse_media_type() {
+        for value in [
+            "application/vnd.wap.mms-message",
+            " Application/VND.WAP.MMS-Message ; charset=x",
+            "application/vnd.wap.mms-message;",
+            "application/vnd.wap.mms-messages",
+            "text/plain",
+            "",
+            " ; a=b",
+            "\u{a0}application/vnd.wap.mms-message\u{a0};",
+        ] {
+            let parsed = parse_media_type(value)
+                .is_some_and(|m| m.essence == "application/vnd.wap.mms-message");
+            assert_eq!(
+                essence_is(value, "application/vnd.wap.mms-message"),
+                parsed,
+                "{value:?}"
+            );
+        }
+    }
 
     #[test]
     fn media_type_with_quoted_params() {

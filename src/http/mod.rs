@@ -13,10 +13,13 @@ pub mod head;
 pub mod mime;
 pub mod pap;
 
-use crate::tree::{Buffer, BufferId, Dissection, FrameSpan, Node, Severity, Value, escape_text};
+use crate::tree::{
+    Buffer, BufferId, Dissection, FrameSpan, Node, Severity, Value, escape_text, push_escaped,
+};
 use body::{Chunk, ChunkedDecoder, ChunkedStatus, ContentCoding};
 use head::{Detection, Head, HeadError, StartLine};
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::ops::Range;
 
 /// Which way bytes flow on the connection: the TCP layer's direction, client (the side that
@@ -293,7 +296,9 @@ impl HttpMessage {
     /// [`may_carry_mms`], which must agree with it.
     pub fn is_mms(&self) -> bool {
         !self.body().is_empty()
-            && (self.media_type().as_deref() == Some("application/vnd.wap.mms-message")
+            && (self
+                .header("content-type")
+                .is_some_and(|v| mime::essence_is(v, "application/vnd.wap.mms-message"))
                 || crate::mms::looks_like_mms(self.body()))
     }
 
@@ -318,11 +323,11 @@ impl HttpMessage {
     pub fn carrier(&self, flow: u64) -> crate::model::Carrier {
         let mut summary = self.summary();
         if let Some(a) = &self.answers {
-            summary.push_str(&format!(
-                " (answers {} {})",
-                escape_text(&a.method),
-                escape_text(&a.target)
-            ));
+            summary.push_str(" (answers ");
+            push_escaped(&mut summary, &a.method);
+            summary.push(' ');
+            push_escaped(&mut summary, &a.target);
+            summary.push(')');
         }
         crate::model::Carrier {
             method: self
@@ -354,19 +359,35 @@ impl HttpMessage {
     }
 
     /// Request line or status line as a human reads it.
+    /// (Escaped token by token, straight into one string: escaping is per character, so this
+    /// is the escape of the whole line; every record of an HTTP message builds it.)
     pub fn summary(&self) -> String {
+        let mut out = String::with_capacity(64);
         match &self.head.start {
             StartLine::Request {
                 method,
                 target,
                 version,
-            } => escape_text(&format!("{method} {target} {version}")),
+            } => {
+                push_escaped(&mut out, method);
+                out.push(' ');
+                push_escaped(&mut out, target);
+                out.push(' ');
+                push_escaped(&mut out, version);
+            }
             StartLine::Response {
                 version,
                 status,
                 reason,
-            } => escape_text(&format!("{version} {status} {reason}")),
+            } => {
+                push_escaped(&mut out, version);
+                out.push(' ');
+                let _ = write!(out, "{status}");
+                out.push(' ');
+                push_escaped(&mut out, reason);
+            }
         }
+        out
     }
 
     /// A dissection with two buffers: 0 = the raw message (with its frame origins), 1 = the
