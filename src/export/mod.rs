@@ -6,18 +6,19 @@
 
 mod csv;
 mod html;
+mod line;
 mod mermaid;
 pub mod sorted_json;
 
 pub use csv::{CSV_COLUMNS, write_csv};
 pub use html::write_html;
+pub use line::{SortedJson, TransactionLine};
 pub use mermaid::{mermaid_escape, write_mermaid};
 
 use crate::correlate::types::kind_name;
-use crate::correlate::{PduRole, explain, pdu_by_index, pdu_roles, record_roles, tx_pdus};
+use crate::correlate::{PduRole, pdu_by_index, pdu_roles};
 use crate::filter::days_from_civil;
 use crate::model::{Outcome, PduRecord, Timestamp, Transaction};
-use serde::Serialize;
 use serde_json::Value;
 use std::io::{self, Write};
 
@@ -158,80 +159,6 @@ pub fn outcome_name(o: &Outcome) -> &'static str {
     }
 }
 
-/// One transaction as a JSON object: every key of [`Transaction`] (`pdus` are record indices),
-/// plus `start_utc`, `end_utc`, `note` (why it is not simply ok) and `records`, its PDU records
-/// in order — each with the keys of `mmscope pdus --json`, its `time_utc`, its `role` ("first",
-/// "leg", "retransmission") and, for a leg or a retransmission, `copy_of` (record index).
-/// Printed with sorted keys ([`transaction_line`]), as a `Value`'s map sorts them.
-#[derive(Serialize)]
-pub struct TransactionLine<'a> {
-    #[serde(flatten)]
-    tx: &'a Transaction,
-    start_utc: Utc,
-    end_utc: Utc,
-    note: String,
-    records: Vec<RecordLine<'a>>,
-}
-
-/// A timestamp serialized as [`iso8601`] text, without building a `String`.
-struct Utc(Timestamp);
-
-impl Serialize for Utc {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0; ISO8601_LEN];
-        match iso8601_digits(self.0, &mut buf) {
-            Some(text) => s.serialize_str(text),
-            None => s.serialize_str(&iso8601_formatted(self.0)),
-        }
-    }
-}
-
-/// A PDU record within a [`TransactionLine`].
-#[derive(Serialize)]
-struct RecordLine<'a> {
-    #[serde(flatten)]
-    pdu: &'a PduRecord,
-    time_utc: Utc,
-    role: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    copy_of: Option<usize>,
-}
-
-impl<'a> TransactionLine<'a> {
-    pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
-        Self::of(tx, tx_pdus(tx, pdus), pdu_roles(tx, pdus))
-    }
-
-    /// The line of `tx` whose records are `recs`, one for each of `tx.pdus`, in its order.
-    pub fn with_records(tx: &'a Transaction, recs: &[&'a PduRecord]) -> Self {
-        let present: Vec<Option<&PduRecord>> = recs.iter().copied().map(Some).collect();
-        Self::of(tx, recs.to_vec(), record_roles(tx, &present))
-    }
-
-    fn of(tx: &'a Transaction, recs: Vec<&'a PduRecord>, roles: Vec<PduRole>) -> Self {
-        let records = recs
-            .into_iter()
-            .zip(roles)
-            .map(|(pdu, role)| RecordLine {
-                pdu,
-                time_utc: Utc(pdu.time),
-                role: role.as_str(),
-                copy_of: match role {
-                    PduRole::Leg { of } | PduRole::Retransmission { of } => Some(of),
-                    _ => None,
-                },
-            })
-            .collect();
-        TransactionLine {
-            tx,
-            start_utc: Utc(tx.start),
-            end_utc: Utc(tx.end),
-            note: explain(tx),
-            records,
-        }
-    }
-}
-
 /// A [`TransactionLine`] as a JSON value.
 pub fn transaction_json(tx: &Transaction, pdus: &[PduRecord]) -> Value {
     serde_json::to_value(TransactionLine::new(tx, pdus)).unwrap_or(Value::Null)
@@ -244,7 +171,7 @@ pub fn transaction_line(
     tx: &Transaction,
     pdus: &[PduRecord],
 ) -> Result<(), sorted_json::Error> {
-    sorted_json::append(out, &TransactionLine::new(tx, pdus))?;
+    TransactionLine::new(tx, pdus).write(out)?;
     out.push(b'\n');
     Ok(())
 }
@@ -257,7 +184,7 @@ pub fn transaction_line_with_records(
     tx: &Transaction,
     recs: &[&PduRecord],
 ) -> Result<(), sorted_json::Error> {
-    sorted_json::append(out, &TransactionLine::with_records(tx, recs))?;
+    TransactionLine::with_records(tx, recs).write(out)?;
     out.push(b'\n');
     Ok(())
 }

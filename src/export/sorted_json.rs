@@ -257,7 +257,7 @@ impl Serializer<'_> {
 /// Write `s` as a JSON string, with the bytes serde_json writes: it escapes only the quote,
 /// the backslash and the control characters below U+0020, so a string without them goes out
 /// as it is (nearly every key and value), and one with them is written by serde_json.
-fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+pub fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
     if needs_escape(s.as_bytes()) {
         serde_json::to_writer(out, s)?;
     } else {

@@ -1,0 +1,712 @@
+//! The lines of `mmscope transactions --json`: [`TransactionLine`] and its records, written key
+//! by key in sorted order straight into the output.
+//!
+//! Each line object is described once, by an `entries` method that gives its keys in sorted
+//! order with their values. The same list feeds serde (`Serialize`, for
+//! `export::transaction_json` and the JSON export) and the direct writer ([`SortedJson`]),
+//! which never has to reorder anything: through `sorted_json` the flattened records came with
+//! their keys out of order, and keeping, comparing and reordering every key was most of
+//! `transactions --json`'s main thread. The `entries` methods take the model's structs apart
+//! without `..`, so a field added to the model fails to compile here until it is given its key.
+//!
+//! The keys are those the derived `Serialize` impls of the model give (field names, flattened
+//! structs merged, `skip_serializing_if` kept): `tests` check the lines against that, the
+//! previous serialization, on every transaction of the shipped captures.
+
+use super::sorted_json::{self, Error, write_str};
+use super::{ISO8601_LEN, iso8601_digits, iso8601_formatted};
+use crate::correlate::{PduRole, explain, pdu_roles, record_roles, tx_pdus};
+use crate::model::{
+    Carrier, MmsSummary, Outcome, PartSummary, PduRecord, Timestamp, Transaction, TransactionKind,
+    Transport, socket_addr_v4_text,
+};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use std::net::SocketAddr;
+
+/// A value written as compact JSON with sorted object keys, the bytes
+/// [`sorted_json::append`] writes for it. The default is `sorted_json` itself; the values of
+/// every line write themselves without it.
+pub trait SortedJson: Serialize {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        sorted_json::append(out, self)
+    }
+}
+
+/// Where the entries of an object go, given in sorted key order: a serde map, or the output.
+trait Entries {
+    type Error;
+    fn entry<V: SortedJson + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &V,
+    ) -> Result<(), Self::Error>;
+}
+
+/// An object whose entries are listed once, in sorted key order.
+trait SortedEntries {
+    fn entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error>;
+}
+
+/// Entries to a serde map.
+struct ToSerde<M>(M);
+
+impl<M: SerializeMap> Entries for ToSerde<M> {
+    type Error = M::Error;
+    fn entry<V: SortedJson + ?Sized>(&mut self, key: &'static str, v: &V) -> Result<(), M::Error> {
+        self.0.serialize_entry(key, v)
+    }
+}
+
+/// Entries written to the output as `"key":value`, comma-separated.
+struct Direct<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+    /// The key before, to check in debug builds that they come in order.
+    #[cfg(debug_assertions)]
+    last: &'static str,
+}
+
+impl Entries for Direct<'_> {
+    type Error = Error;
+    fn entry<V: SortedJson + ?Sized>(&mut self, key: &'static str, v: &V) -> Result<(), Error> {
+        #[cfg(debug_assertions)]
+        {
+            debug_assert!(self.first || self.last < key, "{} before {key}", self.last);
+            self.last = key;
+        }
+        // The keys are field names: nothing in them to escape.
+        let sep: &[u8] = if self.first { b"\"" } else { b",\"" };
+        self.first = false;
+        self.out.reserve(key.len() + 4);
+        self.out.extend_from_slice(sep);
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        v.write_sorted(self.out)
+    }
+}
+
+/// Write `v`'s entries as one object.
+fn write_object<T: SortedEntries + ?Sized>(v: &T, out: &mut Vec<u8>) -> Result<(), Error> {
+    out.push(b'{');
+    v.entries(&mut Direct {
+        out: &mut *out,
+        first: true,
+        #[cfg(debug_assertions)]
+        last: "",
+    })?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// Serialize `v`'s entries as a serde map.
+fn serialize_entries<T: SortedEntries + ?Sized, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = ToSerde(s.serialize_map(None)?);
+    v.entries(&mut map)?;
+    map.0.end()
+}
+
+/// Numbers and bools as serde_json prints them.
+macro_rules! scalar {
+    ($($ty:ty),*) => {$(
+        impl SortedJson for $ty {
+            fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+                Ok(serde_json::to_writer(out, self)?)
+            }
+        }
+    )*};
+}
+
+scalar!(bool, u16, u64, usize, i64, f64);
+
+impl SortedJson for str {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        write_str(out, self)
+    }
+}
+
+impl SortedJson for String {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        write_str(out, self)
+    }
+}
+
+impl<T: SortedJson + ?Sized> SortedJson for &T {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        (**self).write_sorted(out)
+    }
+}
+
+impl<T: SortedJson> SortedJson for Option<T> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        match self {
+            Some(v) => v.write_sorted(out),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<T: SortedJson> SortedJson for [T] {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.push(b'[');
+        for (i, v) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            v.write_sorted(out)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+}
+
+impl<T: SortedJson> SortedJson for Vec<T> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.as_slice().write_sorted(out)
+    }
+}
+
+impl SortedJson for Timestamp {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        // As its `Serialize` prints it.
+        self.as_f64().write_sorted(out)
+    }
+}
+
+// One of each per line or record: through `sorted_json`, as their derived impls name them.
+impl SortedJson for Transport {}
+impl SortedJson for TransactionKind {}
+impl SortedJson for Outcome {}
+
+/// A socket address as the model's records print it (their `Display` text).
+struct Addr<'a>(&'a SocketAddr);
+
+impl Addr<'_> {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self.0 {
+            SocketAddr::V4(v4) => f(socket_addr_v4_text(v4, &mut [0; 21])),
+            SocketAddr::V6(_) => f(&self.0.to_string()),
+        }
+    }
+}
+
+impl Serialize for Addr<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.with_text(|t| s.serialize_str(t))
+    }
+}
+
+impl SortedJson for Addr<'_> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.with_text(|t| write_str(out, t))
+    }
+}
+
+/// A timestamp serialized as [`super::iso8601`] text, without building a `String`.
+struct Utc(Timestamp);
+
+impl Utc {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let mut buf = [0; ISO8601_LEN];
+        match iso8601_digits(self.0, &mut buf) {
+            Some(text) => f(text),
+            None => f(&iso8601_formatted(self.0)),
+        }
+    }
+}
+
+impl Serialize for Utc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.with_text(|t| s.serialize_str(t))
+    }
+}
+
+impl SortedJson for Utc {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.with_text(|t| write_str(out, t))
+    }
+}
+
+/// `Serialize` (a map of the entries) and [`SortedJson`] (the object written directly) of
+/// types whose entries are listed by [`SortedEntries`].
+macro_rules! by_entries {
+    ($($ty:ty),*) => {$(
+        impl SortedJson for $ty {
+            fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+                write_object(self, out)
+            }
+        }
+    )*};
+}
+
+// The model's own `Serialize` stays derived (in declaration order, for `pdus --json`); these
+// two are printed as nested objects of every record.
+by_entries!(Carrier, PartSummary);
+
+impl SortedEntries for Carrier {
+    fn entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let Carrier {
+            method,
+            uri,
+            status,
+            summary,
+            exchange: _,
+            is_response,
+        } = self;
+        e.entry("is_response", is_response)?;
+        if let Some(v) = method {
+            e.entry("method", v)?;
+        }
+        if let Some(v) = status {
+            e.entry("status", v)?;
+        }
+        e.entry("summary", summary)?;
+        if let Some(v) = uri {
+            e.entry("uri", v)?;
+        }
+        Ok(())
+    }
+}
+
+impl SortedEntries for PartSummary {
+    fn entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let PartSummary {
+            content_type,
+            size,
+            name,
+            content_location,
+            content_id,
+        } = self;
+        if let Some(v) = content_id {
+            e.entry("content_id", v)?;
+        }
+        if let Some(v) = content_location {
+            e.entry("content_location", v)?;
+        }
+        e.entry("content_type", content_type)?;
+        if let Some(v) = name {
+            e.entry("name", v)?;
+        }
+        e.entry("size", size)
+    }
+}
+
+/// One transaction as a JSON object: every key of [`Transaction`] (`pdus` are record indices),
+/// plus `start_utc`, `end_utc`, `note` (why it is not simply ok) and `records`, its PDU records
+/// in order — each with the keys of `mmscope pdus --json`, its `time_utc`, its `role` ("first",
+/// "leg", "retransmission") and, for a leg or a retransmission, `copy_of` (record index).
+/// Keys sorted at every level, as a `serde_json::Value`'s maps sort them.
+pub struct TransactionLine<'a> {
+    tx: &'a Transaction,
+    note: String,
+    records: Vec<RecordLine<'a>>,
+}
+
+/// A PDU record within a [`TransactionLine`].
+struct RecordLine<'a> {
+    pdu: &'a PduRecord,
+    role: PduRole,
+}
+
+by_entries!(TransactionLine<'_>, RecordLine<'_>);
+
+impl Serialize for TransactionLine<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_entries(self, s)
+    }
+}
+
+impl Serialize for RecordLine<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_entries(self, s)
+    }
+}
+
+impl SortedEntries for TransactionLine<'_> {
+    fn entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let Transaction {
+            index,
+            kind,
+            transaction_id,
+            message_id,
+            content_location,
+            pdus,
+            frames,
+            message_types,
+            start,
+            end,
+            duration,
+            outcome,
+            status,
+            endpoints,
+            story,
+        } = self.tx;
+        e.entry("content_location", content_location)?;
+        e.entry("duration", duration)?;
+        e.entry("end", end)?;
+        e.entry("end_utc", &Utc(*end))?;
+        e.entry("endpoints", endpoints)?;
+        e.entry("frames", frames)?;
+        e.entry("index", index)?;
+        e.entry("kind", kind)?;
+        e.entry("message_id", message_id)?;
+        e.entry("message_types", message_types)?;
+        e.entry("note", &self.note)?;
+        e.entry("outcome", outcome)?;
+        e.entry("pdus", pdus)?;
+        e.entry("records", &self.records)?;
+        e.entry("start", start)?;
+        e.entry("start_utc", &Utc(*start))?;
+        e.entry("status", status)?;
+        if let Some(v) = story {
+            e.entry("story", v)?;
+        }
+        e.entry("transaction_id", transaction_id)
+    }
+}
+
+impl SortedEntries for RecordLine<'_> {
+    fn entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let PduRecord {
+            index,
+            frame,
+            frames,
+            time,
+            src,
+            dst,
+            transport,
+            carrier,
+            mms,
+            retransmission_of,
+            transport_notes,
+            dissection: _,
+        } = self.pdu;
+        let MmsSummary {
+            message_type,
+            message_type_code: _,
+            transaction_id,
+            message_id,
+            mms_version,
+            from,
+            to,
+            cc,
+            bcc,
+            content_location,
+            subject,
+            date,
+            status,
+            response_status,
+            response_text,
+            retrieve_status,
+            read_status,
+            store_status,
+            cancel_status,
+            message_size,
+            content_type,
+            parts,
+            errors,
+            warnings,
+        } = mms;
+        let copy_of = match self.role {
+            PduRole::Leg { of } | PduRole::Retransmission { of } => Some(of),
+            PduRole::First => None,
+        };
+        if !bcc.is_empty() {
+            e.entry("bcc", bcc)?;
+        }
+        if let Some(v) = cancel_status {
+            e.entry("cancel_status", v)?;
+        }
+        e.entry("carrier", carrier)?;
+        if !cc.is_empty() {
+            e.entry("cc", cc)?;
+        }
+        e.entry("content_location", content_location)?;
+        e.entry("content_type", content_type)?;
+        if let Some(v) = copy_of {
+            e.entry("copy_of", &v)?;
+        }
+        e.entry("date", date)?;
+        e.entry("dst", &Addr(dst))?;
+        e.entry("errors", errors)?;
+        e.entry("frame", frame)?;
+        e.entry("frames", frames)?;
+        e.entry("from", from)?;
+        e.entry("index", index)?;
+        e.entry("message_id", message_id)?;
+        e.entry("message_size", message_size)?;
+        e.entry("message_type", message_type)?;
+        e.entry("mms_version", mms_version)?;
+        e.entry("parts", parts)?;
+        e.entry("read_status", read_status)?;
+        e.entry("response_status", response_status)?;
+        e.entry("response_text", response_text)?;
+        if let Some(v) = retransmission_of {
+            e.entry("retransmission_of", v)?;
+        }
+        e.entry("retrieve_status", retrieve_status)?;
+        e.entry("role", self.role.as_str())?;
+        e.entry("src", &Addr(src))?;
+        e.entry("status", status)?;
+        if let Some(v) = store_status {
+            e.entry("store_status", v)?;
+        }
+        e.entry("subject", subject)?;
+        e.entry("time", time)?;
+        e.entry("time_utc", &Utc(*time))?;
+        e.entry("to", to)?;
+        e.entry("transaction_id", transaction_id)?;
+        e.entry("transport", transport)?;
+        if !transport_notes.is_empty() {
+            e.entry("transport_notes", transport_notes)?;
+        }
+        e.entry("warnings", warnings)
+    }
+}
+
+impl<'a> TransactionLine<'a> {
+    pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
+        Self::of(tx, tx_pdus(tx, pdus), pdu_roles(tx, pdus))
+    }
+
+    /// The line of `tx` whose records are `recs`, one for each of `tx.pdus`, in its order.
+    pub fn with_records(tx: &'a Transaction, recs: &[&'a PduRecord]) -> Self {
+        let present: Vec<Option<&PduRecord>> = recs.iter().copied().map(Some).collect();
+        Self::of(tx, recs.to_vec(), record_roles(tx, &present))
+    }
+
+    fn of(tx: &'a Transaction, recs: Vec<&'a PduRecord>, roles: Vec<PduRole>) -> Self {
+        let records = recs
+            .into_iter()
+            .zip(roles)
+            .map(|(pdu, role)| RecordLine { pdu, role })
+            .collect();
+        TransactionLine {
+            tx,
+            note: explain(tx),
+            records,
+        }
+    }
+
+    /// Append the line to `out` as compact JSON with sorted keys (without the end of line).
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.write_sorted(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::Dissection;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+
+    /// The lines as they were defined before: the model's derived `Serialize` impls, flattened
+    /// into the line's own keys, printed through `sorted_json`.
+    #[derive(Serialize)]
+    struct PreviousLine<'a> {
+        #[serde(flatten)]
+        tx: &'a Transaction,
+        start_utc: Utc,
+        end_utc: Utc,
+        note: String,
+        records: Vec<PreviousRecord<'a>>,
+    }
+
+    #[derive(Serialize)]
+    struct PreviousRecord<'a> {
+        #[serde(flatten)]
+        pdu: &'a PduRecord,
+        time_utc: Utc,
+        role: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        copy_of: Option<usize>,
+    }
+
+    fn previous(tx: &Transaction, pdus: &[PduRecord]) -> String {
+        let line = PreviousLine {
+            tx,
+            start_utc: Utc(tx.start),
+            end_utc: Utc(tx.end),
+            note: explain(tx),
+            records: tx_pdus(tx, pdus)
+                .into_iter()
+                .zip(pdu_roles(tx, pdus))
+                .map(|(pdu, role)| PreviousRecord {
+                    pdu,
+                    time_utc: Utc(pdu.time),
+                    role: role.as_str(),
+                    copy_of: match role {
+                        PduRole::Leg { of } | PduRole::Retransmission { of } => Some(of),
+                        PduRole::First => None,
+                    },
+                })
+                .collect(),
+        };
+        String::from_utf8(sorted_json::to_vec(&line).unwrap()).unwrap()
+    }
+
+    fn direct(tx: &Transaction, pdus: &[PduRecord]) -> String {
+        let mut out = Vec::new();
+        TransactionLine::new(tx, pdus).write(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Through serde: what `transaction_json` and the JSON export print.
+    fn via_value(tx: &Transaction, pdus: &[PduRecord]) -> String {
+        let v = serde_json::to_value(TransactionLine::new(tx, pdus)).unwrap();
+        serde_json::to_string(&v).unwrap()
+    }
+
+    #[test]
+    fn lines_of_the_shipped_captures_are_written_as_before() {
+        let mut checked = 0;
+        let mut keys = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir("captures").unwrap() {
+            let path = entry.unwrap().path();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if ext != "pcap" && ext != "pcapng" {
+                continue;
+            }
+            let a = crate::pipeline::analyze_file(&path).unwrap();
+            for tx in &a.transactions {
+                let want = previous(tx, &a.pdus);
+                assert_eq!(
+                    direct(tx, &a.pdus),
+                    want,
+                    "{} tx {}",
+                    path.display(),
+                    tx.index
+                );
+                assert_eq!(via_value(tx, &a.pdus), want);
+                let v: serde_json::Value = serde_json::from_str(&want).unwrap();
+                for r in v["records"].as_array().unwrap() {
+                    keys.extend(r.as_object().unwrap().keys().cloned());
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 34, "only {checked} transactions in captures/");
+        // Optional keys the captures exercise (the test below covers every one).
+        for k in ["copy_of", "retransmission_of"] {
+            assert!(keys.contains(k), "no record with {k}");
+        }
+    }
+
+    /// A record with every optional field present, text that needs escaping, an IPv6 address
+    /// and a timestamp outside the fixed ISO form; and one with every optional field absent.
+    fn odd_records() -> Vec<PduRecord> {
+        let full = PduRecord {
+            index: 0,
+            frame: 7,
+            frames: vec![3, 5, 7],
+            time: Timestamp {
+                secs: 253_402_300_800,
+                nanos: 1,
+            },
+            src: "[2001:db8::1]:8080".parse().unwrap(),
+            dst: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 255), 9201)),
+            transport: Transport::WspPush,
+            carrier: Carrier {
+                method: Some("POST".into()),
+                uri: Some("/mms?\"q\"".into()),
+                status: Some(200),
+                summary: "HTTP/1.1 200 OK\r\n".into(),
+                exchange: Some((1, 2)),
+                is_response: true,
+            },
+            mms: MmsSummary {
+                message_type: Some("m-send-req".into()),
+                message_type_code: Some(0x80),
+                transaction_id: Some("T\\1".into()),
+                message_id: Some("M\u{1}".into()),
+                mms_version: Some("1.3".into()),
+                from: Some("<insert-address-token>".into()),
+                to: vec!["+1555/TYPE=PLMN".into(), "a@b".into()],
+                cc: vec!["cc@x".into()],
+                bcc: vec!["bcc@x".into()],
+                content_location: Some("http://mmsc/x".into()),
+                subject: Some("héllo 漢 🎉".into()),
+                date: Some(-5),
+                status: Some("Retrieved".into()),
+                response_status: Some("Ok".into()),
+                response_text: Some("fine".into()),
+                retrieve_status: Some("Ok".into()),
+                read_status: Some("Read".into()),
+                store_status: Some("Success".into()),
+                cancel_status: Some("Cancel Request corrupted".into()),
+                message_size: Some(u64::MAX),
+                content_type: Some("application/vnd.wap.multipart.related".into()),
+                parts: vec![PartSummary {
+                    content_type: "text/plain".into(),
+                    size: 3,
+                    name: Some("a\tb".into()),
+                    content_location: Some("t.txt".into()),
+                    content_id: Some("<t>".into()),
+                }],
+                errors: 1,
+                warnings: 2,
+            },
+            retransmission_of: Some(9),
+            transport_notes: vec!["gap at 4".into()],
+            dissection: Dissection::default(),
+        };
+        let mut empty = full.clone();
+        empty.index = 1;
+        empty.carrier = Carrier::default();
+        empty.mms = MmsSummary::default();
+        empty.mms.parts = vec![PartSummary {
+            content_type: String::new(),
+            size: 0,
+            name: None,
+            content_location: None,
+            content_id: None,
+        }];
+        // a retransmission of the first: its line says `copy_of`
+        empty.retransmission_of = Some(0);
+        empty.transport_notes.clear();
+        empty.time = Timestamp { secs: -1, nanos: 0 };
+        vec![full, empty]
+    }
+
+    #[test]
+    fn every_optional_key_and_odd_value_is_written_as_before() {
+        let pdus = odd_records();
+        let mut tx = Transaction {
+            index: 3,
+            kind: TransactionKind::DeliveryReport,
+            transaction_id: None,
+            message_id: Some("M\"".into()),
+            content_location: None,
+            pdus: vec![0, 1],
+            frames: vec![7, 7],
+            message_types: vec!["m-send-req".into(), "m-send-req".into()],
+            start: pdus[1].time,
+            end: pdus[0].time,
+            duration: f64::NAN,
+            outcome: Outcome::Incomplete,
+            status: "incomplete".into(),
+            endpoints: vec!["[2001:db8::1]:8080".into()],
+            story: Some(4),
+        };
+        for story in [Some(4), None] {
+            tx.story = story;
+            let want = previous(&tx, &pdus);
+            assert_eq!(direct(&tx, &pdus), want);
+            assert_eq!(via_value(&tx, &pdus), want);
+        }
+        // the first record has every key but `copy_of`; of the optional ones the second has
+        // only `copy_of` and `retransmission_of`
+        let v: serde_json::Value = serde_json::from_str(&direct(&tx, &pdus)).unwrap();
+        let recs = v["records"].as_array().unwrap();
+        assert_eq!(recs[0].as_object().unwrap().len(), 35);
+        assert_eq!(recs[1].as_object().unwrap().len(), 31);
+        assert_eq!(recs[1]["copy_of"], 0);
+        assert_eq!(recs[0]["src"], "[2001:db8::1]:8080");
+    }
+}
