@@ -33,7 +33,21 @@ pub trait SortedJson: Serialize {
     }
 }
 
+/// An entry's key as the direct writer writes it, `,"key":` (see [`Entries::entry`]).
+macro_rules! key {
+    ($k:literal) => {
+        concat!(",\"", $k, "\":")
+    };
+}
+
+/// The bare key of a [`key!`]: `,"key":` without its first two and last two bytes.
+fn bare(key: &'static str) -> &'static str {
+    &key[2..key.len() - 2]
+}
+
 /// Where the entries of an object go, given in sorted key order: a serde map, or the output.
+/// Each key comes as [`key!`] makes it, comma, quotes and colon included, so that the direct
+/// writer copies it in one piece (three small copies per key were a tenth of the writer).
 trait Entries {
     type Error;
     fn entry<V: SortedJson + ?Sized>(
@@ -54,7 +68,7 @@ struct ToSerde<M>(M);
 impl<M: SerializeMap> Entries for ToSerde<M> {
     type Error = M::Error;
     fn entry<V: SortedJson + ?Sized>(&mut self, key: &'static str, v: &V) -> Result<(), M::Error> {
-        self.0.serialize_entry(key, v)
+        self.0.serialize_entry(bare(key), v)
     }
 }
 
@@ -72,16 +86,17 @@ impl Entries for Direct<'_> {
     fn entry<V: SortedJson + ?Sized>(&mut self, key: &'static str, v: &V) -> Result<(), Error> {
         #[cfg(debug_assertions)]
         {
-            debug_assert!(self.first || self.last < key, "{} before {key}", self.last);
-            self.last = key;
+            debug_assert!(
+                self.first || self.last < bare(key),
+                "{} before {key}",
+                self.last
+            );
+            self.last = bare(key);
         }
-        // The keys are field names: nothing in them to escape.
-        let sep: &[u8] = if self.first { b"\"" } else { b",\"" };
+        // The keys are field names: nothing in them to escape. The first goes without its comma.
+        let piece = if self.first { &key[1..] } else { key };
         self.first = false;
-        self.out.reserve(key.len() + 4);
-        self.out.extend_from_slice(sep);
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out.extend_from_slice(piece.as_bytes());
         v.write_sorted(self.out)
     }
 }
@@ -259,16 +274,16 @@ impl SortedEntries for Carrier {
             exchange: _,
             is_response,
         } = self;
-        e.entry("is_response", is_response)?;
+        e.entry(key!("is_response"), is_response)?;
         if let Some(v) = method {
-            e.entry("method", v)?;
+            e.entry(key!("method"), v)?;
         }
         if let Some(v) = status {
-            e.entry("status", v)?;
+            e.entry(key!("status"), v)?;
         }
-        e.entry("summary", summary)?;
+        e.entry(key!("summary"), summary)?;
         if let Some(v) = uri {
-            e.entry("uri", v)?;
+            e.entry(key!("uri"), v)?;
         }
         Ok(())
     }
@@ -284,16 +299,16 @@ impl SortedEntries for PartSummary {
             content_id,
         } = self;
         if let Some(v) = content_id {
-            e.entry("content_id", v)?;
+            e.entry(key!("content_id"), v)?;
         }
         if let Some(v) = content_location {
-            e.entry("content_location", v)?;
+            e.entry(key!("content_location"), v)?;
         }
-        e.entry("content_type", content_type)?;
+        e.entry(key!("content_type"), content_type)?;
         if let Some(v) = name {
-            e.entry("name", v)?;
+            e.entry(key!("name"), v)?;
         }
-        e.entry("size", size)
+        e.entry(key!("size"), size)
     }
 }
 
@@ -347,27 +362,27 @@ impl SortedEntries for TransactionLine<'_> {
             endpoints,
             story,
         } = self.tx;
-        e.entry("content_location", content_location)?;
-        e.entry("duration", duration)?;
-        e.entry("end", end)?;
-        e.entry("end_utc", &Utc(*end))?;
-        e.entry("endpoints", endpoints)?;
-        e.entry("frames", frames)?;
-        e.entry("index", index)?;
-        e.entry("kind", kind)?;
-        e.entry("message_id", message_id)?;
-        e.entry("message_types", message_types)?;
-        e.entry("note", &self.note)?;
-        e.entry("outcome", outcome)?;
-        e.entry("pdus", pdus)?;
-        e.entry("records", &self.records)?;
-        e.entry("start", start)?;
-        e.entry("start_utc", &Utc(*start))?;
-        e.entry("status", status)?;
+        e.entry(key!("content_location"), content_location)?;
+        e.entry(key!("duration"), duration)?;
+        e.entry(key!("end"), end)?;
+        e.entry(key!("end_utc"), &Utc(*end))?;
+        e.entry(key!("endpoints"), endpoints)?;
+        e.entry(key!("frames"), frames)?;
+        e.entry(key!("index"), index)?;
+        e.entry(key!("kind"), kind)?;
+        e.entry(key!("message_id"), message_id)?;
+        e.entry(key!("message_types"), message_types)?;
+        e.entry(key!("note"), &self.note)?;
+        e.entry(key!("outcome"), outcome)?;
+        e.entry(key!("pdus"), pdus)?;
+        e.entry(key!("records"), &self.records)?;
+        e.entry(key!("start"), start)?;
+        e.entry(key!("start_utc"), &Utc(*start))?;
+        e.entry(key!("status"), status)?;
         if let Some(v) = story {
-            e.entry("story", v)?;
+            e.entry(key!("story"), v)?;
         }
-        e.entry("transaction_id", transaction_id)
+        e.entry(key!("transaction_id"), transaction_id)
     }
 }
 
@@ -418,55 +433,55 @@ impl SortedEntries for RecordLine<'_> {
             PduRole::First => None,
         };
         if !bcc.is_empty() {
-            e.entry("bcc", bcc)?;
+            e.entry(key!("bcc"), bcc)?;
         }
         if let Some(v) = cancel_status {
-            e.entry("cancel_status", v)?;
+            e.entry(key!("cancel_status"), v)?;
         }
-        e.entry("carrier", carrier)?;
+        e.entry(key!("carrier"), carrier)?;
         if !cc.is_empty() {
-            e.entry("cc", cc)?;
+            e.entry(key!("cc"), cc)?;
         }
-        e.entry("content_location", content_location)?;
-        e.entry("content_type", content_type)?;
+        e.entry(key!("content_location"), content_location)?;
+        e.entry(key!("content_type"), content_type)?;
         if let Some(v) = copy_of {
-            e.entry("copy_of", &v)?;
+            e.entry(key!("copy_of"), &v)?;
         }
-        e.entry("date", date)?;
-        e.entry("dst", &Addr(dst))?;
-        e.entry("errors", errors)?;
-        e.entry("frame", frame)?;
-        e.entry("frames", frames)?;
-        e.entry("from", from)?;
-        e.entry("index", index)?;
-        e.entry("message_id", message_id)?;
-        e.entry("message_size", message_size)?;
-        e.entry("message_type", message_type)?;
-        e.entry("mms_version", mms_version)?;
-        e.entry("parts", parts)?;
-        e.entry("read_status", read_status)?;
-        e.entry("response_status", response_status)?;
-        e.entry("response_text", response_text)?;
+        e.entry(key!("date"), date)?;
+        e.entry(key!("dst"), &Addr(dst))?;
+        e.entry(key!("errors"), errors)?;
+        e.entry(key!("frame"), frame)?;
+        e.entry(key!("frames"), frames)?;
+        e.entry(key!("from"), from)?;
+        e.entry(key!("index"), index)?;
+        e.entry(key!("message_id"), message_id)?;
+        e.entry(key!("message_size"), message_size)?;
+        e.entry(key!("message_type"), message_type)?;
+        e.entry(key!("mms_version"), mms_version)?;
+        e.entry(key!("parts"), parts)?;
+        e.entry(key!("read_status"), read_status)?;
+        e.entry(key!("response_status"), response_status)?;
+        e.entry(key!("response_text"), response_text)?;
         if let Some(v) = retransmission_of {
-            e.entry("retransmission_of", v)?;
+            e.entry(key!("retransmission_of"), v)?;
         }
-        e.entry("retrieve_status", retrieve_status)?;
-        e.entry("role", self.role.as_str())?;
-        e.entry("src", &Addr(src))?;
-        e.entry("status", status)?;
+        e.entry(key!("retrieve_status"), retrieve_status)?;
+        e.entry(key!("role"), self.role.as_str())?;
+        e.entry(key!("src"), &Addr(src))?;
+        e.entry(key!("status"), status)?;
         if let Some(v) = store_status {
-            e.entry("store_status", v)?;
+            e.entry(key!("store_status"), v)?;
         }
-        e.entry("subject", subject)?;
-        e.entry("time", time)?;
-        e.entry("time_utc", &Utc(*time))?;
-        e.entry("to", to)?;
-        e.entry("transaction_id", transaction_id)?;
-        e.entry("transport", transport)?;
+        e.entry(key!("subject"), subject)?;
+        e.entry(key!("time"), time)?;
+        e.entry(key!("time_utc"), &Utc(*time))?;
+        e.entry(key!("to"), to)?;
+        e.entry(key!("transaction_id"), transaction_id)?;
+        e.entry(key!("transport"), transport)?;
         if !transport_notes.is_empty() {
-            e.entry("transport_notes", transport_notes)?;
+            e.entry(key!("transport_notes"), transport_notes)?;
         }
-        e.entry("warnings", warnings)
+        e.entry(key!("warnings"), warnings)
     }
 }
 
