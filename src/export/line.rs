@@ -14,7 +14,7 @@
 //! previous serialization, on every transaction of the shipped captures.
 
 use super::sorted_json::{self, Error, write_str};
-use super::{ISO8601_LEN, iso8601_digits, iso8601_formatted};
+use super::{ISO8601_LEN, iso8601_ascii, iso8601_digits, iso8601_formatted};
 use crate::correlate::{PduRole, explain, pdu_roles, record_roles, tx_pdus};
 use crate::model::{
     Carrier, MmsSummary, Outcome, PartSummary, PduRecord, Timestamp, Transaction, TransactionKind,
@@ -219,8 +219,27 @@ impl Serialize for Addr<'_> {
 
 impl SortedJson for Addr<'_> {
     fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        self.with_text(|t| write_str(out, t))
+        match self.0 {
+            // Digits, dots and a colon: nothing to escape.
+            SocketAddr::V4(v4) => {
+                write_quoted_ascii(out, socket_addr_v4_text(v4, &mut [0; 21]).as_bytes());
+                Ok(())
+            }
+            SocketAddr::V6(_) => self.with_text(|t| write_str(out, t)),
+        }
     }
+}
+
+/// `"text"`, for text known to be ASCII with nothing JSON escapes (digits, dots, dashes…).
+fn write_quoted_ascii(out: &mut Vec<u8>, text: &[u8]) {
+    debug_assert!(
+        text.iter()
+            .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    );
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text);
+    out.push(b'"');
 }
 
 /// A timestamp serialized as [`super::iso8601`] text, without building a `String`.
@@ -244,7 +263,13 @@ impl Serialize for Utc {
 
 impl SortedJson for Utc {
     fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        self.with_text(|t| write_str(out, t))
+        let mut buf = [0; ISO8601_LEN];
+        if iso8601_ascii(self.0, &mut buf) {
+            write_quoted_ascii(out, &buf);
+            Ok(())
+        } else {
+            write_str(out, &iso8601_formatted(self.0))
+        }
     }
 }
 

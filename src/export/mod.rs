@@ -91,11 +91,21 @@ const ISO8601_LEN: usize = "2026-01-01T00:00:07.680559Z".len();
 /// `transactions --json`, with three to five timestamps a line); `None` when it does not fit
 /// the fixed form (a year outside 0–9999, nanoseconds past a second).
 fn iso8601_digits(ts: Timestamp, buf: &mut [u8; ISO8601_LEN]) -> Option<&str> {
+    if iso8601_ascii(ts, buf) {
+        std::str::from_utf8(buf).ok()
+    } else {
+        None
+    }
+}
+
+/// [`iso8601_digits`] as bytes: whether `ts` fits the fixed form, `buf` then holding its
+/// ASCII text (which a JSON writer copies as it is, with no check for UTF-8 or escapes).
+fn iso8601_ascii(ts: Timestamp, buf: &mut [u8; ISO8601_LEN]) -> bool {
     let days = ts.secs.div_euclid(86400);
     let sod = ts.secs.rem_euclid(86400);
     let (y, m, d) = civil_from_days(days);
     if !(0..=9999).contains(&y) || ts.nanos >= 1_000_000_000 {
-        return None;
+        return false;
     }
     fn put(buf: &mut [u8], mut v: u64) {
         for b in buf.iter_mut().rev() {
@@ -117,7 +127,7 @@ fn iso8601_digits(ts: Timestamp, buf: &mut [u8; ISO8601_LEN]) -> Option<&str> {
     buf[19] = b'.';
     put(&mut buf[20..26], (ts.nanos / 1000).into());
     buf[26] = b'Z';
-    std::str::from_utf8(buf).ok()
+    true
 }
 
 /// [`iso8601`] in every case.
