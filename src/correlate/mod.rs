@@ -231,6 +231,10 @@ struct Open {
 impl Open {
     /// A transaction opened by `p`, seen as `seen`.
     fn new(kind: TransactionKind, family: &'static str, p: &PduRecord, seen: Seen) -> Open {
+        // Room for two from the start: most transactions are a request and its confirmation,
+        // and growing from one moved the first `Seen` (a few hundred bytes) to a new block.
+        let mut pdus = Vec::with_capacity(2);
+        pdus.push(seen);
         Open {
             id: 0,
             kind,
@@ -238,8 +242,8 @@ impl Open {
             tid: p.mms.transaction_id.clone(),
             msgid: p.mms.message_id.clone(),
             content_location: p.mms.content_location.clone(),
-            last_time: seen.time,
-            pdus: vec![seen],
+            last_time: pdus[0].time,
+            pdus,
             closed: false,
             complete: false,
             orphan: false,
