@@ -22,6 +22,7 @@ use crate::model::{
 };
 use serde::Serialize;
 use serde::ser::SerializeMap;
+use smallvec::SmallVec;
 use std::net::SocketAddr;
 
 /// A value written as compact JSON with sorted object keys, the bytes
@@ -367,7 +368,8 @@ impl SortedEntries for PartSummary {
 pub struct TransactionLine<'a> {
     tx: &'a Transaction,
     note: String,
-    records: Vec<RecordLine<'a>>,
+    /// Inline for the usual few: a line is built for every transaction.
+    records: SmallVec<[RecordLine<'a>; 4]>,
 }
 
 /// A PDU record within a [`TransactionLine`].
@@ -422,7 +424,7 @@ impl SortedEntries for TransactionLine<'_> {
         e.entry(key!("note"), &self.note)?;
         e.entry(key!("outcome"), outcome)?;
         e.entry(key!("pdus"), pdus)?;
-        e.entry(key!("records"), &self.records)?;
+        e.entry(key!("records"), self.records.as_slice())?;
         e.entry(key!("start"), start)?;
         e.entry(key!("start_utc"), &Utc(*start))?;
         e.entry(key!("status"), status)?;
@@ -534,20 +536,20 @@ impl SortedEntries for RecordLine<'_> {
 
 impl<'a> TransactionLine<'a> {
     pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
-        Self::of(tx, tx_pdus(tx, pdus), pdu_roles(tx, pdus))
+        Self::of(tx, &tx_pdus(tx, pdus), pdu_roles(tx, pdus))
     }
 
     /// The line of `tx` whose records are `recs`, one for each of `tx.pdus`, in its order.
     pub fn with_records(tx: &'a Transaction, recs: &[&'a PduRecord]) -> Self {
-        let present: Vec<Option<&PduRecord>> = recs.iter().copied().map(Some).collect();
-        Self::of(tx, recs.to_vec(), record_roles(tx, &present))
+        let present: SmallVec<[Option<&PduRecord>; 4]> = recs.iter().copied().map(Some).collect();
+        Self::of(tx, recs, record_roles(tx, &present))
     }
 
-    fn of(tx: &'a Transaction, recs: Vec<&'a PduRecord>, roles: Vec<PduRole>) -> Self {
+    fn of(tx: &'a Transaction, recs: &[&'a PduRecord], roles: Vec<PduRole>) -> Self {
         let records = recs
-            .into_iter()
+            .iter()
             .zip(roles)
-            .map(|(pdu, role)| RecordLine { pdu, role })
+            .map(|(&pdu, role)| RecordLine { pdu, role })
             .collect();
         TransactionLine {
             tx,
