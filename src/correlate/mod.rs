@@ -1052,11 +1052,12 @@ pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> Vec<PduRol
     // Fingerprints are taken only of PDUs of the same type as a later one (the fingerprint
     // covers the type: PDUs of two types are never copies), so most transactions (one PDU, or
     // a request and its confirmation) need none.
-    let types: Vec<Option<Cow<'static, str>>> = recs
+    // Inline for the usual few PDUs: `transactions --json` asks this of every transaction.
+    let types: SmallVec<[Option<Cow<'static, str>>; 4]> = recs
         .iter()
         .map(|r| r.map(|r| normal_type(&r.mms)))
         .collect();
-    let mut fps: Vec<Option<u64>> = vec![None; recs.len()];
+    let mut fps: SmallVec<[Option<u64>; 4]> = smallvec::smallvec![None; recs.len()];
     let mut fp_of = |i: usize, rec: &PduRecord| *fps[i].get_or_insert_with(|| fingerprint(rec));
     let mut roles = Vec::with_capacity(recs.len());
     for (k, rec) in recs.iter().enumerate() {
