@@ -273,6 +273,8 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
 /// a time with word arithmetic, the last bytes by loads that overlap the ones before (a byte
 /// tested twice does no harm) rather than by copying them out: the strings are mostly keys of
 /// a few bytes, for which a byte loop and a copy of the rest were the serializer's largest cost.
+// Inlined into `write_str`: called for every string of a line, mostly of a few bytes.
+#[inline]
 fn needs_escape(s: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
