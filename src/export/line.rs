@@ -108,8 +108,9 @@ impl Entries for Direct<'_> {
         {
             debug_assert!(
                 self.first || self.last < bare(key),
-                "{} before {key}",
-                self.last
+                "{} before {}",
+                self.last,
+                bare(key)
             );
             self.last = bare(key);
         }
