@@ -67,6 +67,18 @@ trait Entries {
         key: &'static [u8; N],
         v: &V,
     ) -> Result<(), Self::Error>;
+
+    /// An entry only when there is a value (`skip_serializing_if = "Option::is_none"`).
+    fn some<const N: usize, V: SortedJson>(
+        &mut self,
+        key: &'static [u8; N],
+        v: Option<&V>,
+    ) -> Result<(), Self::Error> {
+        match v {
+            Some(v) => self.entry(key, v),
+            None => Ok(()),
+        }
+    }
 }
 
 /// An object whose entries are listed once, in sorted key order.
@@ -324,16 +336,10 @@ impl SortedEntries for Carrier {
             is_response,
         } = self;
         e.entry(key!("is_response"), is_response)?;
-        if let Some(v) = method {
-            e.entry(key!("method"), v)?;
-        }
-        if let Some(v) = status {
-            e.entry(key!("status"), v)?;
-        }
+        e.some(key!("method"), method.as_ref())?;
+        e.some(key!("status"), status.as_ref())?;
         e.entry(key!("summary"), summary)?;
-        if let Some(v) = uri {
-            e.entry(key!("uri"), v)?;
-        }
+        e.some(key!("uri"), uri.as_ref())?;
         Ok(())
     }
 }
@@ -347,16 +353,10 @@ impl SortedEntries for PartSummary {
             content_location,
             content_id,
         } = self;
-        if let Some(v) = content_id {
-            e.entry(key!("content_id"), v)?;
-        }
-        if let Some(v) = content_location {
-            e.entry(key!("content_location"), v)?;
-        }
+        e.some(key!("content_id"), content_id.as_ref())?;
+        e.some(key!("content_location"), content_location.as_ref())?;
         e.entry(key!("content_type"), content_type)?;
-        if let Some(v) = name {
-            e.entry(key!("name"), v)?;
-        }
+        e.some(key!("name"), name.as_ref())?;
         e.entry(key!("size"), size)
     }
 }
@@ -429,9 +429,7 @@ impl SortedEntries for TransactionLine<'_> {
         e.entry(key!("start"), start)?;
         e.entry(key!("start_utc"), &Utc(*start))?;
         e.entry(key!("status"), status)?;
-        if let Some(v) = story {
-            e.entry(key!("story"), v)?;
-        }
+        e.some(key!("story"), story.as_ref())?;
         e.entry(key!("transaction_id"), transaction_id)
     }
 }
@@ -485,18 +483,14 @@ impl SortedEntries for RecordLine<'_> {
         if !bcc.is_empty() {
             e.entry(key!("bcc"), bcc)?;
         }
-        if let Some(v) = cancel_status {
-            e.entry(key!("cancel_status"), v)?;
-        }
+        e.some(key!("cancel_status"), cancel_status.as_ref())?;
         e.entry(key!("carrier"), carrier)?;
         if !cc.is_empty() {
             e.entry(key!("cc"), cc)?;
         }
         e.entry(key!("content_location"), content_location)?;
         e.entry(key!("content_type"), content_type)?;
-        if let Some(v) = copy_of {
-            e.entry(key!("copy_of"), &v)?;
-        }
+        e.some(key!("copy_of"), copy_of.as_ref())?;
         e.entry(key!("date"), date)?;
         e.entry(key!("dst"), &Addr(dst))?;
         e.entry(key!("errors"), errors)?;
@@ -512,16 +506,12 @@ impl SortedEntries for RecordLine<'_> {
         e.entry(key!("read_status"), read_status)?;
         e.entry(key!("response_status"), response_status)?;
         e.entry(key!("response_text"), response_text)?;
-        if let Some(v) = retransmission_of {
-            e.entry(key!("retransmission_of"), v)?;
-        }
+        e.some(key!("retransmission_of"), retransmission_of.as_ref())?;
         e.entry(key!("retrieve_status"), retrieve_status)?;
         e.entry(key!("role"), self.role.as_str())?;
         e.entry(key!("src"), &Addr(src))?;
         e.entry(key!("status"), status)?;
-        if let Some(v) = store_status {
-            e.entry(key!("store_status"), v)?;
-        }
+        e.some(key!("store_status"), store_status.as_ref())?;
         e.entry(key!("subject"), subject)?;
         e.entry(key!("time"), time)?;
         e.entry(key!("time_utc"), &Utc(*time))?;
