@@ -9,6 +9,7 @@ use crate::export::{iso8601, outcome_name, transaction_line, transaction_line_wi
 use crate::filter::{Filter, quote};
 use crate::model::{PduRecord, Transaction};
 use crate::pipeline::{self, Event, Options};
+use smallvec::SmallVec;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -271,14 +272,15 @@ pub fn stream_json_with(
                 out: &mut dyn Write,
                 write_err: &mut Option<io::Error>| {
         for tx in txs {
-            let boxed: Vec<Box<PduRecord>> =
+            // Inline for the usual few records: two allocations a transaction less.
+            let boxed: SmallVec<[Box<PduRecord>; 4]> =
                 tx.pdus.iter().filter_map(|i| open_pdus.remove(i)).collect();
             if write_err.is_some() {
                 continue;
             }
             // Read where they are: a record is several hundred bytes, and moving every one out
             // of its box into a slice was a visible part of the main thread.
-            let recs: Vec<&PduRecord> = boxed.iter().map(|p| &**p).collect();
+            let recs: SmallVec<[&PduRecord; 4]> = boxed.iter().map(|p| &**p).collect();
             if !filter.matches_transaction_records(&tx, &recs) {
                 continue;
             }

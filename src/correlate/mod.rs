@@ -231,6 +231,10 @@ struct Open {
 impl Open {
     /// A transaction opened by `p`, seen as `seen`.
     fn new(kind: TransactionKind, family: &'static str, p: &PduRecord, seen: Seen) -> Open {
+        // Room for two from the start: most transactions are a request and its confirmation,
+        // and growing from one moved the first `Seen` (a few hundred bytes) to a new block.
+        let mut pdus = Vec::with_capacity(2);
+        pdus.push(seen);
         Open {
             id: 0,
             kind,
@@ -238,8 +242,8 @@ impl Open {
             tid: p.mms.transaction_id.clone(),
             msgid: p.mms.message_id.clone(),
             content_location: p.mms.content_location.clone(),
-            last_time: seen.time,
-            pdus: vec![seen],
+            last_time: pdus[0].time,
+            pdus,
             closed: false,
             complete: false,
             orphan: false,
@@ -1048,11 +1052,12 @@ pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> Vec<PduRol
     // Fingerprints are taken only of PDUs of the same type as a later one (the fingerprint
     // covers the type: PDUs of two types are never copies), so most transactions (one PDU, or
     // a request and its confirmation) need none.
-    let types: Vec<Option<Cow<'static, str>>> = recs
+    // Inline for the usual few PDUs: `transactions --json` asks this of every transaction.
+    let types: SmallVec<[Option<Cow<'static, str>>; 4]> = recs
         .iter()
         .map(|r| r.map(|r| normal_type(&r.mms)))
         .collect();
-    let mut fps: Vec<Option<u64>> = vec![None; recs.len()];
+    let mut fps: SmallVec<[Option<u64>; 4]> = smallvec::smallvec![None; recs.len()];
     let mut fp_of = |i: usize, rec: &PduRecord| *fps[i].get_or_insert_with(|| fingerprint(rec));
     let mut roles = Vec::with_capacity(recs.len());
     for (k, rec) in recs.iter().enumerate() {

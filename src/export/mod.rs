@@ -6,18 +6,19 @@
 
 mod csv;
 mod html;
+mod line;
 mod mermaid;
 pub mod sorted_json;
 
 pub use csv::{CSV_COLUMNS, write_csv};
 pub use html::write_html;
+pub use line::{SortedJson, TransactionLine};
 pub use mermaid::{mermaid_escape, write_mermaid};
 
 use crate::correlate::types::kind_name;
-use crate::correlate::{PduRole, explain, pdu_by_index, pdu_roles, record_roles, tx_pdus};
+use crate::correlate::{PduRole, pdu_by_index, pdu_roles};
 use crate::filter::days_from_civil;
 use crate::model::{Outcome, PduRecord, Timestamp, Transaction};
-use serde::Serialize;
 use serde_json::Value;
 use std::io::{self, Write};
 
@@ -90,11 +91,21 @@ const ISO8601_LEN: usize = "2026-01-01T00:00:07.680559Z".len();
 /// `transactions --json`, with three to five timestamps a line); `None` when it does not fit
 /// the fixed form (a year outside 0–9999, nanoseconds past a second).
 fn iso8601_digits(ts: Timestamp, buf: &mut [u8; ISO8601_LEN]) -> Option<&str> {
+    if iso8601_ascii(ts, buf) {
+        std::str::from_utf8(buf).ok()
+    } else {
+        None
+    }
+}
+
+/// [`iso8601_digits`] as bytes: whether `ts` fits the fixed form, `buf` then holding its
+/// ASCII text (which a JSON writer copies as it is, with no check for UTF-8 or escapes).
+fn iso8601_ascii(ts: Timestamp, buf: &mut [u8; ISO8601_LEN]) -> bool {
     let days = ts.secs.div_euclid(86400);
     let sod = ts.secs.rem_euclid(86400);
     let (y, m, d) = civil_from_days(days);
     if !(0..=9999).contains(&y) || ts.nanos >= 1_000_000_000 {
-        return None;
+        return false;
     }
     fn put(buf: &mut [u8], mut v: u64) {
         for b in buf.iter_mut().rev() {
@@ -116,7 +127,7 @@ fn iso8601_digits(ts: Timestamp, buf: &mut [u8; ISO8601_LEN]) -> Option<&str> {
     buf[19] = b'.';
     put(&mut buf[20..26], (ts.nanos / 1000).into());
     buf[26] = b'Z';
-    std::str::from_utf8(buf).ok()
+    true
 }
 
 /// [`iso8601`] in every case.
@@ -158,80 +169,6 @@ pub fn outcome_name(o: &Outcome) -> &'static str {
     }
 }
 
-/// One transaction as a JSON object: every key of [`Transaction`] (`pdus` are record indices),
-/// plus `start_utc`, `end_utc`, `note` (why it is not simply ok) and `records`, its PDU records
-/// in order — each with the keys of `mmscope pdus --json`, its `time_utc`, its `role` ("first",
-/// "leg", "retransmission") and, for a leg or a retransmission, `copy_of` (record index).
-/// Printed with sorted keys ([`transaction_line`]), as a `Value`'s map sorts them.
-#[derive(Serialize)]
-pub struct TransactionLine<'a> {
-    #[serde(flatten)]
-    tx: &'a Transaction,
-    start_utc: Utc,
-    end_utc: Utc,
-    note: String,
-    records: Vec<RecordLine<'a>>,
-}
-
-/// A timestamp serialized as [`iso8601`] text, without building a `String`.
-struct Utc(Timestamp);
-
-impl Serialize for Utc {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0; ISO8601_LEN];
-        match iso8601_digits(self.0, &mut buf) {
-            Some(text) => s.serialize_str(text),
-            None => s.serialize_str(&iso8601_formatted(self.0)),
-        }
-    }
-}
-
-/// A PDU record within a [`TransactionLine`].
-#[derive(Serialize)]
-struct RecordLine<'a> {
-    #[serde(flatten)]
-    pdu: &'a PduRecord,
-    time_utc: Utc,
-    role: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    copy_of: Option<usize>,
-}
-
-impl<'a> TransactionLine<'a> {
-    pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
-        Self::of(tx, tx_pdus(tx, pdus), pdu_roles(tx, pdus))
-    }
-
-    /// The line of `tx` whose records are `recs`, one for each of `tx.pdus`, in its order.
-    pub fn with_records(tx: &'a Transaction, recs: &[&'a PduRecord]) -> Self {
-        let present: Vec<Option<&PduRecord>> = recs.iter().copied().map(Some).collect();
-        Self::of(tx, recs.to_vec(), record_roles(tx, &present))
-    }
-
-    fn of(tx: &'a Transaction, recs: Vec<&'a PduRecord>, roles: Vec<PduRole>) -> Self {
-        let records = recs
-            .into_iter()
-            .zip(roles)
-            .map(|(pdu, role)| RecordLine {
-                pdu,
-                time_utc: Utc(pdu.time),
-                role: role.as_str(),
-                copy_of: match role {
-                    PduRole::Leg { of } | PduRole::Retransmission { of } => Some(of),
-                    _ => None,
-                },
-            })
-            .collect();
-        TransactionLine {
-            tx,
-            start_utc: Utc(tx.start),
-            end_utc: Utc(tx.end),
-            note: explain(tx),
-            records,
-        }
-    }
-}
-
 /// A [`TransactionLine`] as a JSON value.
 pub fn transaction_json(tx: &Transaction, pdus: &[PduRecord]) -> Value {
     serde_json::to_value(TransactionLine::new(tx, pdus)).unwrap_or(Value::Null)
@@ -244,7 +181,7 @@ pub fn transaction_line(
     tx: &Transaction,
     pdus: &[PduRecord],
 ) -> Result<(), sorted_json::Error> {
-    sorted_json::append(out, &TransactionLine::new(tx, pdus))?;
+    TransactionLine::new(tx, pdus).write(out)?;
     out.push(b'\n');
     Ok(())
 }
@@ -257,7 +194,7 @@ pub fn transaction_line_with_records(
     tx: &Transaction,
     recs: &[&PduRecord],
 ) -> Result<(), sorted_json::Error> {
-    sorted_json::append(out, &TransactionLine::with_records(tx, recs))?;
+    TransactionLine::with_records(tx, recs).write(out)?;
     out.push(b'\n');
     Ok(())
 }

@@ -257,7 +257,7 @@ impl Serializer<'_> {
 /// Write `s` as a JSON string, with the bytes serde_json writes: it escapes only the quote,
 /// the backslash and the control characters below U+0020, so a string without them goes out
 /// as it is (nearly every key and value), and one with them is written by serde_json.
-fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+pub fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
     if needs_escape(s.as_bytes()) {
         serde_json::to_writer(out, s)?;
     } else {
@@ -273,6 +273,8 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
 /// a time with word arithmetic, the last bytes by loads that overlap the ones before (a byte
 /// tested twice does no harm) rather than by copying them out: the strings are mostly keys of
 /// a few bytes, for which a byte loop and a copy of the rest were the serializer's largest cost.
+// Inlined into `write_str`: called for every string of a line, mostly of a few bytes.
+#[inline]
 fn needs_escape(s: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
