@@ -147,10 +147,14 @@ fn upper_half(
 }
 
 pub fn run(
-    reader: FileReader,
+    mut reader: FileReader,
     opts: &Options,
     sink: &mut dyn FnMut(Event),
 ) -> Result<Stats, Error> {
+    // The lower half's thread is the busiest on traffic that is mostly not MMS: reading the file
+    // on a fourth thread takes the kernel's copy of it off that thread. Without the thread
+    // (it could not be started) the reader reads as before, on the lower half's.
+    let _ = reader.read_ahead();
     let total_bytes = reader.total_bytes();
     let (full_tx, full_rx) = sync_channel::<Batch>(QUEUE);
     let (empty_tx, empty_rx) = sync_channel::<Batch>(QUEUE + 2);
