@@ -15,7 +15,7 @@ use crate::model::Timestamp;
 use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
 /// Which container format a file is in.
@@ -66,9 +66,9 @@ const HEADROOM: usize = 64 * 1024;
 /// are busy anyway (MMS only) each wake-up is CPU taken from the parsing. 256 KiB x 4 measured
 /// as good as 1 MiB x 2 with less memory, while 128 KiB x 4 cost measurably more CPU.
 const AHEAD_CHUNK: usize = 256 * 1024;
-/// Filled read-ahead buffers waiting for the reader, at most. With the one being filled and the
-/// one being parsed, at most `AHEAD_IN_FLIGHT + 2` buffers exist.
-const AHEAD_IN_FLIGHT: usize = 4;
+/// Read-ahead buffers (filled, being filled, being parsed, or on their way back), given back to
+/// the thread in batches of half of them.
+const AHEAD_BUFFERS: usize = 8;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const PCAPNG_IDB: u32 = 0x0000_0001;
@@ -135,34 +135,49 @@ enum Filled {
     Failed(std::io::Error),
 }
 
-/// A thread reading a file into buffers of `HEADROOM + chunk` bytes, each filled up to the end
-/// of the file, handed over whole through a bounded channel (memory stays bounded however far
-/// the reader lags) and coming back through another one for reuse.
+/// A thread reading a file into a fixed set of buffers of `HEADROOM + chunk` bytes, each filled
+/// up to the end of the file and handed over whole; the reader gives them back for reuse.
+///
+/// The buffers come back in batches of half of them, and the thread waits for a batch only
+/// when it has none left: when the thread is ahead (the usual case) it is woken once per
+/// batch, not once per buffer. A wake-up of a thread on another core is expensive (an
+/// inter-processor interrupt, on a virtual machine an exit to the hypervisor), and on a capture
+/// where both cores are busy anyway it is CPU taken from the parsing.
 struct ReadAhead {
     /// `None` once stopped.
     filled: Option<Receiver<Filled>>,
-    emptied: Sender<Vec<u8>>,
+    emptied: Option<Sender<Vec<Vec<u8>>>>,
     thread: Option<JoinHandle<()>>,
-    /// Length of the thread's buffers: `HEADROOM + chunk`.
-    buffer_len: usize,
+    /// Buffers the reader is done with, not yet sent back.
+    returned: Vec<Vec<u8>>,
+    /// How many are sent back at once.
+    batch: usize,
+    /// Whether the reader's current buffer is one of the thread's (else it is the reader's own
+    /// first buffer, or one a record larger than the headroom was gathered in).
+    current_is_ours: bool,
 }
 
 impl ReadAhead {
     fn start<S: Read + Send + 'static>(
         src: S,
         chunk: usize,
-        in_flight: usize,
+        buffers: usize,
     ) -> std::io::Result<Self> {
-        let (filled_tx, filled_rx) = sync_channel(in_flight);
+        // Two at least: the one the reader parses and one being filled.
+        let buffers = buffers.max(2);
+        // Never blocks: there are only `buffers` buffers to send.
+        let (filled_tx, filled_rx) = channel();
         let (emptied_tx, emptied_rx) = channel();
         let thread = std::thread::Builder::new()
             .name("mmscope-read".into())
-            .spawn(move || read_into_buffers(src, chunk, filled_tx, emptied_rx))?;
+            .spawn(move || read_into_buffers(src, chunk, buffers, filled_tx, emptied_rx))?;
         Ok(ReadAhead {
             filled: Some(filled_rx),
-            emptied: emptied_tx,
+            emptied: Some(emptied_tx),
             thread: Some(thread),
-            buffer_len: HEADROOM + chunk,
+            returned: Vec::with_capacity(buffers / 2),
+            batch: buffers / 2,
+            current_is_ours: false,
         })
     }
 
@@ -174,43 +189,60 @@ impl ReadAhead {
         }
     }
 
-    /// Return a buffer the reader is done with, for reuse. Other buffers (the reader's own
-    /// first one, or one a large record was gathered in) are freed instead: only buffers of the
-    /// thread's size circulate, so their memory stays `(in_flight + 2) * buffer_len`.
-    fn give_back(&self, buf: Vec<u8>) {
-        if buf.len() == self.buffer_len {
-            // The thread may have ended (end of file): then the buffer is simply freed.
-            let _ = self.emptied.send(buf);
+    /// Return one of the thread's buffers the reader is done with. None may be lost: the thread
+    /// waits for them once it has filled all of them. (With `batch` at most half of the
+    /// buffers, a batch is always complete before the reader runs out of filled ones.)
+    fn give_back(&mut self, buf: Vec<u8>) {
+        self.returned.push(buf);
+        if self.returned.len() >= self.batch
+            && let Some(emptied) = &self.emptied
+        {
+            // The thread may have ended (end of file): then the buffers are simply freed.
+            let _ = emptied.send(std::mem::take(&mut self.returned));
         }
     }
 }
 
 impl Drop for ReadAhead {
-    /// Stop the thread and wait for it: it may be blocked handing over a buffer (which fails
-    /// once the receiver is gone) or in one `read`. Waiting matters when the reader seeks: the
+    /// Stop the thread and wait for it: it may be waiting for buffers to come back (which fails
+    /// once the sender is gone) or in one `read`. Waiting matters when the reader seeks: the
     /// thread's file shares the file offset.
     fn drop(&mut self) {
         drop(self.filled.take());
+        drop(self.emptied.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-/// The read-ahead thread: fill a buffer (one that came back, else a new one) from `src` until
-/// it is full or the file ends, hand it over, repeat.
+/// The read-ahead thread: fill a buffer from `src` until it is full or the file ends, hand it
+/// over, repeat. `buffers` are allocated as they are first needed; after that the thread waits
+/// for them to come back.
 fn read_into_buffers<S: Read>(
     mut src: S,
     chunk: usize,
-    filled: SyncSender<Filled>,
-    emptied: Receiver<Vec<u8>>,
+    buffers: usize,
+    filled: Sender<Filled>,
+    emptied: Receiver<Vec<Vec<u8>>>,
 ) {
+    let mut free: Vec<Vec<u8>> = Vec::with_capacity(buffers);
+    let mut allocated = 0;
     loop {
-        // Buffers are only allocated while none has come back, so at most `in_flight` (in the
-        // channel) + 1 (being parsed) + 1 (this one) exist.
-        let mut buf = emptied
-            .try_recv()
-            .unwrap_or_else(|_| vec![0; HEADROOM + chunk]);
+        let mut buf = match free.pop() {
+            Some(buf) => buf,
+            None if allocated < buffers => {
+                allocated += 1;
+                vec![0; HEADROOM + chunk]
+            }
+            None => match emptied.recv() {
+                Ok(batch) => {
+                    free.extend(batch);
+                    continue;
+                }
+                Err(_) => return, // the reader stopped
+            },
+        };
         let mut len = 0;
         let mut last = None;
         while len < chunk {
@@ -266,16 +298,16 @@ impl FileReader<File> {
     /// same as without. A [`FileReader::seek_to`] stops it again. When the thread cannot be
     /// started the reader stays as it was and the error is returned.
     pub fn read_ahead(&mut self) -> std::io::Result<()> {
-        self.read_ahead_with(AHEAD_CHUNK, AHEAD_IN_FLIGHT)
+        self.read_ahead_with(AHEAD_CHUNK, AHEAD_BUFFERS)
     }
 
-    fn read_ahead_with(&mut self, chunk: usize, in_flight: usize) -> std::io::Result<()> {
+    fn read_ahead_with(&mut self, chunk: usize, buffers: usize) -> std::io::Result<()> {
         if self.ahead.is_some() || self.eof {
             return Ok(());
         }
         // The clone shares the file offset: it goes on where this reader's reads stopped.
         let file = self.src.try_clone()?;
-        self.read_ahead_from(file, chunk, in_flight)
+        self.read_ahead_from(file, chunk, buffers)
     }
 }
 
@@ -440,14 +472,14 @@ impl<R: Read> FileReader<R> {
     }
 
     /// Go on reading from `src` (which must be at the offset where this reader's source is) on
-    /// a read-ahead thread, in buffers of `chunk` bytes, at most `in_flight` of them waiting.
+    /// a read-ahead thread, in `buffers` buffers of `chunk` bytes.
     fn read_ahead_from<S: Read + Send + 'static>(
         &mut self,
         src: S,
         chunk: usize,
-        in_flight: usize,
+        buffers: usize,
     ) -> std::io::Result<()> {
-        self.ahead = Some(ReadAhead::start(src, chunk, in_flight)?);
+        self.ahead = Some(ReadAhead::start(src, chunk, buffers)?);
         Ok(())
     }
 
@@ -498,28 +530,33 @@ impl<R: Read> FileReader<R> {
     /// record being read, usually a few hundred bytes) are copied into the next buffer's
     /// headroom, right in front of its data, and that buffer becomes the current one: the file
     /// data itself is not copied. Only a record larger than [`HEADROOM`] is gathered by copying,
-    /// into one buffer that grows to hold it.
+    /// into a buffer of its own.
     fn fill_ahead(&mut self, n: usize) -> Result<usize, CaptureError> {
         while self.avail() < n && !self.eof {
-            let ahead = self.ahead.as_ref().expect("read-ahead mode");
+            let live = self.avail();
+            let ahead = self.ahead.as_mut().expect("read-ahead mode");
             match ahead.next() {
                 Filled::Data(mut next, len) => {
-                    let live = self.avail();
-                    if live <= HEADROOM {
+                    let done = if live <= HEADROOM {
                         let at = HEADROOM - live;
                         next[at..HEADROOM].copy_from_slice(&self.buf[self.start..self.end]);
-                        let done = std::mem::replace(&mut self.buf, next);
-                        ahead.give_back(done);
                         self.start = at;
                         self.end = HEADROOM + len;
+                        std::mem::replace(&mut self.buf, next)
                     } else {
-                        self.buf.copy_within(self.start..self.end, 0);
-                        self.buf.truncate(live);
-                        self.buf.extend_from_slice(&next[HEADROOM..HEADROOM + len]);
+                        // Gathered in a buffer of its own: the thread's buffers keep their size.
+                        let mut gathered = Vec::with_capacity(live + len);
+                        gathered.extend_from_slice(&self.buf[self.start..self.end]);
+                        gathered.extend_from_slice(&next[HEADROOM..HEADROOM + len]);
                         ahead.give_back(next);
                         self.start = 0;
-                        self.end = self.buf.len();
+                        self.end = gathered.len();
+                        std::mem::replace(&mut self.buf, gathered)
+                    };
+                    if ahead.current_is_ours {
+                        ahead.give_back(done);
                     }
+                    ahead.current_is_ours = live <= HEADROOM;
                 }
                 Filled::End => self.eof = true,
                 Filled::Failed(e) => return Err(self.io_err(e)),
@@ -1138,7 +1175,7 @@ mod tests {
 
     /// Read `bytes` with read-ahead from right after the 24 bytes of the file header, in
     /// buffers of `chunk` bytes (the reader's own first read stops there, so every record goes
-    /// through the read-ahead buffers).
+    /// through the read-ahead buffers), five of them (given back two at a time).
     fn ahead_over<S: Read + Send + 'static>(
         bytes: &[u8],
         src: impl FnOnce(u64) -> S,
@@ -1147,7 +1184,7 @@ mod tests {
         let header = Cursor::new(bytes[..24].to_vec());
         let mut r = FileReader::from_reader(header, "t", None, ReaderOptions::default()).unwrap();
         assert_eq!(r.src.position(), 24);
-        r.read_ahead_from(src(24), chunk, 2).unwrap();
+        r.read_ahead_from(src(24), chunk, 5).unwrap();
         drain(&mut r)
     }
 
