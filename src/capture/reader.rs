@@ -61,10 +61,10 @@ const CHUNK: usize = 128 * 1024;
 /// a larger one (a 64 KiB offloaded TCP segment with its headers) is gathered by copying (see
 /// [`FileReader::fill_ahead`]).
 const HEADROOM: usize = 64 * 1024;
-/// File bytes per read-ahead buffer. Larger than the reader's own chunk: the thread blocks and
-/// is woken once per buffer (4 K times per GB with 256 KiB), and on a capture where both cores
-/// are busy anyway (MMS only) each wake-up is CPU taken from the parsing. 256 KiB x 4 measured
-/// as good as 1 MiB x 2 with less memory, while 128 KiB x 4 cost measurably more CPU.
+/// File bytes per read-ahead buffer. With [`AHEAD_BUFFERS`] of them the thread is woken once
+/// per 1 MiB read (see [`ReadAhead`]); 2 MiB in flight, far less than the pipeline's own
+/// buffers. Per-buffer wake-ups (256 KiB x 4, and more so 128 KiB x 4) measurably cost CPU on
+/// a capture where both cores are busy anyway (MMS only).
 const AHEAD_CHUNK: usize = 256 * 1024;
 /// Read-ahead buffers (filled, being filled, being parsed, or on their way back), given back to
 /// the thread in batches of half of them.
