@@ -5,12 +5,18 @@
 //! resolution, custom and unknown blocks) are skipped by reading through them in chunks, never
 //! buffered whole. Every length read from the file is checked against a limit before anything
 //! is allocated for it.
+//!
+//! [`FileReader::read_ahead`] moves the `read(2)` calls to a thread of their own (see
+//! [`ReadAhead`]): the kernel's copy of the file then runs beside the parsing instead of before
+//! it, and the filled buffers are taken over whole, not copied again.
 
 use super::{CaptureError, LinkType, Packet, PacketSource};
 use crate::model::Timestamp;
 use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
 
 /// Which container format a file is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +54,21 @@ const MAX_META_BLOCK: u64 = 1 << 20;
 /// Read-ahead chunk. 128 KiB rather than 64: half the read(2) calls, measurably less CPU on the
 /// reading thread of a large file (2 %), while the buffer (two chunks) still stays in L2.
 const CHUNK: usize = 128 * 1024;
+
+/// Bytes kept free in front of the file data of each read-ahead buffer: the start of a record
+/// that straddles two buffers is copied there, in front of its rest, so the record lies in one
+/// piece without copying the new buffer's data. 64 KiB holds the records of ordinary traffic;
+/// a larger one (a 64 KiB offloaded TCP segment with its headers) is gathered by copying (see
+/// [`FileReader::fill_ahead`]).
+const HEADROOM: usize = 64 * 1024;
+/// File bytes per read-ahead buffer. With [`AHEAD_BUFFERS`] of them the thread is woken once
+/// per 1 MiB read (see [`ReadAhead`]); 2 MiB in flight, far less than the pipeline's own
+/// buffers. Per-buffer wake-ups (256 KiB x 4, and more so 128 KiB x 4) measurably cost CPU on
+/// a capture where both cores are busy anyway (MMS only).
+const AHEAD_CHUNK: usize = 256 * 1024;
+/// Read-ahead buffers (filled, being filled, being parsed, or on their way back), given back to
+/// the thread in batches of half of them.
+const AHEAD_BUFFERS: usize = 8;
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const PCAPNG_IDB: u32 = 0x0000_0001;
@@ -98,6 +119,154 @@ pub struct FileReader<R: Read = File> {
     frame: u64,
     done: bool,
     opts: ReaderOptions,
+    /// When set, the file is read on another thread and `buf` is the last buffer it filled
+    /// (or, after a record larger than [`HEADROOM`], one gathering such a record).
+    ahead: Option<ReadAhead>,
+}
+
+/// What the read-ahead thread hands over, in file order.
+enum Filled {
+    /// A buffer whose `[HEADROOM..HEADROOM + len]` holds the next `len` bytes of the file
+    /// (`len > 0`).
+    Data(Vec<u8>, usize),
+    /// The end of the file.
+    End,
+    /// `read` failed; nothing follows.
+    Failed(std::io::Error),
+}
+
+/// A thread reading a file into a fixed set of buffers of `HEADROOM + chunk` bytes, each filled
+/// up to the end of the file and handed over whole; the reader gives them back for reuse.
+///
+/// The buffers come back in batches of half of them, and the thread waits for a batch only
+/// when it has none left: when the thread is ahead (the usual case) it is woken once per
+/// batch, not once per buffer. A wake-up of a thread on another core is expensive (an
+/// inter-processor interrupt, on a virtual machine an exit to the hypervisor), and on a capture
+/// where both cores are busy anyway it is CPU taken from the parsing.
+struct ReadAhead {
+    /// `None` once stopped.
+    filled: Option<Receiver<Filled>>,
+    emptied: Option<Sender<Vec<Vec<u8>>>>,
+    thread: Option<JoinHandle<()>>,
+    /// Buffers the reader is done with, not yet sent back.
+    returned: Vec<Vec<u8>>,
+    /// How many are sent back at once.
+    batch: usize,
+    /// Whether the reader's current buffer is one of the thread's (else it is the reader's own
+    /// first buffer, or one a record larger than the headroom was gathered in).
+    current_is_ours: bool,
+}
+
+impl ReadAhead {
+    fn start<S: Read + Send + 'static>(
+        src: S,
+        chunk: usize,
+        buffers: usize,
+    ) -> std::io::Result<Self> {
+        // Two at least: the one the reader parses and one being filled.
+        let buffers = buffers.max(2);
+        // Never blocks: there are only `buffers` buffers to send.
+        let (filled_tx, filled_rx) = channel();
+        let (emptied_tx, emptied_rx) = channel();
+        let thread = std::thread::Builder::new()
+            .name("mmscope-read".into())
+            .spawn(move || read_into_buffers(src, chunk, buffers, filled_tx, emptied_rx))?;
+        Ok(ReadAhead {
+            filled: Some(filled_rx),
+            emptied: Some(emptied_tx),
+            thread: Some(thread),
+            returned: Vec::with_capacity(buffers / 2),
+            batch: buffers / 2,
+            current_is_ours: false,
+        })
+    }
+
+    fn next(&self) -> Filled {
+        match self.filled.as_ref().map(|r| r.recv()) {
+            Some(Ok(f)) => f,
+            // Only after `Failed`/`End` (which end the thread) or a panic in it.
+            _ => Filled::Failed(std::io::Error::other("the read-ahead thread stopped")),
+        }
+    }
+
+    /// Return one of the thread's buffers the reader is done with. None may be lost: the thread
+    /// waits for them once it has filled all of them. (With `batch` at most half of the
+    /// buffers, a batch is always complete before the reader runs out of filled ones.)
+    fn give_back(&mut self, buf: Vec<u8>) {
+        self.returned.push(buf);
+        if self.returned.len() >= self.batch
+            && let Some(emptied) = &self.emptied
+        {
+            // The thread may have ended (end of file): then the buffers are simply freed.
+            let _ = emptied.send(std::mem::take(&mut self.returned));
+        }
+    }
+}
+
+impl Drop for ReadAhead {
+    /// Stop the thread and wait for it: it may be waiting for buffers to come back (which fails
+    /// once the sender is gone) or in one `read`. Waiting matters when the reader seeks: the
+    /// thread's file shares the file offset.
+    fn drop(&mut self) {
+        drop(self.filled.take());
+        drop(self.emptied.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The read-ahead thread: fill a buffer from `src` until it is full or the file ends, hand it
+/// over, repeat. `buffers` are allocated as they are first needed; after that the thread waits
+/// for them to come back.
+fn read_into_buffers<S: Read>(
+    mut src: S,
+    chunk: usize,
+    buffers: usize,
+    filled: Sender<Filled>,
+    emptied: Receiver<Vec<Vec<u8>>>,
+) {
+    let mut free: Vec<Vec<u8>> = Vec::with_capacity(buffers);
+    let mut allocated = 0;
+    loop {
+        let mut buf = match free.pop() {
+            Some(buf) => buf,
+            None if allocated < buffers => {
+                allocated += 1;
+                vec![0; HEADROOM + chunk]
+            }
+            None => match emptied.recv() {
+                Ok(batch) => {
+                    free.extend(batch);
+                    continue;
+                }
+                Err(_) => return, // the reader stopped
+            },
+        };
+        let mut len = 0;
+        let mut last = None;
+        while len < chunk {
+            match src.read(&mut buf[HEADROOM + len..HEADROOM + chunk]) {
+                Ok(0) => {
+                    last = Some(Filled::End);
+                    break;
+                }
+                Ok(k) => len += k,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    last = Some(Filled::Failed(e));
+                    break;
+                }
+            }
+        }
+        if len > 0 && filled.send(Filled::Data(buf, len)).is_err() {
+            return; // the reader stopped
+        }
+        if let Some(last) = last {
+            let _ = filled.send(last);
+            return;
+        }
+    }
 }
 
 impl FileReader<File> {
@@ -121,6 +290,25 @@ impl FileReader<File> {
         let total = meta.is_file().then_some(meta.len());
         FileReader::from_reader(file, name, total, opts)
     }
+
+    /// Read the rest of the file on a thread of its own, ahead of the parsing, in buffers that
+    /// are handed over whole (the start of a record straddling two buffers is the only thing
+    /// copied). Worth it where the parsing thread is the bottleneck and a core is free for the
+    /// kernel's copy (the batch path); packets, errors and [`PacketSource::bytes_read`] are the
+    /// same as without. A [`FileReader::seek_to`] stops it again. When the thread cannot be
+    /// started the reader stays as it was and the error is returned.
+    pub fn read_ahead(&mut self) -> std::io::Result<()> {
+        self.read_ahead_with(AHEAD_CHUNK, AHEAD_BUFFERS)
+    }
+
+    fn read_ahead_with(&mut self, chunk: usize, buffers: usize) -> std::io::Result<()> {
+        if self.ahead.is_some() || self.eof {
+            return Ok(());
+        }
+        // The clone shares the file offset: it goes on where this reader's reads stopped.
+        let file = self.src.try_clone()?;
+        self.read_ahead_from(file, chunk, buffers)
+    }
 }
 
 impl<R: Read + std::io::Seek> FileReader<R> {
@@ -138,6 +326,7 @@ impl<R: Read + std::io::Seek> FileReader<R> {
     /// ([`CaptureError::Truncated`]).
     /// Always returns `Ok(true)` (kept as a `bool` for callers written when pcapng could not seek).
     pub fn seek_to(&mut self, offset: u64, frame: u64) -> Result<bool, CaptureError> {
+        self.stop_read_ahead()?;
         if self.format == FileFormat::PcapNg {
             self.walk_pcapng_to(offset, frame)?;
             return Ok(true);
@@ -145,6 +334,18 @@ impl<R: Read + std::io::Seek> FileReader<R> {
         self.jump(offset)?;
         self.frame = frame;
         Ok(true)
+    }
+
+    /// Read on this thread again: stop the read-ahead thread (and wait for it: its file shares
+    /// the offset), and put the file offset back to the end of what is buffered.
+    fn stop_read_ahead(&mut self) -> Result<(), CaptureError> {
+        if self.ahead.take().is_some() {
+            let buffered_end = self.pos + self.avail() as u64;
+            self.src
+                .seek(std::io::SeekFrom::Start(buffered_end))
+                .map_err(|e| self.io_err(e))?;
+        }
+        Ok(())
     }
 
     /// Continue reading at `offset` with an empty buffer.
@@ -264,9 +465,22 @@ impl<R: Read> FileReader<R> {
             frame: 0,
             done: false,
             opts,
+            ahead: None,
         };
         r.read_file_header()?;
         Ok(r)
+    }
+
+    /// Go on reading from `src` (which must be at the offset where this reader's source is) on
+    /// a read-ahead thread, in `buffers` buffers of `chunk` bytes.
+    fn read_ahead_from<S: Read + Send + 'static>(
+        &mut self,
+        src: S,
+        chunk: usize,
+        buffers: usize,
+    ) -> std::io::Result<()> {
+        self.ahead = Some(ReadAhead::start(src, chunk, buffers)?);
+        Ok(())
     }
 
     pub fn format(&self) -> FileFormat {
@@ -300,10 +514,59 @@ impl<R: Read> FileReader<R> {
 
     /// Make at least `n` bytes available (fewer only at the end of the file). Returns how many
     /// are available.
+    #[inline]
     fn fill(&mut self, n: usize) -> Result<usize, CaptureError> {
         if self.avail() >= n || self.eof {
             return Ok(self.avail());
         }
+        if self.ahead.is_some() {
+            self.fill_ahead(n)
+        } else {
+            self.fill_reading(n)
+        }
+    }
+
+    /// [`Self::fill`] from the read-ahead thread's buffers. The live bytes (the start of the
+    /// record being read, usually a few hundred bytes) are copied into the next buffer's
+    /// headroom, right in front of its data, and that buffer becomes the current one: the file
+    /// data itself is not copied. Only a record larger than [`HEADROOM`] is gathered by copying,
+    /// into a buffer of its own.
+    fn fill_ahead(&mut self, n: usize) -> Result<usize, CaptureError> {
+        while self.avail() < n && !self.eof {
+            let live = self.avail();
+            let ahead = self.ahead.as_mut().expect("read-ahead mode");
+            match ahead.next() {
+                Filled::Data(mut next, len) => {
+                    let done = if live <= HEADROOM {
+                        let at = HEADROOM - live;
+                        next[at..HEADROOM].copy_from_slice(&self.buf[self.start..self.end]);
+                        self.start = at;
+                        self.end = HEADROOM + len;
+                        std::mem::replace(&mut self.buf, next)
+                    } else {
+                        // Gathered in a buffer of its own: the thread's buffers keep their size.
+                        let mut gathered = Vec::with_capacity(live + len);
+                        gathered.extend_from_slice(&self.buf[self.start..self.end]);
+                        gathered.extend_from_slice(&next[HEADROOM..HEADROOM + len]);
+                        ahead.give_back(next);
+                        self.start = 0;
+                        self.end = gathered.len();
+                        std::mem::replace(&mut self.buf, gathered)
+                    };
+                    if ahead.current_is_ours {
+                        ahead.give_back(done);
+                    }
+                    ahead.current_is_ours = live <= HEADROOM;
+                }
+                Filled::End => self.eof = true,
+                Filled::Failed(e) => return Err(self.io_err(e)),
+            }
+        }
+        Ok(self.avail())
+    }
+
+    /// [`Self::fill`] by reading from the source on this thread.
+    fn fill_reading(&mut self, n: usize) -> Result<usize, CaptureError> {
         if self.buf.len() - self.start < n.max(CHUNK) {
             // Move the live bytes to the front, then grow if the record needs it.
             self.buf.copy_within(self.start..self.end, 0);
@@ -854,5 +1117,318 @@ impl<R: Read> PacketSource for FileReader<R> {
 
     fn total_bytes(&self) -> Option<u64> {
         self.total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// Everything a packet carries, and the progress after it.
+    #[derive(Debug, PartialEq)]
+    struct Seen {
+        frame: u64,
+        time: Timestamp,
+        link_type: LinkType,
+        data: Vec<u8>,
+        orig_len: u32,
+        interface: u32,
+        file_offset: u64,
+        bytes_read: u64,
+    }
+
+    /// Every packet, then the error that ended the reading (as printed, and its fields), and
+    /// `bytes_read` at the end.
+    fn drain<R: Read>(r: &mut FileReader<R>) -> (Vec<Seen>, Option<String>, u64) {
+        let mut seen = Vec::new();
+        let mut error = None;
+        while let Some(p) = r.next_packet() {
+            match p {
+                Ok(p) => {
+                    let s = Seen {
+                        frame: p.frame,
+                        time: p.time,
+                        link_type: p.link_type,
+                        data: p.data.to_vec(),
+                        orig_len: p.orig_len,
+                        interface: p.interface,
+                        file_offset: p.file_offset,
+                        bytes_read: 0,
+                    };
+                    seen.push(Seen {
+                        bytes_read: r.bytes_read(),
+                        ..s
+                    });
+                }
+                Err(e) => error = Some(format!("{e} / {e:?}")),
+            }
+        }
+        (seen, error, r.bytes_read())
+    }
+
+    fn plain(bytes: &[u8]) -> (Vec<Seen>, Option<String>, u64) {
+        let src = Cursor::new(bytes.to_vec());
+        let mut r = FileReader::from_reader(src, "t", None, ReaderOptions::default()).unwrap();
+        drain(&mut r)
+    }
+
+    /// Read `bytes` with read-ahead from right after the 24 bytes of the file header, in
+    /// buffers of `chunk` bytes (the reader's own first read stops there, so every record goes
+    /// through the read-ahead buffers), five of them (given back two at a time).
+    fn ahead_over<S: Read + Send + 'static>(
+        bytes: &[u8],
+        src: impl FnOnce(u64) -> S,
+        chunk: usize,
+    ) -> (Vec<Seen>, Option<String>, u64) {
+        let header = Cursor::new(bytes[..24].to_vec());
+        let mut r = FileReader::from_reader(header, "t", None, ReaderOptions::default()).unwrap();
+        assert_eq!(r.src.position(), 24);
+        r.read_ahead_from(src(24), chunk, 5).unwrap();
+        drain(&mut r)
+    }
+
+    fn ahead(bytes: &[u8], chunk: usize) -> (Vec<Seen>, Option<String>, u64) {
+        let all = bytes.to_vec();
+        ahead_over(
+            bytes,
+            |at| {
+                let mut c = Cursor::new(all);
+                c.set_position(at);
+                c
+            },
+            chunk,
+        )
+    }
+
+    fn captures() -> Vec<(String, Vec<u8>)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("pcap" | "pcapng")
+                )
+            })
+            .collect();
+        files.sort();
+        assert!(files.len() >= 10, "{files:?}");
+        files
+            .into_iter()
+            .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+            .collect()
+    }
+
+    fn pcap_file(records: &[(u32, usize)]) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&0xA1B2_C3D4u32.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&4u16.to_le_bytes());
+        f.extend_from_slice(&[0; 8]);
+        f.extend_from_slice(&(256 * 1024u32).to_le_bytes());
+        f.extend_from_slice(&1u32.to_le_bytes());
+        for (i, &(secs, len)) in records.iter().enumerate() {
+            f.extend_from_slice(&secs.to_le_bytes());
+            f.extend_from_slice(&(i as u32 * 1000).to_le_bytes());
+            f.extend_from_slice(&(len as u32).to_le_bytes());
+            f.extend_from_slice(&(len as u32 + 4).to_le_bytes());
+            f.extend((0..len).map(|k| (k * 7 + i) as u8));
+        }
+        f
+    }
+
+    /// Every shipped capture, in buffers smaller than one record, about one record, and
+    /// several records (records straddle buffers at every position): the same packets, bytes
+    /// and progress as read on one thread.
+    #[test]
+    fn read_ahead_hands_out_what_the_plain_reader_does() {
+        for (name, bytes) in captures() {
+            let want = plain(&bytes);
+            assert!(want.0.len() >= 5 && want.1.is_none(), "{name}");
+            assert_eq!(want.2, bytes.len() as u64, "{name}");
+            for chunk in [7, 100, 1500, 4096, 65536] {
+                assert!(ahead(&bytes, chunk) == want, "{name}, chunk {chunk}");
+            }
+        }
+    }
+
+    /// The public entry on a file: the reader has already read a first chunk on its own
+    /// thread (more than the headroom: gathered by copying once), the thread goes on at the
+    /// shared file offset.
+    #[test]
+    fn read_ahead_on_an_open_file_goes_on_where_the_reader_stopped() {
+        for (name, bytes) in captures() {
+            let want = plain(&bytes);
+            let mut r = FileReader::open(&name).unwrap();
+            r.read_ahead_with(4096, 1).unwrap();
+            assert!(r.ahead.is_some());
+            let (seen, error, end) = drain(&mut r);
+            assert!(seen == want.0, "{name}");
+            assert_eq!((error, end), (want.1.clone(), want.2), "{name}");
+            let mut r = FileReader::open(&name).unwrap();
+            r.read_ahead().unwrap();
+            assert!(drain(&mut r) == want, "{name}");
+        }
+    }
+
+    /// Records smaller than the headroom are handed out from the buffers the thread filled
+    /// (their length says so: a gathered record's buffer has the record's length). Only the
+    /// record larger than the headroom (http_mm1_large_send has one of 65 KB) is gathered, and
+    /// the few after it that were read with it.
+    #[test]
+    fn small_records_are_not_gathered() {
+        for (name, bytes) in captures() {
+            let header = Cursor::new(bytes[..24].to_vec());
+            let mut r = FileReader::from_reader(header, "t", None, Default::default()).unwrap();
+            let mut rest = Cursor::new(bytes.clone());
+            rest.set_position(24);
+            r.read_ahead_from(rest, 1000, 2).unwrap();
+            let (mut n, mut gathered, mut large) = (0, 0, 0);
+            while let Some(p) = r.next_packet() {
+                let p = p.unwrap();
+                large += (p.data.len() > HEADROOM - 100) as usize;
+                if r.buffer_size() != HEADROOM + 1000 {
+                    gathered += 1;
+                }
+                n += 1;
+            }
+            assert!(n >= 5);
+            assert!(gathered <= large, "{name}: {gathered} of {n}");
+        }
+    }
+
+    /// Records larger than the headroom (one larger than a buffer too) are gathered into one
+    /// growing buffer; the ones after them go back to swapping buffers.
+    #[test]
+    fn records_larger_than_the_headroom() {
+        let bytes = pcap_file(&[
+            (1, 60),
+            (2, HEADROOM + 1),
+            (3, 1500),
+            (4, 200_000),
+            (5, 10),
+            (6, HEADROOM - 16),
+            (7, 0),
+            (8, 3000),
+        ]);
+        let want = plain(&bytes);
+        assert_eq!(want.0.len(), 8);
+        assert_eq!(want.0[3].data.len(), 200_000);
+        for chunk in [100, 4096, HEADROOM, 150_000, 300_000] {
+            assert!(ahead(&bytes, chunk) == want, "chunk {chunk}");
+        }
+    }
+
+    /// A last record cut short: the same packets before it, the same error (frame, offset,
+    /// how much was there), the same progress.
+    #[test]
+    fn truncated_last_record_is_the_same_error() {
+        let whole = pcap_file(&[(1, 100), (2, 2000), (3, 5000)]);
+        for cut in [1, 10, 16, 17, 4000] {
+            let bytes = &whole[..whole.len() - cut];
+            let want = plain(bytes);
+            assert_eq!(want.0.len(), 2, "cut {cut}");
+            assert!(want.1.as_ref().unwrap().contains("Truncated"), "{want:?}");
+            for chunk in [7, 1000, 8192] {
+                assert!(ahead(bytes, chunk) == want, "cut {cut}, chunk {chunk}");
+            }
+        }
+        // A pcapng capture cut in its last block.
+        let (_, bytes) = captures()
+            .into_iter()
+            .find(|(n, _)| n.ends_with("http_mm1_basic.pcapng"))
+            .unwrap();
+        let bytes = &bytes[..bytes.len() - 30];
+        let want = plain(bytes);
+        assert!(want.1.as_ref().unwrap().contains("Truncated"), "{want:?}");
+        for chunk in [7, 1000, 8192] {
+            assert!(ahead(bytes, chunk) == want, "chunk {chunk}");
+        }
+    }
+
+    /// Nothing after the file header (pcap) or the section header (pcapng): no packets, no
+    /// error.
+    #[test]
+    fn empty_capture_after_the_header() {
+        let bytes = pcap_file(&[]);
+        assert_eq!(bytes.len(), 24);
+        let want = plain(&bytes);
+        assert_eq!((want.0.len(), &want.1, want.2), (0, &None, 24));
+        assert!(ahead(&bytes, 100) == want);
+        let (_, ng) = captures()
+            .into_iter()
+            .find(|(n, _)| n.ends_with("http_mm1_basic.pcapng"))
+            .unwrap();
+        let shb_len = u32::from_le_bytes(ng[4..8].try_into().unwrap()) as usize;
+        let bytes = &ng[..shb_len];
+        let want = plain(bytes);
+        assert_eq!((want.0.len(), &want.1, want.2), (0, &None, shb_len as u64));
+        assert!(ahead(bytes, 7) == want);
+    }
+
+    /// A read error is reported as on one thread, after the same packets.
+    #[test]
+    fn read_error_is_the_same_error() {
+        /// Reads `data` up to `fail_at`, then fails.
+        struct FailAt {
+            data: Cursor<Vec<u8>>,
+            fail_at: u64,
+        }
+        impl Read for FailAt {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let left = self.fail_at - self.data.position();
+                if left == 0 {
+                    return Err(std::io::Error::other("disk on fire"));
+                }
+                let n = buf.len().min(left as usize);
+                self.data.read(&mut buf[..n])
+            }
+        }
+        let bytes = pcap_file(&[(1, 100), (2, 2000), (3, 5000), (4, 10)]);
+        let fail_at = 24 + 16 + 100 + 16 + 1000;
+        let source = |at| {
+            let mut data = Cursor::new(bytes.clone());
+            data.set_position(at);
+            FailAt { data, fail_at }
+        };
+        let mut r = FileReader::from_reader(source(0), "t", None, Default::default()).unwrap();
+        let want = drain(&mut r);
+        assert_eq!(want.0.len(), 1);
+        assert!(
+            want.1.as_ref().unwrap().starts_with("t: disk on fire"),
+            "{want:?}"
+        );
+        for chunk in [7, 1000, 100_000] {
+            assert!(ahead_over(&bytes, source, chunk) == want, "chunk {chunk}");
+        }
+    }
+
+    /// Seeking (forwards and backwards) stops the read-ahead thread (its file shares the offset)
+    /// and reads on from the offset as the plain reader does; a reader dropped half-way stops
+    /// its thread.
+    #[test]
+    fn seek_and_drop_stop_the_thread() {
+        for (name, bytes) in captures() {
+            let want = plain(&bytes).0;
+            let mid = want.len() / 2;
+            for read_first in [3, want.len() * 3 / 4] {
+                let mut r = FileReader::open(&name).unwrap();
+                r.read_ahead_with(100, 1).unwrap();
+                for _ in 0..read_first {
+                    r.next_packet().unwrap().unwrap();
+                }
+                r.seek_to(want[mid].bytes_read, want[mid].frame).unwrap();
+                assert!(r.ahead.is_none(), "{name}");
+                let (seen, error, _) = drain(&mut r);
+                assert!(error.is_none() && seen[..] == want[mid + 1..], "{name}");
+            }
+
+            let mut r = FileReader::open(&name).unwrap();
+            r.read_ahead_with(100, 1).unwrap();
+            r.next_packet().unwrap().unwrap();
+            drop(r);
+        }
     }
 }
