@@ -11,6 +11,25 @@ pub mod writer;
 
 pub use reader::{FileFormat, FileReader, ReaderOptions};
 
+/// The capture files shipped in `captures/`, sorted by name: unit tests that must hold on every
+/// real capture go over them.
+#[cfg(test)]
+pub(crate) fn shipped_captures() -> Vec<std::path::PathBuf> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 use crate::model::Timestamp;
 use std::fmt;
 

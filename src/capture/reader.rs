@@ -1202,18 +1202,7 @@ mod tests {
     }
 
     fn captures() -> Vec<(String, Vec<u8>)> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("pcap" | "pcapng")
-                )
-            })
-            .collect();
-        files.sort();
+        let files = crate::capture::shipped_captures();
         assert!(files.len() >= 10, "{files:?}");
         files
             .into_iter()

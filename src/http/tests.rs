@@ -646,14 +646,10 @@ fn may_carry_mms_rules_out_only_what_is_mms_and_pap_cannot_hold() {
 fn may_carry_mms_agrees_with_the_lab_messages() {
     // Every HTTP message of the lab captures that carries an MMS PDU (directly or in a PAP
     // submission) is one `may_carry_mms` keeps; and some that carry none are ruled out.
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
     let mut carrying = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    let mut ruled_out = 0;
+    for path in crate::capture::shipped_captures() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-            continue;
-        }
         for mut m in lab_messages(&path) {
             m.undo_codings();
             let carries = m.is_mms()
@@ -664,10 +660,12 @@ fn may_carry_mms_agrees_with_the_lab_messages() {
                 let may = may_carry_mms(&m.head, first);
                 assert!(may || !carries, "{name}: {:?}", m.summary());
                 carrying += usize::from(carries);
+                ruled_out += usize::from(!may);
             }
         }
     }
     assert!(carrying > 20, "{carrying} messages carry MMS");
+    assert!(ruled_out > 0, "no message without MMS was ruled out");
 }
 
 /// Every HTTP message of a capture, bodies kept whole.
