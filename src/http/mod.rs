@@ -88,16 +88,20 @@ fn codings(head: &Head) -> Vec<String> {
 /// request is not multipart (a PAP submission), and the first byte is not 0x8C
 /// (X-Mms-Message-Type, which [`crate::mms::looks_like_mms`] requires first).
 pub fn may_carry_mms(head: &Head, first: u8) -> bool {
-    if first == 0x8C || !codings(head).is_empty() {
+    if first == 0x8C || !codings(head).is_empty() || declares_mms(head) {
         return true;
     }
-    let Some(ct) =
-        head::header(&head.headers, "content-type").and_then(|h| mime::parse_media_type(&h.value))
-    else {
-        return false;
-    };
-    ct.essence == "application/vnd.wap.mms-message"
-        || (matches!(head.start, StartLine::Request { .. }) && ct.is_multipart())
+    matches!(head.start, StartLine::Request { .. })
+        && head::header(&head.headers, "content-type")
+            .and_then(|h| mime::parse_media_type(&h.value))
+            .is_some_and(|ct| ct.is_multipart())
+}
+
+/// The head declares its body an MMS PDU: Content-Type application/vnd.wap.mms-message
+/// (compared in place, without parsing the parameters: every HTTP message is asked).
+fn declares_mms(head: &Head) -> bool {
+    head::header(&head.headers, "content-type")
+        .is_some_and(|h| mime::essence_is(&h.value, "application/vnd.wap.mms-message"))
 }
 
 /// How the body of a message is delimited (RFC 9112 section 6.3).
@@ -296,10 +300,7 @@ impl HttpMessage {
     /// [`may_carry_mms`], which must agree with it.
     pub fn is_mms(&self) -> bool {
         !self.body().is_empty()
-            && (self
-                .header("content-type")
-                .is_some_and(|v| mime::essence_is(v, "application/vnd.wap.mms-message"))
-                || crate::mms::looks_like_mms(self.body()))
+            && (declares_mms(&self.head) || crate::mms::looks_like_mms(self.body()))
     }
 
     /// Where the head lies in its direction's byte stream.
