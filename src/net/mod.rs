@@ -248,6 +248,31 @@ pub fn reuse_events<'a>(mut spare: Vec<Event<'_>>) -> Vec<Event<'a>> {
     spare.into_iter().filter_map(|_| None).collect()
 }
 
+/// Hash a pair of socket addresses packed, for the keys that every packet looks up (TCP
+/// connections, WTP messages): two IPv4 endpoints (48 bits each) in one 128-bit write, where
+/// `SocketAddr`'s derived hash feeds the hasher the enum tag, the octets, the port (and for
+/// IPv6 flow info and scope id) one by one. Equal addresses and ports give equal hashes.
+#[inline]
+pub fn hash_endpoints<H: std::hash::Hasher>(h: &mut H, a: SocketAddr, b: SocketAddr) {
+    match (a, b) {
+        (SocketAddr::V4(a), SocketAddr::V4(b)) => {
+            let pack =
+                |e: std::net::SocketAddrV4| u64::from(e.ip().to_bits()) << 16 | u64::from(e.port());
+            h.write_u128(u128::from(pack(a)) << 64 | u128::from(pack(b)));
+        }
+        (a, b) => {
+            for e in [a, b] {
+                let ip = match e.ip() {
+                    IpAddr::V4(ip) => u128::from(ip.to_bits()),
+                    IpAddr::V6(ip) => ip.to_bits(),
+                };
+                h.write_u128(ip);
+                h.write_u16(e.port());
+            }
+        }
+    }
+}
+
 /// All limits and switches of the decoder.
 #[derive(Debug, Clone)]
 pub struct Limits {

@@ -20,7 +20,7 @@ use crate::tree::FrameSpan;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::net::SocketAddr;
 
 /// Limits of TCP reassembly.
 #[derive(Debug, Clone)]
@@ -309,30 +309,12 @@ struct Closed {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key(SocketAddr, SocketAddr);
 
-/// Every segment looks its connection up, so the key hashes only what tells connections apart,
-/// packed: two IPv4 endpoints (48 bits each) in one 128-bit write, where `SocketAddr`'s derived
-/// hash feeds the hasher the enum tag, the octets, the port (and for IPv6 flow info and scope
-/// id) one by one, twice per key. Equal keys have equal addresses and ports, so equal hashes.
+/// Every segment looks its connection up, so the key hashes only what tells connections apart
+/// ([`super::hash_endpoints`]).
 impl Hash for Key {
     #[inline]
     fn hash<H: Hasher>(&self, h: &mut H) {
-        match (self.0, self.1) {
-            (SocketAddr::V4(a), SocketAddr::V4(b)) => {
-                let pack =
-                    |e: SocketAddrV4| u64::from(e.ip().to_bits()) << 16 | u64::from(e.port());
-                h.write_u128(u128::from(pack(a)) << 64 | u128::from(pack(b)));
-            }
-            (a, b) => {
-                for e in [a, b] {
-                    let ip = match e.ip() {
-                        IpAddr::V4(ip) => u128::from(ip.to_bits()),
-                        IpAddr::V6(ip) => ip.to_bits(),
-                    };
-                    h.write_u128(ip);
-                    h.write_u16(e.port());
-                }
-            }
-        }
+        super::hash_endpoints(h, self.0, self.1);
     }
 }
 

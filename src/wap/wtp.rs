@@ -668,31 +668,12 @@ pub struct SarKey {
 }
 
 /// Every segment looks its message up (and a completed one is remembered), so the key hashes
-/// packed: two IPv4 endpoints (48 bits each) and the TID in one 128-bit write, where the
-/// derived hash fed the hasher each address's tag, octets and port one by one. Equal keys
-/// have equal addresses, ports and TIDs, so equal hashes.
+/// its endpoints packed ([`crate::net::hash_endpoints`]), then the TID.
 impl std::hash::Hash for SarKey {
     #[inline]
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        match (self.sender, self.receiver) {
-            (SocketAddr::V4(a), SocketAddr::V4(b)) => {
-                let pack = |e: std::net::SocketAddrV4| {
-                    u128::from(e.ip().to_bits()) << 16 | u128::from(e.port())
-                };
-                h.write_u128(pack(a) << 64 | pack(b) << 16 | u128::from(self.tid));
-            }
-            (a, b) => {
-                for e in [a, b] {
-                    let ip = match e.ip() {
-                        std::net::IpAddr::V4(ip) => u128::from(ip.to_bits()),
-                        std::net::IpAddr::V6(ip) => ip.to_bits(),
-                    };
-                    h.write_u128(ip);
-                    h.write_u16(e.port());
-                }
-                h.write_u16(self.tid);
-            }
-        }
+        crate::net::hash_endpoints(h, self.sender, self.receiver);
+        h.write_u16(self.tid);
     }
 }
 
