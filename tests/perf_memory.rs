@@ -4,7 +4,15 @@
 //! Captures of 50 MB and 200 MB are generated in-process (about a second each in release, as CI
 //! builds), then `mmscope pdus --json` and `mmscope-bench tui` run as child processes; their
 //! peak RSS comes from `getrusage(RUSAGE_CHILDREN)`, which after each `wait` holds the largest
-//! peak of the children waited for so far (so the smaller capture runs first).
+//! peak of the children waited for so far (so the runs go from the smallest peak to the largest).
+//!
+//! Whether memory grows with the file is measured with mimalloc told to return freed pages at
+//! once (`MIMALLOC_PURGE_DELAY=0`), so that RSS follows what the program holds. With its default
+//! 10 ms delay, pages freed on one pipeline thread for blocks allocated on another are kept for
+//! reuse, and how many are kept grows with the variety of message sizes seen before it levels
+//! off (26 MB on 50 MB, 40–44 MB on 200 MB, 61–67 MB on 1 GB, 65–70 MB on 3 GB): a cache, not
+//! a leak, and it made the comparison fail on a CI machine (23.7 → 42.3 MB). The default is
+//! what the last run measures, against the absolute bound.
 
 #![cfg(target_os = "linux")]
 
@@ -55,9 +63,14 @@ fn generate(dir: &Path, mode: Mode, size: u64, seed: u64) -> (PathBuf, u64) {
     (path, truth.pdus)
 }
 
-/// `mmscope pdus --json F`: the number of PDUs it printed.
-fn count_pdus(path: &Path) -> u64 {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mmscope"))
+/// `mmscope pdus --json F`: the number of PDUs it printed. `purge_at_once`: mimalloc returns
+/// freed pages to the system at once (see the module's comment).
+fn count_pdus(path: &Path, purge_at_once: bool) -> u64 {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mmscope"));
+    if purge_at_once {
+        command.env("MIMALLOC_PURGE_DELAY", "0");
+    }
+    let mut child = command
         .args(["pdus", "--json"])
         .arg(path)
         .stdout(Stdio::piped())
@@ -80,20 +93,25 @@ fn batch_memory_does_not_grow_with_the_file_and_the_tui_keeps_summaries() {
     let (small, small_truth) = generate(&dir, Mode::Mms, 50 << 20, 11);
     let (large, large_truth) = generate(&dir, Mode::Mms, 200 << 20, 12);
 
-    assert_eq!(count_pdus(&small), small_truth);
+    assert_eq!(count_pdus(&small, true), small_truth);
     let small_peak = children_peak_mb();
-    assert_eq!(count_pdus(&large), large_truth);
+    assert_eq!(count_pdus(&large, true), large_truth);
     let large_peak = children_peak_mb();
+    assert_eq!(count_pdus(&large, false), large_truth);
+    let default_peak = children_peak_mb();
     eprintln!(
         "mmscope pdus --json peak RSS: {small_peak:.1} MB on 50 MB, {large_peak:.1} MB on 200 MB \
-         ({small_truth} and {large_truth} PDUs)"
+         ({small_truth} and {large_truth} PDUs), {default_peak:.1} MB on 200 MB with mimalloc's \
+         default purge delay"
     );
-    // Streaming: 4 times the file, (almost) the same memory; and far below the 200 MB bound.
+    // Streaming: 4 times the file, (almost) the same memory (measured 23–25 → 28–33 MB, of
+    // which ~3 MB are the bounded WSP pairing and WTP retransmission tables filling up).
     assert!(
         large_peak < small_peak + 16.0,
         "{small_peak} -> {large_peak}"
     );
-    assert!(large_peak < 64.0, "{large_peak}");
+    // With the allocator's cache: far below the project's 200 MB bound.
+    assert!(default_peak < 64.0, "{default_peak}");
 
     // The TUI on the 200 MB capture: summaries plus a few trees, first screen within a second.
     let out = Command::new(env!("CARGO_BIN_EXE_mmscope-bench"))
