@@ -2,7 +2,6 @@
 //! incrementally, and content codings (gzip, x-gzip, deflate as zlib or raw) decoded with a
 //! bound on the output size.
 
-use std::io::{BufRead, Read};
 use std::ops::Range;
 
 /// One chunk of a chunked body; ranges relative to the message's raw bytes.
@@ -222,50 +221,107 @@ pub struct Decoded {
     pub raw_deflate: bool,
 }
 
-/// Bytes asked of the decoder per read. A flate2 reader that meets broken data in the middle of
-/// a read returns the error and drops what that read produced, so the decoded prefix kept for a
-/// broken stream depends on this size: keep it fixed.
-const READ_CHUNK: usize = 16 * 1024;
-
 /// Most bytes reserved ahead from a size the data announces (the gzip trailer's ISIZE).
 const PRESIZE_LIMIT: usize = 8 * 1024 * 1024;
 
-/// Read `r` to its end, at most `limit` bytes, decoding straight into the output (no bounce
-/// buffer). `size_hint` (the expected output size, untrusted) sizes the output up front so that
-/// it does not grow by doubling and copying.
-fn read_bounded<R: Read>(
-    mut r: R,
+/// Smallest step by which the output grows when the announced size was too small.
+const GROW_STEP: usize = 64 * 1024;
+
+/// How one inflate run ended.
+enum Inflated {
+    /// The stream (member) ended; this many input bytes were consumed.
+    End(usize),
+    /// The output reached the limit before the stream ended.
+    Limit,
+    /// The input ended before the stream did.
+    Truncated,
+    /// The compressed data is broken.
+    Broken(String),
+}
+
+/// Inflate `input` with `d`, appending to `out` (at most `limit` bytes in all, counting what
+/// `out` holds). The decoder writes into the vector's spare capacity, so the output is neither
+/// zeroed first nor copied afterwards, and one call decodes as much as the room allows (a
+/// reader asking for 16 KiB at a time made zlib copy each piece into its window as well). On
+/// broken data everything decoded before the error is kept.
+fn inflate_into(
+    d: &mut flate2::Decompress,
+    input: &[u8],
+    out: &mut Vec<u8>,
     limit: usize,
-    size_hint: usize,
-) -> (Vec<u8>, bool, Option<String>) {
-    let mut out = vec![0u8; size_hint.min(limit).min(PRESIZE_LIMIT) + READ_CHUNK];
-    let mut filled = 0;
+) -> Inflated {
+    let start_in = d.total_in();
     loop {
-        if out.len() < filled + READ_CHUNK {
-            let grown = (out.len() * 2).max(filled + READ_CHUNK);
-            out.resize(grown, 0);
+        // One byte beyond the limit tells a stream that ends exactly at the limit from one
+        // that goes on.
+        if out.len() > limit {
+            return Inflated::Limit;
         }
-        match r.read(&mut out[filled..filled + READ_CHUNK]) {
-            Ok(0) => {
-                out.truncate(filled);
-                return (out, false, None);
+        let consumed = (d.total_in() - start_in) as usize;
+        if out.len() == out.capacity() {
+            let grow = out.len().max(GROW_STEP).min(limit + 1 - out.len());
+            out.reserve_exact(grow);
+        }
+        let (in_before, out_before) = (d.total_in(), d.total_out());
+        match d.decompress_vec(&input[consumed..], out, flate2::FlushDecompress::None) {
+            Ok(flate2::Status::StreamEnd) if out.len() > limit => return Inflated::Limit,
+            Ok(flate2::Status::StreamEnd) => {
+                return Inflated::End((d.total_in() - start_in) as usize);
             }
-            Ok(n) => {
-                let room = limit - filled;
-                if n > room {
-                    out.truncate(filled + room);
-                    return (out, true, None);
+            Ok(_) => {
+                let progress = d.total_in() != in_before || d.total_out() != out_before;
+                if !progress && out.len() < out.capacity() {
+                    // Room for output and no progress: the input is used up.
+                    return Inflated::Truncated;
                 }
-                filled += n;
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                out.truncate(filled);
-                return (out, false, Some(e.to_string()));
-            }
+            Err(e) => return Inflated::Broken(e.to_string()),
         }
     }
 }
+
+/// Decode a gzip body: its members one after another (RFC 1952 section 2.2: a gzip file is a
+/// series of members), each checked against its trailer's CRC-32 and size by zlib.
+fn gunzip(data: &[u8], limit: usize) -> (Vec<u8>, bool, Option<String>) {
+    let mut out = Vec::with_capacity(gzip_size_hint(data).min(limit).min(PRESIZE_LIMIT) + 1);
+    let mut rest = data;
+    loop {
+        let mut d = flate2::Decompress::new_gzip(15);
+        match inflate_into(&mut d, rest, &mut out, limit) {
+            Inflated::End(used) => {
+                rest = &rest[used..];
+                if rest.is_empty() {
+                    return (out, false, None);
+                }
+            }
+            Inflated::Limit => {
+                out.truncate(limit);
+                return (out, true, None);
+            }
+            Inflated::Truncated => return (out, false, Some(UNEXPECTED_END.into())),
+            Inflated::Broken(e) => return (out, false, Some(e)),
+        }
+    }
+}
+
+/// Decode a deflate body, zlib-wrapped (RFC 1950) or raw (RFC 1951).
+fn inflate(data: &[u8], zlib: bool, limit: usize) -> (Vec<u8>, bool, Option<String>) {
+    let mut out = Vec::with_capacity(data.len().min(limit).min(PRESIZE_LIMIT) + 1);
+    let mut d = flate2::Decompress::new(zlib);
+    match inflate_into(&mut d, data, &mut out, limit) {
+        // (Bytes after the end of the stream are left alone, as a zlib reader does.)
+        Inflated::End(_) => (out, false, None),
+        Inflated::Limit => {
+            out.truncate(limit);
+            (out, true, None)
+        }
+        Inflated::Truncated => (out, false, Some(UNEXPECTED_END.into())),
+        Inflated::Broken(e) => (out, false, Some(e)),
+    }
+}
+
+/// The error of a compressed stream cut short.
+const UNEXPECTED_END: &str = "unexpected end of file";
 
 /// The decoded size a gzip stream announces in its last member's trailer (ISIZE, RFC 1952
 /// section 2.3.1: the size modulo 2^32), bounded by what DEFLATE can expand `data` to
@@ -279,42 +335,8 @@ fn gzip_size_hint(data: &[u8]) -> usize {
     }
 }
 
-/// The compressed input, handed to the decoder in place (no copy into a read buffer) but in
-/// pieces that end where flate2's own 32 KiB `BufReader` would have refilled: the decoder stops
-/// at the end of each piece, and what a read keeps of a broken stream depends on where it stops
-/// (see [`READ_CHUNK`]), so the decoded prefix of a broken body stays what it was with
-/// `flate2::read`.
-struct InputPieces<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-const INPUT_PIECE: usize = 32 * 1024;
-
-impl Read for InputPieces<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let piece = self.fill_buf()?;
-        let n = piece.len().min(buf.len());
-        buf[..n].copy_from_slice(&piece[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl BufRead for InputPieces<'_> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        let end = ((self.pos / INPUT_PIECE + 1) * INPUT_PIECE).min(self.data.len());
-        Ok(&self.data[self.pos..end])
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.pos = (self.pos + n).min(self.data.len());
-    }
-}
-
 /// Undo one content coding, producing at most `limit` bytes.
 pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decoded {
-    let input = InputPieces { data, pos: 0 };
     match coding {
         ContentCoding::Identity => {
             let truncated = data.len() > limit;
@@ -326,11 +348,7 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
             }
         }
         ContentCoding::Gzip => {
-            let (d, t, e) = read_bounded(
-                flate2::bufread::MultiGzDecoder::new(input),
-                limit,
-                gzip_size_hint(data),
-            );
+            let (d, t, e) = gunzip(data, limit);
             Decoded {
                 data: d,
                 truncated_at_limit: t,
@@ -343,15 +361,7 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
             let zlib = data.len() >= 2
                 && data[0] & 0x0f == 8
                 && (u16::from(data[0]) * 256 + u16::from(data[1])) % 31 == 0;
-            let (d, t, e) = if zlib {
-                read_bounded(flate2::bufread::ZlibDecoder::new(input), limit, data.len())
-            } else {
-                read_bounded(
-                    flate2::bufread::DeflateDecoder::new(input),
-                    limit,
-                    data.len(),
-                )
-            };
+            let (d, t, e) = inflate(data, zlib, limit);
             Decoded {
                 data: d,
                 truncated_at_limit: t,
@@ -365,7 +375,7 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Read, Write};
 
     #[test]
     fn chunked_with_extensions_and_trailers_incrementally() {
@@ -427,11 +437,13 @@ mod tests {
         assert!(d.raw_deflate);
     }
 
-    /// The decoder reads the body in place, in pieces cut where `flate2::read`'s buffer would
-    /// have cut it: on broken data it keeps the same decoded prefix and reports the same error.
+    /// Broken data keeps every byte decoded before the error: what `flate2::read` keeps and
+    /// more (a read that meets the error drops what it had decoded in that read). (Not always
+    /// a prefix of the original: a broken Huffman code can decode to wrong bytes for a while
+    /// before the stream is found invalid, with any decoder.)
     #[test]
-    fn broken_gzip_decodes_as_flate2_read_does() {
-        // Poorly compressible bytes, so the compressed stream spans several 32 KiB pieces.
+    fn broken_gzip_keeps_everything_decoded_before_the_error() {
+        // Poorly compressible bytes, so that the compressed stream is long.
         let mut x = 0x1234_5678u32;
         let text: Vec<u8> = (0..200_000)
             .map(|_| {
@@ -444,23 +456,73 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&text).unwrap();
         let gz = enc.finish().unwrap();
-        assert!(gz.len() > 3 * INPUT_PIECE, "{}", gz.len());
-        // Errors just after a piece boundary are where the cut matters: the read that meets
-        // them then returns what the piece before gave instead of losing it.
-        let mut places = vec![20, 5000, gz.len() - 6];
-        for piece_end in (1..=3).map(|k| k * 32 * 1024) {
-            places.extend([piece_end + 40, piece_end + 400, piece_end + 4000]);
-        }
-        for at in places {
+        assert!(gz.len() > 100_000, "{}", gz.len());
+        let mut longer_than_read = 0;
+        for at in [
+            20,
+            5000,
+            32 * 1024 + 40,
+            65_536 + 4000,
+            98_304 + 400,
+            gz.len() - 6,
+        ] {
             let mut broken = gz.clone();
             broken[at] ^= 0x55;
             let d = decode_content(ContentCoding::Gzip, &broken, 1 << 20);
-            let (want, _, want_err) =
-                read_bounded(flate2::read::MultiGzDecoder::new(&broken[..]), 1 << 20, 0);
-            assert_eq!((d.data.len(), &d.error), (want.len(), &want_err), "at {at}");
-            assert_eq!(d.data, want, "at {at}");
             assert!(d.error.is_some(), "at {at}");
+            let mut by_read = Vec::new();
+            let read_err = flate2::read::MultiGzDecoder::new(&broken[..])
+                .read_to_end(&mut by_read)
+                .is_err();
+            assert!(read_err, "at {at}");
+            assert!(
+                d.data.starts_with(&by_read),
+                "at {at}: {} < {}",
+                d.data.len(),
+                by_read.len()
+            );
+            longer_than_read += usize::from(d.data.len() > by_read.len());
         }
+        // The trailer's CRC is wrong when the last bytes are broken: the whole text was
+        // decoded, and kept.
+        let mut broken = gz.clone();
+        let crc_at = gz.len() - 6;
+        broken[crc_at] ^= 0x55;
+        let d = decode_content(ContentCoding::Gzip, &broken, 1 << 20);
+        assert_eq!(d.data, text);
+        assert!(
+            d.error.as_deref().unwrap().contains("incorrect data check"),
+            "{d:?}"
+        );
+        assert!(longer_than_read > 0);
+    }
+
+    /// A gzip body of two members decodes to both (RFC 1952 section 2.2); a stream that ends
+    /// exactly at the limit is not cut.
+    #[test]
+    fn gzip_members_and_the_exact_limit() {
+        let member = |t: &[u8]| {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(t).unwrap();
+            enc.finish().unwrap()
+        };
+        let mut two = member(b"first member, ");
+        two.extend(member(b"second member"));
+        let d = decode_content(ContentCoding::Gzip, &two, 1000);
+        assert_eq!(d.data, b"first member, second member");
+        assert!(d.error.is_none() && !d.truncated_at_limit);
+        let d = decode_content(ContentCoding::Gzip, &two, 27);
+        assert_eq!(d.data.len(), 27);
+        assert!(!d.truncated_at_limit, "{d:?}");
+        let d = decode_content(ContentCoding::Gzip, &two, 26);
+        assert_eq!(d.data, b"first member, second membe");
+        assert!(d.truncated_at_limit);
+        // Garbage after the last member is not a member.
+        let mut tail = member(b"body");
+        tail.extend(b"junk");
+        let d = decode_content(ContentCoding::Gzip, &tail, 1000);
+        assert_eq!(d.data, b"body");
+        assert!(d.error.is_some());
     }
 
     #[test]
