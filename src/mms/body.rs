@@ -186,11 +186,13 @@ fn content_nodes(
             Value::None
         };
         let mut n = Node::new(
-            if media.eq_ignore_ascii_case("application/smil") {
-                "SMIL"
-            } else {
-                "Text"
-            },
+            ctx.label(|| {
+                if media.eq_ignore_ascii_case("application/smil") {
+                    "SMIL".into()
+                } else {
+                    "Text".into()
+                }
+            }),
             shown,
             value,
             text_range,
@@ -398,7 +400,7 @@ fn multipart_tree(
     depth: usize,
 ) -> Node {
     let mut n = Node::group(
-        "Multipart",
+        ctx.label(|| "Multipart".into()),
         ctx.label(|| format!("{} part(s)", m.parts.len())),
         m.range.clone(),
     );
@@ -488,7 +490,7 @@ pub fn decode_body(
     if ct.is_some_and(|c| c.is_multipart()) {
         let m = multipart::decode_multipart(buf, range.clone(), depth);
         let mut node = multipart_tree(ctx, buf, &m, "", depth);
-        node.name = "Body".into();
+        node.name = ctx.label(|| "Body".into());
         if let Some(c) = ct {
             node.children.extend(related_checks(c, &m));
         }
@@ -513,7 +515,7 @@ pub fn decode_body(
         (node, parts)
     } else {
         let mut node = Node::group(
-            "Body",
+            ctx.label(|| "Body".into()),
             ctx.label(|| format!("single part, {} octets", range.len())),
             range.clone(),
         );

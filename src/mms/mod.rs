@@ -167,7 +167,9 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     let end = range.end.min(buf.len());
     let win = &buf[..end];
     let start = range.start.min(end);
-    let mut root = Node::group("MMS", "", start..end);
+    // Without the tree the node is only a holder of the notes the summary counts: its name
+    // is not allocated (nor those of the body's group nodes).
+    let mut root = Node::group(ctx.label(|| "MMS".into()), "", start..end);
     // Room for the headers of a usual PDU at once (growing it from empty was three
     // allocations and copies per PDU).
     let mut fields: Vec<Field> = Vec::with_capacity(16);
