@@ -195,6 +195,15 @@ impl Header {
             _ => None,
         }
     }
+
+    /// [`Header::text`], moved out of the value (left empty).
+    pub fn take_text(&mut self) -> Option<String> {
+        match &mut self.value {
+            Value::Text(t) => Some(std::mem::take(t)),
+            Value::Enum { name, .. } => Some(std::mem::take(name)),
+            _ => None,
+        }
+    }
 }
 
 /// A decoded block of headers; decoding stops at the first value that cannot be decoded (WSP

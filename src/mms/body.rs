@@ -501,17 +501,23 @@ pub fn decode_body(
                 range.len()
             )
         });
-        let parts = m
-            .parts
-            .iter()
-            .map(|p| PartSummary {
-                content_type: p.media().to_string(),
+        // The decoded parts are dropped here: their texts move into the summary (not copied).
+        // (Pushed into a list of its own: collecting from `into_iter` would reuse the parts'
+        // allocation and shrink it with a realloc.)
+        let mut parts = Vec::with_capacity(m.parts.len());
+        for mut p in m.parts {
+            parts.push(PartSummary {
+                content_type: p
+                    .content_type
+                    .as_mut()
+                    .map(|c| std::mem::take(&mut c.media))
+                    .unwrap_or_default(),
                 size: p.data_range.len(),
-                name: p.name(),
-                content_location: p.header_text("Content-Location").map(str::to_string),
-                content_id: p.header_text("Content-ID").map(str::to_string),
-            })
-            .collect();
+                name: p.take_name(),
+                content_location: p.take_header_text("Content-Location"),
+                content_id: p.take_header_text("Content-ID"),
+            });
+        }
         (node, parts)
     } else {
         let mut node = Node::group(
