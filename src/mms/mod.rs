@@ -13,6 +13,7 @@ use crate::codec::primitives::CodecError;
 use crate::model::MmsSummary;
 use crate::tree::{Buffer, BufferId, Dissection, Node, Severity, Value};
 use fields::Field;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::ops::Range;
 use tables::*;
@@ -170,9 +171,9 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     // Without the tree the node is only a holder of the notes the summary counts: its name
     // is not allocated (nor those of the body's group nodes).
     let mut root = Node::group(ctx.label(|| "MMS".into()), "", start..end);
-    // Room for the headers of a usual PDU at once (growing it from empty was three
-    // allocations and copies per PDU).
-    let mut fields: Vec<Field> = Vec::with_capacity(16);
+    // The headers of a usual PDU (7 on average, rarely more than 16) fit on the stack: no
+    // allocation per PDU (growing a list from empty was three allocations and copies).
+    let mut fields: SmallVec<[Field; 16]> = SmallVec::new();
     let mut pos = start;
     let mut msg_type: Option<u8> = None;
     let mut body_start = None;
@@ -276,7 +277,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
             start..end,
         ));
     }
-    fill_summary(&mut summary, fields, msg_type);
+    fill_summary(&mut summary, fields.drain(..), msg_type);
     count_notes(&root, &mut summary);
     if !ctx.tree() {
         return Pdu {
@@ -331,7 +332,7 @@ fn first(fields: &[Field], code: u8) -> Option<&Field> {
 
 /// Move the summary's values out of the header fields (the first of each single-valued
 /// header, every To, Cc and Bcc), in one pass and without copies: it runs on every PDU.
-fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
+fn fill_summary(s: &mut MmsSummary, fields: impl Iterator<Item = Field>, msg_type: Option<u8>) {
     s.message_type_code = msg_type;
     let mut seen = [false; 128];
     for mut f in fields {
