@@ -139,7 +139,9 @@ fn content_nodes(
         let (text, note): (Cow<str>, _) = match mib {
             Some(m) => {
                 let d = charset::decode(m, bytes);
-                (Cow::Owned(d.text), d.note)
+                // Borrowed when the octets are the text (UTF-8, US-ASCII): without the tree
+                // it is then not copied at all.
+                (d.text, d.note)
             }
             None => {
                 // No charset parameter: US-ASCII by default (RFC 2046 4.1.2); UTF-8 is what
