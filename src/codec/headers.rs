@@ -143,8 +143,8 @@ pub struct Header {
     /// Code page the field was decoded in (1 = the default WSP page).
     pub page: u8,
     pub value: Value,
-    /// The value as shown, escaped for terminals; empty when that is the text value itself
-    /// (text that needs no escape, the usual case: not copied). Read it with
+    /// The value as shown, escaped for terminals; empty when that is [`Header::text`] itself
+    /// (a token's name, text that needs no escape: the usual cases, not copied). Read it with
     /// [`Header::display`].
     pub display: String,
     /// The whole header (field name and value).
@@ -184,9 +184,10 @@ impl Header {
 
     /// The value as shown (see `display`).
     pub fn display(&self) -> &str {
-        match &self.value {
-            Value::Text(t) if self.display.is_empty() => t,
-            _ => &self.display,
+        if self.display.is_empty() {
+            self.text().unwrap_or_default()
+        } else {
+            &self.display
         }
     }
 
@@ -404,12 +405,13 @@ fn token_or_text(
             .find(|(c, _)| *c == code)
             .map(|(_, n)| n.to_string())
             .unwrap_or_else(|| format!("unknown-0x{b:02X}"));
+        // Shown as its name (see `Header::display`).
         Ok((
             Value::Enum {
                 code: u64::from(b),
-                name: name.clone(),
+                name,
             },
-            name,
+            String::new(),
             p + 1,
         ))
     } else {
@@ -459,7 +461,7 @@ fn disposition(
         &[(0, "form-data"), (1, "attachment"), (2, "inline")],
     )?;
     // The parameters are appended to the display: it is needed in full here.
-    if let Value::Text(t) = &v
+    if let Value::Text(t) | Value::Enum { name: t, .. } = &v
         && d.is_empty()
     {
         d.clone_from(t);
@@ -595,14 +597,8 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
                     let name = push_app_name(c)
                         .map(str::to_string)
                         .unwrap_or_else(|| format!("app-id-0x{c:02X}"));
-                    (
-                        Value::Enum {
-                            code: c,
-                            name: name.clone(),
-                        },
-                        name,
-                        n,
-                    )
+                    // Shown as its name (see `Header::display`).
+                    (Value::Enum { code: c, name }, String::new(), n)
                 } else {
                     text_field(buf, p)?
                 }
@@ -737,7 +733,8 @@ mod tests {
     fn push_app_id() {
         let b = [0xAF, 0x84];
         let h = decode_headers(&b, 0..2);
-        assert_eq!(h.headers[0].display, "x-wap-application:mms.ua");
+        assert_eq!(h.headers[0].display(), "x-wap-application:mms.ua");
+        assert_eq!(h.headers[0].node().display, "x-wap-application:mms.ua");
     }
 
     #[test]
@@ -745,8 +742,9 @@ mod tests {
         // Cache-Control (0x88) no-cache (0x80); Content-Length (0x8D) 0x85.
         let b = [0x88, 0x80, 0x8D, 0x85];
         let h = decode_headers(&b, 0..4);
-        assert_eq!(h.get("Cache-Control").unwrap().display, "no-cache");
+        assert_eq!(h.get("Cache-Control").unwrap().display(), "no-cache");
         let n = h.node("Headers", 0..4);
+        assert_eq!(n.children[0].display, "no-cache");
         assert_eq!((n.display.as_str(), n.children.len()), ("2 header(s)", 2));
         assert_eq!(n.children[1].range, 2..4);
     }
