@@ -386,10 +386,12 @@ fn value(
                     o
                 }
                 0x81 => {
-                    let mut o = Out::new(
-                        Value::Text("<insert-address-token>".into()),
-                        "<insert-address-token>".into(),
-                    );
+                    let mut o = Out::shown(ctx, || {
+                        (
+                            Value::Text("<insert-address-token>".into()),
+                            "<insert-address-token>".into(),
+                        )
+                    });
                     o.text = Some(Cow::Borrowed("<insert-address-token>"));
                     ctx.attach_with(&mut o.children, || {
                         Node::new(
