@@ -326,8 +326,33 @@ fn header_error(e: &CodecError, end: usize) -> Node {
     n
 }
 
-fn first(fields: &[Field], code: u8) -> Option<&Field> {
-    fields.iter().find(|f| f.code == Some(code))
+/// The first field of each code, found in one pass over the fields: the checks ask for about
+/// twenty of them per PDU, each a scan of the fields before.
+struct Firsts<'a> {
+    fields: &'a [Field],
+    /// Index in `fields` of the first field of each code (`u16::MAX`: none; a PDU has at
+    /// most [`MAX_HEADER_FIELDS`]).
+    at: [u16; 128],
+}
+
+impl<'a> Firsts<'a> {
+    fn new(fields: &'a [Field]) -> Self {
+        let mut at = [u16::MAX; 128];
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(slot) = f.code.and_then(|c| at.get_mut(usize::from(c)))
+                && *slot == u16::MAX
+            {
+                *slot = i as u16;
+            }
+        }
+        Firsts { fields, at }
+    }
+
+    /// The first field with code `code`.
+    fn get(&self, code: u8) -> Option<&'a Field> {
+        let i = *self.at.get(usize::from(code))?;
+        self.fields.get(usize::from(i))
+    }
 }
 
 /// Move the summary's values out of the header fields (the first of each single-valued
@@ -417,6 +442,8 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         return out;
     };
     let tname = TypeName(t);
+    let firsts = Firsts::new(fields);
+    let first = |code: u8| firsts.get(code);
     let at = |i: usize| known().nth(i).and_then(|f| f.code);
     let whole = start..end;
     let range_of = |i: usize| {
@@ -428,7 +455,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
 
     // Order of the first headers (OMA-MMS-ENC 1.3 7.1 / 6: "X-Mms-Message-Type,
     // X-Mms-Transaction-ID and X-Mms-MMS-Version … SHALL be the first ones, in this order").
-    let has_tid = first(fields, 0x18).is_some();
+    let has_tid = first(0x18).is_some();
     let tid_rule = transaction_id_rule(t);
     let expected: &[u8] = match tid_rule {
         Some(true) => &[0x0C, 0x18, 0x0D],
@@ -436,7 +463,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         _ => &[0x0C, 0x0D],
     };
     for (i, &want) in expected.iter().enumerate() {
-        if at(i) != Some(want) && first(fields, want).is_some() {
+        if at(i) != Some(want) && first(want).is_some() {
             out.push(Node::expert(
                 Severity::Warning,
                 "header-order",
@@ -457,7 +484,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         .chain((tid_rule == Some(true)).then_some(0x18))
         .chain(mandatory_fields(t).iter().copied());
     for c in mandatory {
-        if first(fields, c).is_none() {
+        if first(c).is_none() {
             out.push(Node::expert(
                 Severity::Warning,
                 "missing-header",
@@ -469,11 +496,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
             ));
         }
     }
-    if t == 0x80
-        && ![0x17, 0x02, 0x01]
-            .iter()
-            .any(|&c| first(fields, c).is_some())
-    {
+    if t == 0x80 && ![0x17, 0x02, 0x01].iter().any(|&c| first(c).is_some()) {
         out.push(Node::expert(
             Severity::Warning,
             "missing-header",
@@ -486,7 +509,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
             Severity::Note,
             "unexpected-header",
             format!("X-Mms-Transaction-Id is not defined for {tname}"),
-            first(fields, 0x18)
+            first(0x18)
                 .map(|f| f.range.clone())
                 .unwrap_or(whole.clone()),
         ));
@@ -511,7 +534,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     }
 
     // Versions: the PDU type and headers must exist in the PDU's MMS version.
-    if let Some(vf) = first(fields, 0x0D) {
+    if let Some(vf) = first(0x0D) {
         match vf.text.as_deref().and_then(parse_version) {
             Some(v) => {
                 let since = message_type_since(t);
@@ -569,9 +592,9 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     // 7.3.36: the size of the MM in octets). For m-notification-ind the message is elsewhere:
     // correlation compares it with the m-retrieve-conf.
     if has_body(t)
-        && let Some(f) = first(fields, 0x0E)
+        && let Some(f) = first(0x0E)
         && let Some(declared) = f.number
-        && first(fields, 0x04).is_some()
+        && first(0x04).is_some()
     {
         let actual = (end - start) as u64;
         if declared != actual {
@@ -585,9 +608,9 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     }
 
     // MMS 1.0 response codes 0x81–0x88 are obsolete from 1.1 on (OMA-MMS-ENC 1.3 7.3.48).
-    if let Some(f) = first(fields, 0x12)
+    if let Some(f) = first(0x12)
         && let Some(tok @ 0x81..=0x88) = f.token
-        && first(fields, 0x0D)
+        && first(0x0D)
             .and_then(|v| v.text.as_deref())
             .and_then(parse_version)
             .is_some_and(|v| v >= (1, 1))
@@ -602,7 +625,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
 
     // Error statuses.
     for (c, ok) in [(0x12u8, 0x80u8), (0x19, 0x80), (0x25, 0x80)] {
-        if let Some(f) = first(fields, c)
+        if let Some(f) = first(c)
             && let Some(tok) = f.token
             && tok != ok
         {
