@@ -216,7 +216,9 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
                     msg_type = f.token;
                 }
                 let is_ct = f.code == Some(0x04);
-                ctx.attach(&mut root.children, node);
+                if let Some(node) = node {
+                    ctx.attach(&mut root.children, node);
+                }
                 fields.push(f);
                 pos = next;
                 if is_ct {
