@@ -104,10 +104,12 @@ pub fn mib_of(label: &str) -> Option<u64> {
 }
 
 /// Text decoded from a charset, with a note when the charset is unknown or the octets are not
-/// valid in it.
+/// valid in it. The text borrows the input when it is the input's octets (valid UTF-8 or
+/// US-ASCII): a caller that only checks it (the summary path, on every text part) copies
+/// nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodedText {
-    pub text: String,
+pub struct DecodedText<'a> {
+    pub text: Cow<'a, str>,
     pub note: Option<String>,
 }
 
@@ -153,7 +155,7 @@ fn encoding_for(mib: u64) -> Option<&'static Encoding> {
     })
 }
 
-fn utf16(bytes: &[u8], default_le: bool, bom_allowed: bool) -> DecodedText {
+fn utf16(bytes: &[u8], default_le: bool, bom_allowed: bool) -> DecodedText<'static> {
     let (body, le) = match bytes {
         [0xFE, 0xFF, rest @ ..] if bom_allowed => (rest, false),
         [0xFF, 0xFE, rest @ ..] if bom_allowed => (rest, true),
@@ -170,19 +172,19 @@ fn utf16(bytes: &[u8], default_le: bool, bom_allowed: bool) -> DecodedText {
         note = Some("odd number of octets in UTF-16 text".to_string());
     }
     DecodedText {
-        text: text.into_owned(),
+        text: Cow::Owned(text.into_owned()),
         note,
     }
 }
 
-fn utf32(bytes: &[u8], default_le: bool) -> DecodedText {
+fn utf32(bytes: &[u8], default_le: bool) -> DecodedText<'static> {
     let (body, le) = match bytes {
         [0x00, 0x00, 0xFE, 0xFF, rest @ ..] => (rest, false),
         [0xFF, 0xFE, 0x00, 0x00, rest @ ..] => (rest, true),
         _ => (bytes, default_le),
     };
     let mut bad = body.len() % 4 != 0;
-    let text = body
+    let text: String = body
         .chunks_exact(4)
         .map(|c| {
             let a = [c[0], c[1], c[2], c[3]];
@@ -198,7 +200,7 @@ fn utf32(bytes: &[u8], default_le: bool) -> DecodedText {
         })
         .collect();
     DecodedText {
-        text,
+        text: Cow::Owned(text),
         note: bad.then(|| "invalid UTF-32 text (shown as U+FFFD)".to_string()),
     }
 }
@@ -215,11 +217,11 @@ pub fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 /// Decode `bytes` in the charset `mib`.
-pub fn decode(mib: u64, bytes: &[u8]) -> DecodedText {
+pub fn decode(mib: u64, bytes: &[u8]) -> DecodedText<'_> {
     match mib {
         // Any-charset / US-ASCII: ASCII is a subset of UTF-8; anything else is said.
         0 | 3 => {
-            let text = utf8_lossy(bytes).into_owned();
+            let text = utf8_lossy(bytes);
             let note = (!bytes.is_ascii()).then(|| {
                 format!(
                     "octets ≥ 0x80 in {} text (shown as UTF-8)",
@@ -231,7 +233,7 @@ pub fn decode(mib: u64, bytes: &[u8]) -> DecodedText {
         // ISO-8859-1 maps each octet to the same code point (encoding_rs would use
         // windows-1252, which differs in 0x80–0x9F).
         4 => DecodedText {
-            text: bytes.iter().map(|&b| char::from(b)).collect(),
+            text: Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
             note: None,
         },
         1000 => utf16(bytes, false, true),
@@ -245,13 +247,13 @@ pub fn decode(mib: u64, bytes: &[u8]) -> DecodedText {
             Some(enc) => {
                 let (text, had_errors) = enc.decode_without_bom_handling(bytes);
                 DecodedText {
-                    text: text.into_owned(),
+                    text,
                     note: had_errors
                         .then(|| format!("invalid {} sequence (shown as U+FFFD)", enc.name())),
                 }
             }
             None => DecodedText {
-                text: super::primitives::hex_preview(bytes, 64),
+                text: Cow::Owned(super::primitives::hex_preview(bytes, 64)),
                 note: Some(format!(
                     "unknown charset MIBenum {mib}: text shown as its octets"
                 )),
@@ -285,7 +287,7 @@ mod tests {
     fn shift_jis_subject() {
         // "テスト" in Shift_JIS: 83 65 83 58 83 67.
         let d = decode(17, &[0x83, 0x65, 0x83, 0x58, 0x83, 0x67]);
-        assert_eq!((d.text.as_str(), d.note), ("テスト", None));
+        assert_eq!((d.text.as_ref(), d.note), ("テスト", None));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::charset;
 use super::primitives::*;
 use crate::tree::{Node, Value};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Well-known media code → media type (WAP-230 Table 40, OMNA "WSP Content Type Codes").
@@ -188,8 +189,10 @@ pub fn param_name(code: u64) -> Option<&'static str> {
 /// One parameter of a content type (or of a Content-Disposition).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Param {
-    /// Parameter name ("Charset", "Name", or the token of an untyped parameter).
-    pub name: String,
+    /// Parameter name ("Charset", "Name", or the token of an untyped parameter): borrowed
+    /// from the table for a typed parameter (every part's content type has some, and the
+    /// summary path names none of them).
+    pub name: Cow<'static, str>,
     /// Well-known parameter code for typed parameters.
     pub code: Option<u64>,
     pub value: Value,
@@ -369,8 +372,8 @@ pub fn parameter(buf: &[u8], pos: usize) -> Decoded<Param> {
         let (tok, p) = integer_value(buf, pos)?;
         let code = tok.value.unwrap_or(u64::MAX);
         let name = param_name(code)
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("param-0x{code:02X}"));
+            .map(Cow::Borrowed)
+            .unwrap_or_else(|| format!("param-0x{code:02X}").into());
         let (value, display, next) = typed_value(buf, p, code)?;
         Ok((
             Param {
@@ -396,7 +399,7 @@ pub fn parameter(buf: &[u8], pos: usize) -> Decoded<Param> {
         };
         Ok((
             Param {
-                name: name.lossy(),
+                name: name.lossy().into(),
                 code: None,
                 value,
                 display,

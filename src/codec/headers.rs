@@ -143,6 +143,9 @@ pub struct Header {
     /// Code page the field was decoded in (1 = the default WSP page).
     pub page: u8,
     pub value: Value,
+    /// The value as shown, escaped for terminals; empty when that is [`Header::text`] itself
+    /// (a token's name, text that needs no escape: the usual cases, not copied). Read it with
+    /// [`Header::display`].
     pub display: String,
     /// The whole header (field name and value).
     pub range: Range<usize>,
@@ -166,7 +169,7 @@ impl Header {
     pub fn node(&self) -> Node {
         let mut node = Node::new(
             self.name.clone(),
-            self.node_display.as_ref().unwrap_or(&self.display).clone(),
+            self.node_display.as_deref().unwrap_or(self.display()),
             self.value.clone(),
             self.range.clone(),
         );
@@ -177,6 +180,15 @@ impl Header {
         node.children.extend(self.params.iter().map(Param::node));
         node.children.extend(self.notes.iter().cloned());
         node
+    }
+
+    /// The value as shown (see `display`).
+    pub fn display(&self) -> &str {
+        if self.display.is_empty() {
+            self.text().unwrap_or_default()
+        } else {
+            &self.display
+        }
     }
 
     /// The notes of [`Header::node`] (its content type's, then its own), without the node.
@@ -192,6 +204,15 @@ impl Header {
         match &self.value {
             Value::Text(t) => Some(t),
             Value::Enum { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// [`Header::text`], moved out of the value (left empty).
+    pub fn take_text(&mut self) -> Option<String> {
+        match &mut self.value {
+            Value::Text(t) => Some(std::mem::take(t)),
+            Value::Enum { name, .. } => Some(std::mem::take(name)),
             _ => None,
         }
     }
@@ -343,11 +364,18 @@ pub fn application_header(buf: &[u8], pos: usize) -> Decoded<Header> {
     ))
 }
 
+/// A Text-value: the display is empty when it is the text itself (see `Header::display`).
 fn text_field(buf: &[u8], p: usize) -> Result<(Value, String, usize), CodecError> {
     let (t, n) = text_value(buf, p)?;
     let s = t.lossy();
-    // Escaped first, so that the text itself moves into the value (not copied).
-    let display = crate::tree::escape_text(&s);
+    // Printable ASCII without a backslash is its own escape (`tree::escape_text`): the usual
+    // header text is then not copied into a display of its own.
+    let plain = s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'\\');
+    let display = if plain {
+        String::new()
+    } else {
+        crate::tree::escape_text(&s)
+    };
     Ok((Value::Text(s), display, n))
 }
 
@@ -377,12 +405,13 @@ fn token_or_text(
             .find(|(c, _)| *c == code)
             .map(|(_, n)| n.to_string())
             .unwrap_or_else(|| format!("unknown-0x{b:02X}"));
+        // Shown as its name (see `Header::display`).
         Ok((
             Value::Enum {
                 code: u64::from(b),
-                name: name.clone(),
+                name,
             },
-            name,
+            String::new(),
             p + 1,
         ))
     } else {
@@ -431,6 +460,12 @@ fn disposition(
         start,
         &[(0, "form-data"), (1, "attachment"), (2, "inline")],
     )?;
+    // The parameters are appended to the display: it is needed in full here.
+    if let Value::Text(t) | Value::Enum { name: t, .. } = &v
+        && d.is_empty()
+    {
+        d.clone_from(t);
+    }
     while q < end {
         match content_type::parameter(win, q) {
             Ok((param, n)) => {
@@ -562,14 +597,8 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
                     let name = push_app_name(c)
                         .map(str::to_string)
                         .unwrap_or_else(|| format!("app-id-0x{c:02X}"));
-                    (
-                        Value::Enum {
-                            code: c,
-                            name: name.clone(),
-                        },
-                        name,
-                        n,
-                    )
+                    // Shown as its name (see `Header::display`).
+                    (Value::Enum { code: c, name }, String::new(), n)
                 } else {
                     text_field(buf, p)?
                 }
@@ -642,6 +671,26 @@ mod tests {
             h.get("content-transfer-encoding").unwrap().text(),
             Some("base64")
         );
+        // A plain text value is shown as itself (its display is not a copy of it).
+        let loc = h.get("Content-Location").unwrap();
+        assert_eq!((loc.display(), loc.display.as_str()), ("a.txt", ""));
+        assert_eq!(loc.node().display, "a.txt");
+    }
+
+    #[test]
+    fn text_values_needing_escape_are_shown_escaped() {
+        // Content-Location (0x8E) "a\tb\x1b[m", Content-Base (0x8A) "c:\d".
+        let mut b = vec![0x8E];
+        b.extend(b"a\tb\x1b[m\0");
+        b.push(0x8A);
+        b.extend(b"c:\\d\0");
+        let h = decode_headers(&b, 0..b.len());
+        assert!(h.error.is_none(), "{:?}", h.error);
+        let loc = &h.headers[0];
+        assert_eq!(loc.text(), Some("a\tb\x1b[m"));
+        assert_eq!(loc.display(), "a\\tb\\u{1b}[m");
+        assert_eq!(loc.node().display, "a\\tb\\u{1b}[m");
+        assert_eq!(h.headers[1].node().display, "c:\\\\d");
     }
 
     #[test]
@@ -654,6 +703,14 @@ mod tests {
         let d = h.get("Content-Disposition").unwrap();
         assert_eq!(d.display, "attachment; Filename=x.jpg");
         assert_eq!(d.params[0].display, "x.jpg");
+        // A text disposition (not a token): its parameters follow the text in the display.
+        let mut b = vec![0xAE, 0x0E];
+        b.extend(b"inline\0\x86x.jpg\0");
+        let h = decode_headers(&b, 0..b.len());
+        assert!(h.error.is_none(), "{:?}", h.error);
+        let d = h.get("Content-Disposition").unwrap();
+        assert_eq!(d.display(), "inline; Filename=x.jpg");
+        assert_eq!(d.node().display, "inline; Filename=x.jpg");
     }
 
     #[test]
@@ -676,7 +733,8 @@ mod tests {
     fn push_app_id() {
         let b = [0xAF, 0x84];
         let h = decode_headers(&b, 0..2);
-        assert_eq!(h.headers[0].display, "x-wap-application:mms.ua");
+        assert_eq!(h.headers[0].display(), "x-wap-application:mms.ua");
+        assert_eq!(h.headers[0].node().display, "x-wap-application:mms.ua");
     }
 
     #[test]
@@ -684,8 +742,9 @@ mod tests {
         // Cache-Control (0x88) no-cache (0x80); Content-Length (0x8D) 0x85.
         let b = [0x88, 0x80, 0x8D, 0x85];
         let h = decode_headers(&b, 0..4);
-        assert_eq!(h.get("Cache-Control").unwrap().display, "no-cache");
+        assert_eq!(h.get("Cache-Control").unwrap().display(), "no-cache");
         let n = h.node("Headers", 0..4);
+        assert_eq!(n.children[0].display, "no-cache");
         assert_eq!((n.display.as_str(), n.children.len()), ("2 header(s)", 2));
         assert_eq!(n.children[1].range, 2..4);
     }

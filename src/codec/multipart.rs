@@ -50,21 +50,64 @@ impl Part {
 
     /// The Name / Filename parameter of Content-Type or Content-Disposition.
     pub fn name(&self) -> Option<String> {
-        let ct = self.content_type.as_ref();
-        for n in ["Name", "Filename"] {
-            if let Some(p) = ct.and_then(|c| c.param(n)) {
-                return Some(p.display.clone());
+        match self.name_at()? {
+            NameAt::ContentType(i) => self
+                .content_type
+                .as_ref()
+                .map(|c| c.params[i].display.clone()),
+            NameAt::Header(h, i) => Some(self.headers.headers[h].params[i].display.clone()),
+        }
+    }
+
+    /// [`Part::name`], moved out of the part (left empty): for a summary built from a part
+    /// that is dropped next, without a copy.
+    pub fn take_name(&mut self) -> Option<String> {
+        let p = match self.name_at()? {
+            NameAt::ContentType(i) => &mut self.content_type.as_mut()?.params[i],
+            NameAt::Header(h, i) => &mut self.headers.headers[h].params[i],
+        };
+        Some(std::mem::take(&mut p.display))
+    }
+
+    /// Where [`Part::name`] is: a Name or Filename parameter of Content-Type (in this order),
+    /// else the first filename or name parameter of a header.
+    fn name_at(&self) -> Option<NameAt> {
+        if let Some(ct) = &self.content_type {
+            for n in ["Name", "Filename"] {
+                if let Some(i) = ct
+                    .params
+                    .iter()
+                    .position(|p| p.name.eq_ignore_ascii_case(n))
+                {
+                    return Some(NameAt::ContentType(i));
+                }
             }
         }
-        for h in &self.headers.headers {
-            for p in &h.params {
+        for (h, header) in self.headers.headers.iter().enumerate() {
+            for (i, p) in header.params.iter().enumerate() {
                 if p.name.eq_ignore_ascii_case("filename") || p.name.eq_ignore_ascii_case("name") {
-                    return Some(p.display.clone());
+                    return Some(NameAt::Header(h, i));
                 }
             }
         }
         None
     }
+
+    /// [`Part::header_text`], moved out of the part (left empty; see [`Part::take_name`]).
+    pub fn take_header_text(&mut self, name: &str) -> Option<String> {
+        self.headers
+            .headers
+            .iter_mut()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .and_then(|h| h.take_text())
+    }
+}
+
+/// Position of a part's name parameter: in its Content-Type's parameters, or parameter `.1` of
+/// header `.0`.
+enum NameAt {
+    ContentType(usize),
+    Header(usize, usize),
 }
 
 /// A decoded multipart body.

@@ -556,7 +556,7 @@ pub fn encoded_string_value(buf: &[u8], pos: usize) -> Decoded<EncodedString> {
         Ok((
             EncodedString {
                 charset: Some(charset),
-                text: decoded.text,
+                text: decoded.text.into_owned(),
                 content: text_start..text_start + bytes.len(),
                 range: pos..end,
                 note,

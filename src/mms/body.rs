@@ -139,7 +139,9 @@ fn content_nodes(
         let (text, note): (Cow<str>, _) = match mib {
             Some(m) => {
                 let d = charset::decode(m, bytes);
-                (Cow::Owned(d.text), d.note)
+                // Borrowed when the octets are the text (UTF-8, US-ASCII): without the tree
+                // it is then not copied at all.
+                (d.text, d.note)
             }
             None => {
                 // No charset parameter: US-ASCII by default (RFC 2046 4.1.2); UTF-8 is what
@@ -186,11 +188,13 @@ fn content_nodes(
             Value::None
         };
         let mut n = Node::new(
-            if media.eq_ignore_ascii_case("application/smil") {
-                "SMIL"
-            } else {
-                "Text"
-            },
+            ctx.label(|| {
+                if media.eq_ignore_ascii_case("application/smil") {
+                    "SMIL".into()
+                } else {
+                    "Text".into()
+                }
+            }),
             shown,
             value,
             text_range,
@@ -398,7 +402,7 @@ fn multipart_tree(
     depth: usize,
 ) -> Node {
     let mut n = Node::group(
-        "Multipart",
+        ctx.label(|| "Multipart".into()),
         ctx.label(|| format!("{} part(s)", m.parts.len())),
         m.range.clone(),
     );
@@ -488,7 +492,7 @@ pub fn decode_body(
     if ct.is_some_and(|c| c.is_multipart()) {
         let m = multipart::decode_multipart(buf, range.clone(), depth);
         let mut node = multipart_tree(ctx, buf, &m, "", depth);
-        node.name = "Body".into();
+        node.name = ctx.label(|| "Body".into());
         if let Some(c) = ct {
             node.children.extend(related_checks(c, &m));
         }
@@ -499,21 +503,27 @@ pub fn decode_body(
                 range.len()
             )
         });
-        let parts = m
-            .parts
-            .iter()
-            .map(|p| PartSummary {
-                content_type: p.media().to_string(),
+        // The decoded parts are dropped here: their texts move into the summary (not copied).
+        // (Pushed into a list of its own: collecting from `into_iter` would reuse the parts'
+        // allocation and shrink it with a realloc.)
+        let mut parts = Vec::with_capacity(m.parts.len());
+        for mut p in m.parts {
+            parts.push(PartSummary {
+                content_type: p
+                    .content_type
+                    .as_mut()
+                    .map(|c| std::mem::take(&mut c.media))
+                    .unwrap_or_default(),
                 size: p.data_range.len(),
-                name: p.name(),
-                content_location: p.header_text("Content-Location").map(str::to_string),
-                content_id: p.header_text("Content-ID").map(str::to_string),
-            })
-            .collect();
+                name: p.take_name(),
+                content_location: p.take_header_text("Content-Location"),
+                content_id: p.take_header_text("Content-ID"),
+            });
+        }
         (node, parts)
     } else {
         let mut node = Node::group(
-            "Body",
+            ctx.label(|| "Body".into()),
             ctx.label(|| format!("single part, {} octets", range.len())),
             range.clone(),
         );

@@ -386,10 +386,12 @@ fn value(
                     o
                 }
                 0x81 => {
-                    let mut o = Out::new(
-                        Value::Text("<insert-address-token>".into()),
-                        "<insert-address-token>".into(),
-                    );
+                    let mut o = Out::shown(ctx, || {
+                        (
+                            Value::Text("<insert-address-token>".into()),
+                            "<insert-address-token>".into(),
+                        )
+                    });
                     o.text = Some(Cow::Borrowed("<insert-address-token>"));
                     ctx.attach_with(&mut o.children, || {
                         Node::new(
@@ -694,14 +696,15 @@ fn element_descriptor(ctx: &Ctx, buf: &[u8], p: usize) -> Result<(Out, usize), C
 }
 
 /// Decode the header at `pos`: a well-known field (octet ≥ 0x80) or an application header.
-/// Returns the field's facts, its tree node (without the tree: only what the summary counts)
-/// and the position after it.
+/// Returns the field's facts, its tree node and the position after it. Without the tree the
+/// node is there only when it holds a note the summary counts (an empty node was built,
+/// moved and dropped for every field).
 pub fn decode_field(
     ctx: &mut Ctx,
     buf: &[u8],
     pos: usize,
     msg_type: Option<u8>,
-) -> Result<(Field, Node, usize), CodecError> {
+) -> Result<(Field, Option<Node>, usize), CodecError> {
     let (b, p) = octet(buf, pos, "header field")?;
     if b & 0x80 == 0 {
         if b < 0x20 || b == 0x7F {
@@ -715,12 +718,8 @@ pub fn decode_field(
         // Application-header = Token-text Application-specific-value (OMA-MMS-ENC 7.3). Its
         // node already shows the escaped value.
         let (h, n) = crate::codec::headers::application_header(buf, pos)?;
-        // It holds no note: without the tree, an empty node stands for it.
-        let node = if ctx.tree() {
-            h.node()
-        } else {
-            Node::group(String::new(), String::new(), pos..n)
-        };
+        // It holds no note: without the tree, no node.
+        let node = ctx.tree().then(|| h.node());
         let field = Field {
             code: None,
             name: h.name,
@@ -735,8 +734,10 @@ pub fn decode_field(
     let code = b & 0x7F;
     let name = field_label(code);
     let (o, n) = value(ctx, buf, p, code, msg_type)?;
-    let mut node = Node::new(ctx.label(|| name.to_string()), o.display, o.value, pos..n);
-    node.children = o.children;
+    let node = (ctx.tree() || o.children.iter().any(super::counts)).then(|| {
+        Node::new(ctx.label(|| name.to_string()), o.display, o.value, pos..n)
+            .with_children(o.children)
+    });
     let field = Field {
         code: Some(code),
         name,

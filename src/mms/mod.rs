@@ -13,6 +13,7 @@ use crate::codec::primitives::CodecError;
 use crate::model::MmsSummary;
 use crate::tree::{Buffer, BufferId, Dissection, Node, Severity, Value};
 use fields::Field;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::ops::Range;
 use tables::*;
@@ -167,10 +168,12 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
     let end = range.end.min(buf.len());
     let win = &buf[..end];
     let start = range.start.min(end);
-    let mut root = Node::group("MMS", "", start..end);
-    // Room for the headers of a usual PDU at once (growing it from empty was three
-    // allocations and copies per PDU).
-    let mut fields: Vec<Field> = Vec::with_capacity(16);
+    // Without the tree the node is only a holder of the notes the summary counts: its name
+    // is not allocated (nor those of the body's group nodes).
+    let mut root = Node::group(ctx.label(|| "MMS".into()), "", start..end);
+    // The headers of a usual PDU (7 on average, rarely more than 16) fit on the stack: no
+    // allocation per PDU (growing a list from empty was three allocations and copies).
+    let mut fields: SmallVec<[Field; 16]> = SmallVec::new();
     let mut pos = start;
     let mut msg_type: Option<u8> = None;
     let mut body_start = None;
@@ -213,7 +216,9 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
                     msg_type = f.token;
                 }
                 let is_ct = f.code == Some(0x04);
-                ctx.attach(&mut root.children, node);
+                if let Some(node) = node {
+                    ctx.attach(&mut root.children, node);
+                }
                 fields.push(f);
                 pos = next;
                 if is_ct {
@@ -274,7 +279,7 @@ pub fn decode_pdu(ctx: &mut Ctx, buf: &[u8], range: Range<usize>, depth: usize) 
             start..end,
         ));
     }
-    fill_summary(&mut summary, fields, msg_type);
+    fill_summary(&mut summary, fields.drain(..), msg_type);
     count_notes(&root, &mut summary);
     if !ctx.tree() {
         return Pdu {
@@ -323,13 +328,38 @@ fn header_error(e: &CodecError, end: usize) -> Node {
     n
 }
 
-fn first(fields: &[Field], code: u8) -> Option<&Field> {
-    fields.iter().find(|f| f.code == Some(code))
+/// The first field of each code, found in one pass over the fields: the checks ask for about
+/// twenty of them per PDU, each a scan of the fields before.
+struct Firsts<'a> {
+    fields: &'a [Field],
+    /// Index in `fields` of the first field of each code (`u16::MAX`: none; a PDU has at
+    /// most [`MAX_HEADER_FIELDS`]).
+    at: [u16; 128],
+}
+
+impl<'a> Firsts<'a> {
+    fn new(fields: &'a [Field]) -> Self {
+        let mut at = [u16::MAX; 128];
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(slot) = f.code.and_then(|c| at.get_mut(usize::from(c)))
+                && *slot == u16::MAX
+            {
+                *slot = i as u16;
+            }
+        }
+        Firsts { fields, at }
+    }
+
+    /// The first field with code `code`.
+    fn get(&self, code: u8) -> Option<&'a Field> {
+        let i = *self.at.get(usize::from(code))?;
+        self.fields.get(usize::from(i))
+    }
 }
 
 /// Move the summary's values out of the header fields (the first of each single-valued
 /// header, every To, Cc and Bcc), in one pass and without copies: it runs on every PDU.
-fn fill_summary(s: &mut MmsSummary, fields: Vec<Field>, msg_type: Option<u8>) {
+fn fill_summary(s: &mut MmsSummary, fields: impl Iterator<Item = Field>, msg_type: Option<u8>) {
     s.message_type_code = msg_type;
     let mut seen = [false; 128];
     for mut f in fields {
@@ -414,6 +444,8 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         return out;
     };
     let tname = TypeName(t);
+    let firsts = Firsts::new(fields);
+    let first = |code: u8| firsts.get(code);
     let at = |i: usize| known().nth(i).and_then(|f| f.code);
     let whole = start..end;
     let range_of = |i: usize| {
@@ -425,7 +457,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
 
     // Order of the first headers (OMA-MMS-ENC 1.3 7.1 / 6: "X-Mms-Message-Type,
     // X-Mms-Transaction-ID and X-Mms-MMS-Version … SHALL be the first ones, in this order").
-    let has_tid = first(fields, 0x18).is_some();
+    let has_tid = first(0x18).is_some();
     let tid_rule = transaction_id_rule(t);
     let expected: &[u8] = match tid_rule {
         Some(true) => &[0x0C, 0x18, 0x0D],
@@ -433,7 +465,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         _ => &[0x0C, 0x0D],
     };
     for (i, &want) in expected.iter().enumerate() {
-        if at(i) != Some(want) && first(fields, want).is_some() {
+        if at(i) != Some(want) && first(want).is_some() {
             out.push(Node::expert(
                 Severity::Warning,
                 "header-order",
@@ -454,7 +486,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
         .chain((tid_rule == Some(true)).then_some(0x18))
         .chain(mandatory_fields(t).iter().copied());
     for c in mandatory {
-        if first(fields, c).is_none() {
+        if first(c).is_none() {
             out.push(Node::expert(
                 Severity::Warning,
                 "missing-header",
@@ -466,11 +498,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
             ));
         }
     }
-    if t == 0x80
-        && ![0x17, 0x02, 0x01]
-            .iter()
-            .any(|&c| first(fields, c).is_some())
-    {
+    if t == 0x80 && ![0x17, 0x02, 0x01].iter().any(|&c| first(c).is_some()) {
         out.push(Node::expert(
             Severity::Warning,
             "missing-header",
@@ -483,7 +511,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
             Severity::Note,
             "unexpected-header",
             format!("X-Mms-Transaction-Id is not defined for {tname}"),
-            first(fields, 0x18)
+            first(0x18)
                 .map(|f| f.range.clone())
                 .unwrap_or(whole.clone()),
         ));
@@ -508,7 +536,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     }
 
     // Versions: the PDU type and headers must exist in the PDU's MMS version.
-    if let Some(vf) = first(fields, 0x0D) {
+    if let Some(vf) = first(0x0D) {
         match vf.text.as_deref().and_then(parse_version) {
             Some(v) => {
                 let since = message_type_since(t);
@@ -566,9 +594,9 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     // 7.3.36: the size of the MM in octets). For m-notification-ind the message is elsewhere:
     // correlation compares it with the m-retrieve-conf.
     if has_body(t)
-        && let Some(f) = first(fields, 0x0E)
+        && let Some(f) = first(0x0E)
         && let Some(declared) = f.number
-        && first(fields, 0x04).is_some()
+        && first(0x04).is_some()
     {
         let actual = (end - start) as u64;
         if declared != actual {
@@ -582,9 +610,9 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
     }
 
     // MMS 1.0 response codes 0x81–0x88 are obsolete from 1.1 on (OMA-MMS-ENC 1.3 7.3.48).
-    if let Some(f) = first(fields, 0x12)
+    if let Some(f) = first(0x12)
         && let Some(tok @ 0x81..=0x88) = f.token
-        && first(fields, 0x0D)
+        && first(0x0D)
             .and_then(|v| v.text.as_deref())
             .and_then(parse_version)
             .is_some_and(|v| v >= (1, 1))
@@ -599,7 +627,7 @@ fn checks(fields: &[Field], msg_type: Option<u8>, start: usize, end: usize) -> V
 
     // Error statuses.
     for (c, ok) in [(0x12u8, 0x80u8), (0x19, 0x80), (0x25, 0x80)] {
-        if let Some(f) = first(fields, c)
+        if let Some(f) = first(c)
             && let Some(tok) = f.token
             && tok != ok
         {
