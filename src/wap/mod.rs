@@ -75,8 +75,8 @@ pub struct WspMessage {
     pub origin: Vec<FrameSpan>,
     /// Ranges refer to `data`. `None` when WSP framing failed (see `notes`).
     pub pdu: Option<WspPdu>,
-    /// Connection-oriented: the WTP reassembly record (its `data` is left empty; the bytes
-    /// are in `data` above).
+    /// Connection-oriented: the WTP reassembly record (its `data` and `origin` are left empty;
+    /// the bytes and their spans are in `data` and `origin` above).
     pub wtp: Option<WtpMessage>,
     /// For a reply: the request it answers.
     pub answers: Option<WspRequest>,
@@ -198,6 +198,7 @@ impl WspMessage {
         if let Some(w) = &self.wtp {
             let mut w = w.clone();
             w.data = self.data.clone();
+            w.origin = self.origin.clone();
             v.push(w.tree());
         }
         let mut wsp = match &self.pdu {
@@ -387,7 +388,7 @@ impl WapDecoder {
             let mut complete = None;
             if pdu.pdu_type.carries_data() {
                 match self.sar.push(src, dst, pdu, payload, frame) {
-                    SarOutcome::Complete(m) => complete = Some(*m),
+                    SarOutcome::Complete(m) => complete = Some(m),
                     SarOutcome::Pending { missing: m, .. } => missing = m,
                     SarOutcome::Duplicate { .. } | SarOutcome::Rejected(_) => {}
                 }
@@ -474,7 +475,9 @@ impl WapDecoder {
             src,
             dst,
             mode: WapMode::ConnectionOriented,
-            origin: m.origin.clone(),
+            // Moved, not copied: `layers` gives the WTP record its bytes and spans back when
+            // it describes it.
+            origin: std::mem::take(&mut m.origin),
             data,
             pdu,
             answers,

@@ -866,9 +866,12 @@ impl WtpMessage {
 
 /// What happened to a pushed segment.
 #[derive(Debug, Clone, PartialEq)]
+// Not boxed: every message completes once, and the caller takes the message out at once (a box
+// was an allocation per message, freed right away).
+#[allow(clippy::large_enum_variant)]
 pub enum SarOutcome {
     /// A whole message: a single unsegmented PDU, or the segment that completed a message.
-    Complete(Box<WtpMessage>),
+    Complete(WtpMessage),
     /// Stored; the message is not complete. `missing` lists the PSNs below the highest PSN
     /// received that are still absent (lost segments, until their re-send arrives).
     Pending { psn: u8, missing: Vec<u8> },
@@ -929,7 +932,7 @@ impl WtpReassembler {
             if retransmission_of.is_none() {
                 self.remember(key, frame, 1);
             }
-            return SarOutcome::Complete(Box::new(WtpMessage {
+            return SarOutcome::Complete(WtpMessage {
                 key,
                 kind: pdu.pdu_type.message_kind(),
                 data: data.to_vec(),
@@ -951,7 +954,7 @@ impl WtpReassembler {
                 nacks: Vec::new(),
                 retransmission_of,
                 notes: Vec::new(),
-            }));
+            });
         }
         if !self.open.contains_key(&key) {
             if (pdu.rid || !first) && self.done.contains_key(&key) {
@@ -1024,7 +1027,7 @@ impl WtpReassembler {
             self.open_order.retain(|k| *k != key);
             let n = p.count;
             self.remember(key, frame, n);
-            return SarOutcome::Complete(Box::new(finish(key, p, true)));
+            return SarOutcome::Complete(finish(key, p, true));
         }
         SarOutcome::Pending { psn, missing }
     }
@@ -1173,6 +1176,13 @@ impl Partial {
                 .min(needed + PREFIX_AHEAD)
                 .max(self.prefix.capacity() * 2);
             self.prefix.reserve_exact(target - self.prefix.len());
+            // The spans likewise, for as many segments of this size as the bytes have room
+            // for (doubling from 4 spans was a few more allocations per message). At most one
+            // span per PSN: 256 spans of 24 bytes.
+            let segments = self.prefix.capacity() / data.len().max(1);
+            let spans = segments.max(self.prefix_origin.len() + 1).min(256);
+            self.prefix_origin
+                .reserve_exact(spans.saturating_sub(self.prefix_origin.len()));
         }
         self.prefix_origin.push(FrameSpan {
             offset: self.prefix.len(),
