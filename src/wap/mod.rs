@@ -329,7 +329,7 @@ impl WapDecoder {
         let (answers, exchange) = if pdu.pdu_type.is_request() {
             let ex =
                 self.pairer
-                    .request_cl(src, dst, tid, pdu.pdu_type.name(), pdu.uri.clone(), frame);
+                    .request_cl(src, dst, tid, pdu.pdu_type.label(), pdu.uri.clone(), frame);
             (None, ex)
         } else if matches!(
             pdu.pdu_type,
@@ -453,7 +453,7 @@ impl WapDecoder {
                             src,
                             dst,
                             tid,
-                            p.pdu_type.name(),
+                            p.pdu_type.label(),
                             p.uri.clone(),
                             frame,
                         ),
