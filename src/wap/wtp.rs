@@ -1205,7 +1205,9 @@ impl Partial {
             return;
         }
         self.extend_prefix(data, frame);
-        while let Ok(next) = u8::try_from(self.prefix_origin.len())
+        // Segments come in order nearly always: no search of an empty map per segment.
+        while !self.later.is_empty()
+            && let Ok(next) = u8::try_from(self.prefix_origin.len())
             && let Some(seg) = self.later.remove(&next)
         {
             self.extend_prefix(&seg.data, seg.frame);
