@@ -72,7 +72,7 @@ pub struct WspMessage {
     /// WTP user data, reassembled (connection-oriented).
     pub data: Vec<u8>,
     /// Frame origin of `data`.
-    pub origin: Vec<FrameSpan>,
+    pub origin: wtp::Spans,
     /// Ranges refer to `data`. `None` when WSP framing failed (see `notes`).
     pub pdu: Option<WspPdu>,
     /// Connection-oriented: the WTP reassembly record (its `data` and `origin` are left empty;
@@ -183,7 +183,7 @@ impl WspMessage {
             (None, _) => "WSP datagram".to_string(),
         };
         let mut b = Buffer::new(name, &self.data[..]);
-        b.origin = self.origin.clone();
+        b.origin = self.origin.to_vec();
         let id = d.add_buffer(b);
         for l in self.layers() {
             d.add_layer(l, id);
@@ -369,7 +369,7 @@ impl WapDecoder {
             dst,
             mode: WapMode::Connectionless,
             data: payload.to_vec(),
-            origin: vec![FrameSpan {
+            origin: smallvec::smallvec![FrameSpan {
                 offset: 0,
                 len: payload.len(),
                 frame,

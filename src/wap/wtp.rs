@@ -738,6 +738,10 @@ struct Partial {
     notes: Vec<String>,
 }
 
+/// Which frames a message's bytes came from: held in place for a message of one PDU (most
+/// messages; a list allocated for each was a visible share of the WAP path's allocations).
+pub type Spans = smallvec::SmallVec<[FrameSpan; 1]>;
+
 /// A reassembled (or, when segments never came, partially reassembled) WTP message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WtpMessage {
@@ -748,7 +752,7 @@ pub struct WtpMessage {
     /// when segments are missing).
     pub data: Vec<u8>,
     /// Which frame each byte came from.
-    pub origin: Vec<FrameSpan>,
+    pub origin: Spans,
     /// Number of segments the message had (or, if incomplete, that were received).
     pub segments: usize,
     /// All segments up to the transmission trailer arrived.
@@ -993,7 +997,7 @@ impl WtpReassembler {
             key,
             kind: pdu.pdu_type.message_kind(),
             data: data.to_vec(),
-            origin: vec![FrameSpan {
+            origin: smallvec::smallvec![FrameSpan {
                 offset: 0,
                 len: data.len(),
                 frame,
@@ -1261,7 +1265,7 @@ fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
         key,
         kind: p.kind,
         data: p.prefix,
-        origin: p.prefix_origin,
+        origin: Spans::from_vec(p.prefix_origin),
         segments: p.count,
         complete,
         missing,
