@@ -72,11 +72,11 @@ pub struct WspMessage {
     /// WTP user data, reassembled (connection-oriented).
     pub data: Vec<u8>,
     /// Frame origin of `data`.
-    pub origin: Vec<FrameSpan>,
+    pub origin: wtp::Spans,
     /// Ranges refer to `data`. `None` when WSP framing failed (see `notes`).
     pub pdu: Option<WspPdu>,
-    /// Connection-oriented: the WTP reassembly record (its `data` is left empty; the bytes
-    /// are in `data` above).
+    /// Connection-oriented: the WTP reassembly record (its `data` and `origin` are left empty;
+    /// the bytes and their spans are in `data` and `origin` above).
     pub wtp: Option<WtpMessage>,
     /// For a reply: the request it answers.
     pub answers: Option<WspRequest>,
@@ -183,7 +183,7 @@ impl WspMessage {
             (None, _) => "WSP datagram".to_string(),
         };
         let mut b = Buffer::new(name, &self.data[..]);
-        b.origin = self.origin.clone();
+        b.origin = self.origin.to_vec();
         let id = d.add_buffer(b);
         for l in self.layers() {
             d.add_layer(l, id);
@@ -198,6 +198,7 @@ impl WspMessage {
         if let Some(w) = &self.wtp {
             let mut w = w.clone();
             w.data = self.data.clone();
+            w.origin = self.origin.clone();
             v.push(w.tree());
         }
         let mut wsp = match &self.pdu {
@@ -302,9 +303,27 @@ impl WapDecoder {
         payload: &[u8],
         frame: u64,
     ) -> Vec<WapEvent> {
+        let mut out = Vec::new();
+        self.datagram_into(mode, src, dst, payload, frame, &mut out);
+        out
+    }
+
+    /// [`WapDecoder::datagram`], appending the events to `out`: a caller that keeps `out` from
+    /// datagram to datagram saves a list allocated for every datagram that completes a message.
+    pub fn datagram_into(
+        &mut self,
+        mode: WapMode,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        frame: u64,
+        out: &mut Vec<WapEvent>,
+    ) {
         match mode {
-            WapMode::Connectionless => vec![self.connectionless(src, dst, payload, frame)],
-            WapMode::ConnectionOriented => self.connection_oriented(src, dst, payload, frame),
+            WapMode::Connectionless => out.push(self.connectionless(src, dst, payload, frame)),
+            WapMode::ConnectionOriented => {
+                self.connection_oriented(src, dst, payload, frame, out);
+            }
         }
     }
 
@@ -328,7 +347,7 @@ impl WapDecoder {
         let (answers, exchange) = if pdu.pdu_type.is_request() {
             let ex =
                 self.pairer
-                    .request_cl(src, dst, tid, pdu.pdu_type.name(), pdu.uri.clone(), frame);
+                    .request_cl(src, dst, tid, pdu.pdu_type.label(), pdu.uri.clone(), frame);
             (None, ex)
         } else if matches!(
             pdu.pdu_type,
@@ -350,7 +369,7 @@ impl WapDecoder {
             dst,
             mode: WapMode::Connectionless,
             data: payload.to_vec(),
-            origin: vec![FrameSpan {
+            origin: smallvec::smallvec![FrameSpan {
                 offset: 0,
                 len: payload.len(),
                 frame,
@@ -371,23 +390,24 @@ impl WapDecoder {
         dst: SocketAddr,
         payload: &[u8],
         frame: u64,
-    ) -> Vec<WapEvent> {
+        out: &mut Vec<WapEvent>,
+    ) {
         let pdus = match parse_wtp(payload) {
             Ok(p) => p,
             Err(e) => {
-                return vec![WapEvent::Error {
+                out.push(WapEvent::Error {
                     frame,
                     message: format!("frame {frame}: {e}"),
-                }];
+                });
+                return;
             }
         };
-        let mut out = Vec::new();
         for pdu in &pdus {
             let mut missing = Vec::new();
             let mut complete = None;
             if pdu.pdu_type.carries_data() {
                 match self.sar.push(src, dst, pdu, payload, frame) {
-                    SarOutcome::Complete(m) => complete = Some(*m),
+                    SarOutcome::Complete(m) => complete = Some(m),
                     SarOutcome::Pending { missing: m, .. } => missing = m,
                     SarOutcome::Duplicate { .. } | SarOutcome::Rejected(_) => {}
                 }
@@ -413,7 +433,6 @@ impl WapDecoder {
         for m in self.sar.take_evicted() {
             out.push(self.wsp_from_wtp(m, frame));
         }
-        out
     }
 
     fn wsp_from_wtp(&mut self, mut m: WtpMessage, frame: u64) -> WapEvent {
@@ -452,7 +471,7 @@ impl WapDecoder {
                             src,
                             dst,
                             tid,
-                            p.pdu_type.name(),
+                            p.pdu_type.label(),
                             p.uri.clone(),
                             frame,
                         ),
@@ -474,7 +493,9 @@ impl WapDecoder {
             src,
             dst,
             mode: WapMode::ConnectionOriented,
-            origin: m.origin.clone(),
+            // Moved, not copied: `layers` gives the WTP record its bytes and spans back when
+            // it describes it.
+            origin: std::mem::take(&mut m.origin),
             data,
             pdu,
             answers,
@@ -505,5 +526,52 @@ impl WapDecoder {
             receiver,
             tid,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `datagram_into` appends exactly the events `datagram` returns (a WSP Reply reassembled
+    /// from two WTP segments, a datagram that is not WTP), after what `out` already holds.
+    #[test]
+    fn datagram_into_appends_what_datagram_returns() {
+        let gw = SocketAddr::from(([10, 0, 0, 1], PORT_WSP_CO));
+        let phone = SocketAddr::from(([10, 0, 0, 2], 49152));
+        let datagrams: [&[u8]; 3] = [
+            // Result, TID 7 (responder), no trailer: WSP Reply, status 0x20, headers length 1.
+            &[0x10, 0x80, 0x07, 0x04, 0x20, 0x01],
+            // Segmented Result PSN 1 with TTR: content type application/vnd.wap.mms-message,
+            // then two octets of body.
+            &[0x32, 0x80, 0x07, 0x01, 0xbe, 0x8c, 0x84],
+            // A WTP PDU type 0 (not defined): an error event.
+            &[0x00],
+        ];
+        let mut whole = WapDecoder::default();
+        let mut into = WapDecoder::default();
+        let mut out = vec![WapEvent::Error {
+            frame: 0,
+            message: "already here".into(),
+        }];
+        let mut expected = out.clone();
+        for (i, d) in datagrams.iter().enumerate() {
+            let frame = i as u64 + 1;
+            expected.extend(whole.datagram(WapMode::ConnectionOriented, gw, phone, d, frame));
+            into.datagram_into(WapMode::ConnectionOriented, gw, phone, d, frame, &mut out);
+        }
+        assert_eq!(out, expected);
+        let wsp: Vec<&WspMessage> = out
+            .iter()
+            .filter_map(|e| match e {
+                WapEvent::Wsp(m) => Some(&**m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(wsp.len(), 1);
+        assert_eq!(wsp[0].data, [0x04, 0x20, 0x01, 0xbe, 0x8c, 0x84]);
+        assert_eq!(wsp[0].body(), [0x8c, 0x84]);
+        assert_eq!(wsp[0].frames(), [1, 2]);
+        assert!(matches!(out.last(), Some(WapEvent::Error { frame: 3, .. })));
     }
 }

@@ -716,12 +716,33 @@ enum PairKey {
     Connectionless(SocketAddr, SocketAddr, u8),
 }
 
+/// A request as the pairer keeps it: the method's name borrowed from the PDU type's table (an
+/// owned name per request was an allocation each); a reply gets it as a [`WspRequest`].
+#[derive(Debug, Clone)]
+struct Request {
+    method: Cow<'static, str>,
+    uri: Option<String>,
+    frame: u64,
+    exchange: u64,
+}
+
+impl Request {
+    fn answer(&self) -> WspRequest {
+        WspRequest {
+            method: self.method.clone().into_owned(),
+            uri: self.uri.clone(),
+            frame: self.frame,
+            exchange: self.exchange,
+        }
+    }
+}
+
 /// Pairs WSP replies with their requests: same WTP TID and peers (connection-oriented), or
 /// same TID octet with the addresses swapped (connectionless). A re-sent reply finds its
 /// request again; a new request with the same key replaces the old one.
 #[derive(Debug, Default)]
 pub struct WspPairer {
-    open: crate::net::FlowMap<PairKey, WspRequest>,
+    open: crate::net::FlowMap<PairKey, Request>,
     order: VecDeque<PairKey>,
     next_exchange: u64,
 }
@@ -730,14 +751,20 @@ pub struct WspPairer {
 const MAX_REMEMBERED: usize = 8192;
 
 impl WspPairer {
-    fn insert(&mut self, key: PairKey, method: String, uri: Option<String>, frame: u64) -> u64 {
+    fn insert(
+        &mut self,
+        key: PairKey,
+        method: Cow<'static, str>,
+        uri: Option<String>,
+        frame: u64,
+    ) -> u64 {
         let exchange = self.next_exchange;
         self.next_exchange += 1;
         if self
             .open
             .insert(
                 key,
-                WspRequest {
+                Request {
                     method,
                     uri,
                     frame,
@@ -765,7 +792,7 @@ impl WspPairer {
         initiator: SocketAddr,
         responder: SocketAddr,
         tid: u16,
-        method: String,
+        method: Cow<'static, str>,
         uri: Option<String>,
         frame: u64,
     ) -> u64 {
@@ -786,7 +813,7 @@ impl WspPairer {
     ) -> Option<WspRequest> {
         self.open
             .get(&PairKey::Transaction(initiator, responder, tid & 0x7fff))
-            .cloned()
+            .map(Request::answer)
     }
 
     /// A connectionless request from `client` to `server` with TID octet `tid`.
@@ -795,7 +822,7 @@ impl WspPairer {
         client: SocketAddr,
         server: SocketAddr,
         tid: u8,
-        method: String,
+        method: Cow<'static, str>,
         uri: Option<String>,
         frame: u64,
     ) -> u64 {
@@ -811,7 +838,7 @@ impl WspPairer {
     pub fn reply_cl(&self, server: SocketAddr, client: SocketAddr, tid: u8) -> Option<WspRequest> {
         self.open
             .get(&PairKey::Connectionless(client, server, tid))
-            .cloned()
+            .map(Request::answer)
     }
 
     /// A fresh exchange number for a PDU that answers nothing (push, orphan reply).

@@ -738,6 +738,10 @@ struct Partial {
     notes: Vec<String>,
 }
 
+/// Which frames a message's bytes came from: held in place for a message of one PDU (most
+/// messages; a list allocated for each was a visible share of the WAP path's allocations).
+pub type Spans = smallvec::SmallVec<[FrameSpan; 1]>;
+
 /// A reassembled (or, when segments never came, partially reassembled) WTP message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WtpMessage {
@@ -748,7 +752,7 @@ pub struct WtpMessage {
     /// when segments are missing).
     pub data: Vec<u8>,
     /// Which frame each byte came from.
-    pub origin: Vec<FrameSpan>,
+    pub origin: Spans,
     /// Number of segments the message had (or, if incomplete, that were received).
     pub segments: usize,
     /// All segments up to the transmission trailer arrived.
@@ -866,9 +870,12 @@ impl WtpMessage {
 
 /// What happened to a pushed segment.
 #[derive(Debug, Clone, PartialEq)]
+// Not boxed: every message completes once, and the caller takes the message out at once (a box
+// was an allocation per message, freed right away).
+#[allow(clippy::large_enum_variant)]
 pub enum SarOutcome {
     /// A whole message: a single unsegmented PDU, or the segment that completed a message.
-    Complete(Box<WtpMessage>),
+    Complete(WtpMessage),
     /// Stored; the message is not complete. `missing` lists the PSNs below the highest PSN
     /// received that are still absent (lost segments, until their re-send arrives).
     Pending { psn: u8, missing: Vec<u8> },
@@ -920,66 +927,43 @@ impl WtpReassembler {
         let psn = pdu.psn(input).unwrap_or(0);
         let data = &input[pdu.data.clone()];
         let first = psn == 0;
-        // A single-PDU message: nothing to reassemble.
-        if first && pdu.ttr && !self.open.contains_key(&key) {
-            let retransmission_of = match self.done.get(&key) {
-                Some(&(f, 1)) if pdu.rid => Some(f),
-                _ => None,
-            };
-            if retransmission_of.is_none() {
-                self.remember(key, frame, 1);
+        // One look-up of the open message per segment (a look-up hashes two socket addresses
+        // and compares them): the segment's bookkeeping works on the entry found or inserted,
+        // and says what else the reassembler must do.
+        let step = match self.open.get_mut(&key) {
+            Some(p) => p.segment(pdu, psn, data, frame, &self.limits),
+            // A single-PDU message: nothing to reassemble.
+            None if first && pdu.ttr => return self.single(key, pdu, data, frame),
+            None => {
+                if (pdu.rid || !first) && self.done.contains_key(&key) {
+                    // A segment of a message already delivered: re-sent or duplicated.
+                    return SarOutcome::Duplicate { psn, rid: pdu.rid };
+                }
+                self.done.remove(&key);
+                if self.open.len() >= self.limits.max_open
+                    && let Some(old) = self.open_order.pop_front()
+                    && let Some(p) = self.open.remove(&old)
+                {
+                    let mut m = finish(old, p, false);
+                    m.notes.push(format!(
+                        "given up: more than {} messages being reassembled at once",
+                        self.limits.max_open
+                    ));
+                    self.evicted.push(m);
+                }
+                self.open_order.push_back(key);
+                self.open
+                    .entry(key)
+                    .or_insert_with(|| Partial::new(pdu.pdu_type.message_kind()))
+                    .segment(pdu, psn, data, frame, &self.limits)
             }
-            return SarOutcome::Complete(Box::new(WtpMessage {
-                key,
-                kind: pdu.pdu_type.message_kind(),
-                data: data.to_vec(),
-                origin: vec![FrameSpan {
-                    offset: 0,
-                    len: data.len(),
-                    frame,
-                }],
-                segments: 1,
-                complete: true,
-                missing: Vec::new(),
-                last_psn_known: true,
-                retransmitted: if pdu.rid {
-                    vec![(0, frame)]
-                } else {
-                    Vec::new()
-                },
-                duplicates: Vec::new(),
-                nacks: Vec::new(),
-                retransmission_of,
-                notes: Vec::new(),
-            }));
-        }
-        if !self.open.contains_key(&key) {
-            if (pdu.rid || !first) && self.done.contains_key(&key) {
-                // A segment of a message already delivered: re-sent or duplicated.
-                return SarOutcome::Duplicate { psn, rid: pdu.rid };
-            }
-            self.done.remove(&key);
-            if self.open.len() >= self.limits.max_open
-                && let Some(old) = self.open_order.pop_front()
-                && let Some(p) = self.open.remove(&old)
-            {
-                let mut m = finish(old, p, false);
-                m.notes.push(format!(
-                    "given up: more than {} messages being reassembled at once",
-                    self.limits.max_open
-                ));
-                self.evicted.push(m);
-            }
-            self.open
-                .insert(key, Partial::new(pdu.pdu_type.message_kind()));
-            self.open_order.push_back(key);
-        }
-        let p = self.open.get_mut(&key).expect("inserted above");
-        if p.received.contains(psn) {
-            // RID=0 with a different PSN-0 payload is a new message reusing the TID. (PSN 0,
-            // once received, always starts the prefix.)
-            let psn0 = p.prefix_origin.first().map_or(0, |s| s.len);
-            if first && !pdu.rid && p.prefix[..psn0] != *data {
+        };
+        match step {
+            Step::Pending(missing) => SarOutcome::Pending { psn, missing },
+            Step::Duplicate => SarOutcome::Duplicate { psn, rid: pdu.rid },
+            Step::Rejected(n) => SarOutcome::Rejected(n),
+            Step::Superseded => {
+                // RID=0 with a different PSN-0 payload is a new message reusing the TID.
                 let old = self.open.remove(&key).expect("present");
                 self.open_order.retain(|k| *k != key);
                 let mut m = finish(key, old, false);
@@ -987,46 +971,51 @@ impl WtpReassembler {
                     "superseded by a new message with the same TID in frame {frame}"
                 ));
                 self.evicted.push(m);
-                return self.push(sender, receiver, pdu, input, frame);
+                self.push(sender, receiver, pdu, input, frame)
             }
-            p.duplicates.push((psn, frame));
-            if pdu.rid {
-                p.retransmitted.push((psn, frame));
+            Step::Complete => {
+                let p = self.open.remove(&key).expect("present");
+                self.open_order.retain(|k| *k != key);
+                let n = p.count;
+                self.remember(key, frame, n);
+                SarOutcome::Complete(finish(key, p, true))
             }
-            return SarOutcome::Duplicate { psn, rid: pdu.rid };
         }
-        if p.count >= self.limits.max_segments || p.bytes + data.len() > self.limits.max_bytes {
-            let n = format!(
-                "segment PSN {psn} in frame {frame} refused: message exceeds {} segments or {} bytes",
-                self.limits.max_segments, self.limits.max_bytes
-            );
-            p.notes.push(n.clone());
-            return SarOutcome::Rejected(n);
+    }
+
+    /// A message of one PDU (PSN 0 with the transmission trailer, no message open on its key).
+    fn single(&mut self, key: SarKey, pdu: &WtpPdu, data: &[u8], frame: u64) -> SarOutcome {
+        // Only a re-sent PDU (RID=1) can be a copy of a message completed before.
+        let retransmission_of = match pdu.rid.then(|| self.done.get(&key)).flatten() {
+            Some(&(f, 1)) => Some(f),
+            _ => None,
+        };
+        if retransmission_of.is_none() {
+            self.remember(key, frame, 1);
         }
-        if pdu.rid {
-            p.retransmitted.push((psn, frame));
-        }
-        if pdu.ttr {
-            if let Some(l) = p.last_psn
-                && l != psn
-            {
-                p.notes.push(format!(
-                    "two transmission trailers: PSN {l} and PSN {psn} (frame {frame})"
-                ));
-            }
-            p.last_psn = Some(psn);
-        }
-        p.bytes += data.len();
-        p.add(psn, data, frame);
-        let missing = missing_psns(p);
-        if p.last_psn.is_some() && missing.is_empty() {
-            let p = self.open.remove(&key).expect("present");
-            self.open_order.retain(|k| *k != key);
-            let n = p.count;
-            self.remember(key, frame, n);
-            return SarOutcome::Complete(Box::new(finish(key, p, true)));
-        }
-        SarOutcome::Pending { psn, missing }
+        SarOutcome::Complete(WtpMessage {
+            key,
+            kind: pdu.pdu_type.message_kind(),
+            data: data.to_vec(),
+            origin: smallvec::smallvec![FrameSpan {
+                offset: 0,
+                len: data.len(),
+                frame,
+            }],
+            segments: 1,
+            complete: true,
+            missing: Vec::new(),
+            last_psn_known: true,
+            retransmitted: if pdu.rid {
+                vec![(0, frame)]
+            } else {
+                Vec::new()
+            },
+            duplicates: Vec::new(),
+            nacks: Vec::new(),
+            retransmission_of,
+            notes: Vec::new(),
+        })
     }
 
     /// Record a Negative Ack sent by the receiver of a segmented message (`sender` of the NACK
@@ -1123,6 +1112,20 @@ impl PsnSet {
     }
 }
 
+/// What a segment did to its open message, beyond its own bookkeeping.
+enum Step {
+    /// Stored; these PSNs are still missing.
+    Pending(Vec<u8>),
+    /// Received before: noted, not stored again.
+    Duplicate,
+    /// Refused by a limit (the note says which).
+    Rejected(String),
+    /// A PSN 0 with other data and RID=0: a new message reusing the TID.
+    Superseded,
+    /// The message is whole.
+    Complete,
+}
+
 impl Partial {
     fn new(kind: WtpPduType) -> Self {
         Partial {
@@ -1142,6 +1145,58 @@ impl Partial {
         }
     }
 
+    /// Segment `psn` of this message (`first`: PSN 0) arrived in `frame`.
+    fn segment(
+        &mut self,
+        pdu: &WtpPdu,
+        psn: u8,
+        data: &[u8],
+        frame: u64,
+        limits: &SarLimits,
+    ) -> Step {
+        if self.received.contains(psn) {
+            // RID=0 with a different PSN-0 payload is a new message reusing the TID. (PSN 0,
+            // once received, always starts the prefix.)
+            let psn0 = self.prefix_origin.first().map_or(0, |s| s.len);
+            if psn == 0 && !pdu.rid && self.prefix[..psn0] != *data {
+                return Step::Superseded;
+            }
+            self.duplicates.push((psn, frame));
+            if pdu.rid {
+                self.retransmitted.push((psn, frame));
+            }
+            return Step::Duplicate;
+        }
+        if self.count >= limits.max_segments || self.bytes + data.len() > limits.max_bytes {
+            let n = format!(
+                "segment PSN {psn} in frame {frame} refused: message exceeds {} segments or {} bytes",
+                limits.max_segments, limits.max_bytes
+            );
+            self.notes.push(n.clone());
+            return Step::Rejected(n);
+        }
+        if pdu.rid {
+            self.retransmitted.push((psn, frame));
+        }
+        if pdu.ttr {
+            if let Some(l) = self.last_psn
+                && l != psn
+            {
+                self.notes.push(format!(
+                    "two transmission trailers: PSN {l} and PSN {psn} (frame {frame})"
+                ));
+            }
+            self.last_psn = Some(psn);
+        }
+        self.bytes += data.len();
+        self.add(psn, data, frame);
+        let missing = missing_psns(self);
+        if self.last_psn.is_some() && missing.is_empty() {
+            return Step::Complete;
+        }
+        Step::Pending(missing)
+    }
+
     /// Store segment `psn` (not received before): onto the prefix when it is the next one
     /// (then also the later segments that became contiguous), else aside.
     fn add(&mut self, psn: u8, data: &[u8], frame: u64) {
@@ -1154,7 +1209,9 @@ impl Partial {
             return;
         }
         self.extend_prefix(data, frame);
-        while let Ok(next) = u8::try_from(self.prefix_origin.len())
+        // Segments come in order nearly always: no search of an empty map per segment.
+        while !self.later.is_empty()
+            && let Ok(next) = u8::try_from(self.prefix_origin.len())
             && let Some(seg) = self.later.remove(&next)
         {
             self.extend_prefix(&seg.data, seg.frame);
@@ -1173,6 +1230,13 @@ impl Partial {
                 .min(needed + PREFIX_AHEAD)
                 .max(self.prefix.capacity() * 2);
             self.prefix.reserve_exact(target - self.prefix.len());
+            // The spans likewise, for as many segments of this size as the bytes have room
+            // for (doubling from 4 spans was a few more allocations per message). At most one
+            // span per PSN: 256 spans of 24 bytes.
+            let segments = self.prefix.capacity() / data.len().max(1);
+            let spans = segments.max(self.prefix_origin.len() + 1).min(256);
+            self.prefix_origin
+                .reserve_exact(spans.saturating_sub(self.prefix_origin.len()));
         }
         self.prefix_origin.push(FrameSpan {
             offset: self.prefix.len(),
@@ -1201,7 +1265,7 @@ fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
         key,
         kind: p.kind,
         data: p.prefix,
-        origin: p.prefix_origin,
+        origin: Spans::from_vec(p.prefix_origin),
         segments: p.count,
         complete,
         missing,
