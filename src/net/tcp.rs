@@ -14,7 +14,9 @@
 
 use super::ip::{PieceLike, insert_first_wins};
 use super::origin::{Origin, append_origin, slice_origin};
-use super::{CloseReason, Direction, Event, FlowId, TcpClosed, TcpData, TcpGap, TcpOpen};
+use super::{
+    CloseReason, Direction, Event, EventSink, FlowId, TcpClosed, TcpData, TcpGap, TcpOpen,
+};
 use crate::model::Timestamp;
 use crate::tree::FrameSpan;
 use std::borrow::Cow;
@@ -390,7 +392,7 @@ impl TcpReassembler {
         true
     }
 
-    pub fn process<'a>(&mut self, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) {
+    pub fn process<'a>(&mut self, seg: &Segment<'a, '_>, out: &mut impl EventSink<'a>) {
         self.sweep(seg.time, seg.frame, out);
         let k = key(seg.src, seg.dst);
         let opening = seg.syn && seg.ack.is_none();
@@ -424,7 +426,7 @@ impl TcpReassembler {
         }
     }
 
-    fn open(&mut self, seg: &Segment<'_, '_>, k: Key, out: &mut Vec<Event<'_>>) {
+    fn open<'e>(&mut self, seg: &Segment<'_, '_>, k: Key, out: &mut impl EventSink<'e>) {
         if self.flows.len() >= self.limits.max_flows {
             self.evict_oldest(seg.frame, seg.time, out);
         }
@@ -468,7 +470,7 @@ impl TcpReassembler {
     }
 
     /// Take the segment into its connection; false (having done nothing) when `k` is not open.
-    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) -> bool {
+    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut impl EventSink<'a>) -> bool {
         let keep = self.limits.overlap_check_bytes;
         let per_dir = self.limits.max_buffered_per_direction;
         let Some(flow) = self.flows.get_mut(&k) else {
@@ -627,7 +629,7 @@ impl TcpReassembler {
     }
 
     /// Release every flow (end of capture).
-    pub fn finish(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+    pub fn finish<'e>(&mut self, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
         let mut keys: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
         keys.sort();
         for (_, k) in keys {
@@ -638,7 +640,7 @@ impl TcpReassembler {
     }
 
     /// Release flows idle longer than the timeout; checked once per second of capture time.
-    fn sweep(&mut self, now: Timestamp, frame: u64, out: &mut Vec<Event<'_>>) {
+    fn sweep<'e>(&mut self, now: Timestamp, frame: u64, out: &mut impl EventSink<'e>) {
         if let Some(last) = self.last_sweep
             && last.within_a_second_of(now)
         {
@@ -696,7 +698,7 @@ impl TcpReassembler {
         }
     }
 
-    fn evict_oldest(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+    fn evict_oldest<'e>(&mut self, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
         let oldest = self
             .flows
             .iter()
@@ -717,7 +719,7 @@ impl TcpReassembler {
     }
 
     /// Over the total buffer limit: the flow holding most out-of-order data gives up its holes.
-    fn relieve_memory(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+    fn relieve_memory<'e>(&mut self, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
         let Some(k) = self
             .flows
             .iter()
@@ -744,13 +746,13 @@ impl TcpReassembler {
         self.total_buffered -= before;
     }
 
-    fn release(
+    fn release<'e>(
         &mut self,
         k: Key,
         reason: CloseReason,
         frame: u64,
         time: Timestamp,
-        out: &mut Vec<Event<'_>>,
+        out: &mut impl EventSink<'e>,
     ) {
         let Some(mut f) = self.flows.remove(&k) else {
             return;
@@ -833,13 +835,13 @@ fn instant(t: Timestamp) -> i128 {
 /// seconds of capture time: the receiver has those bytes, the capture does not, and (short
 /// of capture-side reordering, which the timeout allows for) it never will.
 #[inline]
-fn give_up_acked_holes(
+fn give_up_acked_holes<'e>(
     f: &mut Flow,
     timeout: f64,
     keep: usize,
     frame: u64,
     now: Timestamp,
-    out: &mut Vec<Event<'_>>,
+    out: &mut impl EventSink<'e>,
 ) {
     // Nearly every segment finds no hole in either direction: this check is inlined into the
     // segment path, the loop below (as a call per segment, 2 % of the reassembly thread's
@@ -852,13 +854,13 @@ fn give_up_acked_holes(
 }
 
 #[inline(never)]
-fn give_up_acked_holes_now(
+fn give_up_acked_holes_now<'e>(
     f: &mut Flow,
     timeout: f64,
     keep: usize,
     frame: u64,
     now: Timestamp,
-    out: &mut Vec<Event<'_>>,
+    out: &mut impl EventSink<'e>,
 ) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let st = &mut f.streams[dir as usize];
@@ -886,7 +888,7 @@ fn give_up_acked_holes_now(
 }
 
 /// Skip every hole of both directions, handing up all buffered data.
-fn flush(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+fn flush<'e>(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let way = Way::of(f, dir);
         let st = &mut f.streams[dir as usize];
@@ -932,7 +934,7 @@ impl Way {
     /// Hand up `chunk`, if any in-order data was released.
     fn data<'a>(
         self,
-        out: &mut Vec<Event<'a>>,
+        out: &mut impl EventSink<'a>,
         chunk: Option<Chunk<'a>>,
         frame: u64,
         time: Timestamp,
@@ -953,14 +955,14 @@ impl Way {
     }
 
     /// Report the hole `(offset, len)` just skipped in `st`, then hand up what it released.
-    fn gap_then_drain(
+    fn gap_then_drain<'e>(
         self,
         st: &mut Stream,
         (offset, len): (u64, u64),
         keep: usize,
         frame: u64,
         time: Timestamp,
-        out: &mut Vec<Event<'_>>,
+        out: &mut impl EventSink<'e>,
     ) {
         out.push(self.gap(offset, len, frame, time));
         let mut chunk = None;

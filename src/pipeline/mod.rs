@@ -68,8 +68,6 @@ pub(crate) enum Found {
 struct Lower {
     net: net::Decoder,
     tcp: TcpFlows,
-    /// The allocation of the event buffer, kept from packet to packet (always empty).
-    net_events: Vec<net::Event<'static>>,
     last_time: Timestamp,
     /// Buffers of datagram payloads the upper half is done with, for the next datagrams'
     /// copies: one allocation per datagram, made here and freed by the upper half's thread,
@@ -86,19 +84,26 @@ const PAYLOAD_BUFFER: usize = 2048;
 impl Lower {
     fn packet(&mut self, p: &Packet<'_>, found: &mut Vec<Found>) {
         self.last_time = p.time;
-        let mut events = net::reuse_events(std::mem::take(&mut self.net_events));
-        self.net.decode_packet(p, &mut events);
-        self.sort(&mut events, found);
-        self.net_events = net::reuse_events(events);
+        let mut sort = Sort {
+            tcp: &mut self.tcp,
+            spare_payloads: &mut self.spare_payloads,
+            found,
+        };
+        self.net.decode_packet(p, &mut sort);
+        self.discard_not_http();
     }
 
     /// The end of the capture, in the two steps the upper half handles one after the other
     /// (as it would two packets): what the net layer flushes, then the HTTP messages that only
     /// the end of their connection completes.
     fn finish(&mut self, net_found: &mut Vec<Found>, tcp_found: &mut Vec<Found>) {
-        let mut events = net::reuse_events(std::mem::take(&mut self.net_events));
-        self.net.finish(&mut events);
-        self.sort(&mut events, net_found);
+        let mut sort = Sort {
+            tcp: &mut self.tcp,
+            spare_payloads: &mut self.spare_payloads,
+            found: net_found,
+        };
+        self.net.finish(&mut sort);
+        self.discard_not_http();
         self.tcp.finish(self.last_time, tcp_found);
     }
 
@@ -111,28 +116,39 @@ impl Lower {
         spares.clear();
     }
 
-    fn sort(&mut self, events: &mut Vec<net::Event<'_>>, found: &mut Vec<Found>) {
-        for ev in events.drain(..) {
-            match ev {
-                net::Event::Udp(d) => {
-                    // A new buffer has room for any datagram of one Ethernet frame, so that
-                    // it takes any such payload when it comes back.
-                    let buf = self
-                        .spare_payloads
-                        .pop()
-                        .unwrap_or_else(|| Vec::with_capacity(PAYLOAD_BUFFER));
-                    found.push(Found::Datagram(d.into_owned_in(buf)));
-                }
-                net::Event::Note { message, .. } => found.push(Found::Note {
-                    message,
-                    counts_as_error: true,
-                }),
-                other => self.tcp.event(other, found),
-            }
-        }
-        // Connections (directions) that are not HTTP: the net layer stops copying their bytes.
+    /// Connections (directions) that are not HTTP: the net layer stops copying their bytes.
+    fn discard_not_http(&mut self) {
         for (flow, client, server, dir) in self.tcp.not_http.drain(..) {
             self.net.discard_tcp_payload(flow, client, server, dir);
+        }
+    }
+}
+
+/// Where the net layer's events go as it finds them: datagrams and notes straight up, TCP
+/// events through the HTTP parsers.
+struct Sort<'l> {
+    tcp: &'l mut TcpFlows,
+    spare_payloads: &'l mut Vec<Vec<u8>>,
+    found: &'l mut Vec<Found>,
+}
+
+impl<'a> net::EventSink<'a> for Sort<'_> {
+    fn push(&mut self, ev: net::Event<'a>) {
+        match ev {
+            net::Event::Udp(d) => {
+                // A new buffer has room for any datagram of one Ethernet frame, so that
+                // it takes any such payload when it comes back.
+                let buf = self
+                    .spare_payloads
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(PAYLOAD_BUFFER));
+                self.found.push(Found::Datagram(d.into_owned_in(buf)));
+            }
+            net::Event::Note { message, .. } => self.found.push(Found::Note {
+                message,
+                counts_as_error: true,
+            }),
+            other => self.tcp.event(other, self.found),
         }
     }
 }
