@@ -39,6 +39,9 @@ pub struct HttpFound {
 }
 
 impl TcpFlows {
+    /// (Every TCP segment looks its connection up here: inlined, as the compiler did not
+    /// always choose to.)
+    #[inline]
     fn flow(&mut self, flow: FlowId, client: SocketAddr, server: SocketAddr) -> &mut Flow {
         self.flows.entry(flow).or_insert_with(|| Flow {
             // Bodies are inflated by `mms_in_http`, in the upper half: inflating is the single
