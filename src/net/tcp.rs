@@ -267,7 +267,21 @@ impl Tail {
     fn clear(&mut self) {
         self.len = 0;
     }
+
+    /// An empty tail that keeps its bytes in `buf` (the spare buffer of a released
+    /// connection's tail, see [`TcpReassembler::spare_tails`]).
+    fn in_buffer(mut buf: Vec<u8>) -> Tail {
+        buf.clear();
+        Tail {
+            buf,
+            end: 0,
+            len: 0,
+        }
+    }
 }
+
+/// Most tail buffers of released connections kept for new ones (each `overlap_check_bytes`).
+const SPARE_TAILS: usize = 64;
 
 struct Chunk<'a> {
     offset: u64,
@@ -339,6 +353,10 @@ pub struct TcpReassembler {
     next_id: FlowId,
     total_buffered: usize,
     last_sweep: Option<Timestamp>,
+    /// Tail buffers of released connections, for the next ones: each direction that carries
+    /// data fills one, so without them every connection cost two allocations (and frees) of
+    /// `overlap_check_bytes`.
+    spare_tails: Vec<Vec<u8>>,
 }
 
 impl TcpReassembler {
@@ -352,6 +370,7 @@ impl TcpReassembler {
             next_id: 1,
             total_buffered: 0,
             last_sweep: None,
+            spare_tails: Vec::new(),
         }
     }
 
@@ -385,10 +404,11 @@ impl TcpReassembler {
         }
         let st = &mut f.streams[dir as usize];
         st.discard = true;
-        st.tail = Tail::default();
+        let tail = std::mem::take(&mut st.tail);
         self.total_buffered -= st.ooo_bytes;
         st.ooo.clear();
         st.ooo_bytes = 0;
+        self.spare_tail(tail.buf);
         true
     }
 
@@ -448,13 +468,19 @@ impl TcpReassembler {
         let id = self.next_id;
         self.next_id += 1;
         self.closed.remove(&k);
+        let mut streams = [Stream::default(), Stream::default()];
+        for st in &mut streams {
+            if let Some(buf) = self.spare_tails.pop() {
+                st.tail = Tail::in_buffer(buf);
+            }
+        }
         self.flows.insert(
             k,
             Flow {
                 id,
                 client,
                 server,
-                streams: [Stream::default(), Stream::default()],
+                streams,
                 last_seen: seg.time,
                 last_frame: seg.frame,
             },
@@ -793,6 +819,9 @@ impl TcpReassembler {
             );
             self.remember_closed(time, k, serial);
         }
+        for st in &mut f.streams {
+            self.spare_tail(std::mem::take(&mut st.tail.buf));
+        }
         out.push(Event::TcpClosed(TcpClosed {
             flow: f.id,
             client: f.client,
@@ -805,6 +834,15 @@ impl TcpReassembler {
 }
 
 impl TcpReassembler {
+    /// Keep the tail buffer of a released connection (or direction) for a new one, up to
+    /// [`SPARE_TAILS`]; one that never grew to full size is not worth keeping.
+    fn spare_tail(&mut self, buf: Vec<u8>) {
+        if buf.capacity() >= self.limits.overlap_check_bytes && self.spare_tails.len() < SPARE_TAILS
+        {
+            self.spare_tails.push(buf);
+        }
+    }
+
     /// Enter a released flow into `closed_order`, keeping it sorted by time (capture time may
     /// step back; such an entry goes where its time belongs) and no longer than needed.
     fn remember_closed(&mut self, time: Timestamp, k: Key, serial: u64) {
