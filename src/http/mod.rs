@@ -13,6 +13,7 @@ pub mod head;
 pub mod mime;
 pub mod pap;
 
+use crate::net::origin::Origin;
 use crate::tree::{
     Buffer, BufferId, Dissection, FrameSpan, Node, Severity, Value, escape_text, push_escaped,
 };
@@ -145,8 +146,10 @@ pub struct HttpMessage {
     pub raw: Vec<u8>,
     /// Offset of `raw[0]` in its direction's byte stream.
     pub stream_offset: u64,
-    /// Frames that carried `raw`, offsets relative to `raw`.
-    pub origin: Vec<FrameSpan>,
+    /// Frames that carried `raw`, offsets relative to `raw`. One is held inline: many messages
+    /// (requests, short responses) come in one segment, and a list of their own cost each an
+    /// allocation (and the thread that drops the message a free).
+    pub origin: Origin,
     /// The body on the wire, range in `raw`.
     pub body_range: Range<usize>,
     pub framing: Framing,
@@ -400,7 +403,7 @@ impl HttpMessage {
             format!("HTTP message ({} frames)", self.frames().len()),
             &self.raw[..],
         );
-        raw.origin = self.origin.clone();
+        raw.origin = self.origin.to_vec();
         let raw_id = d.add_buffer(raw);
         let mut body_name = String::from("HTTP body");
         if self.framing == Framing::Chunked {
@@ -652,7 +655,7 @@ enum Phase {
 #[derive(Debug, Clone)]
 struct DirState {
     buf: Vec<u8>,
-    origin: Vec<FrameSpan>,
+    origin: Origin,
     /// Stream offset of `buf[0]`.
     buf_offset: u64,
     phase: Phase,
@@ -691,7 +694,7 @@ impl DirState {
     fn new() -> Self {
         DirState {
             buf: Vec::new(),
-            origin: Vec::new(),
+            origin: Origin::new(),
             buf_offset: 0,
             phase: Phase::Start,
             resync_from: None,
@@ -729,7 +732,7 @@ impl DirState {
     }
 
     /// Remove the first `n` bytes, returning them with their frame origins.
-    fn take(&mut self, n: usize) -> (Vec<u8>, Vec<FrameSpan>, u64) {
+    fn take(&mut self, n: usize) -> (Vec<u8>, Origin, u64) {
         let n = n.min(self.buf.len());
         let offset = self.buf_offset;
         if n == self.buf.len() {
@@ -744,13 +747,13 @@ impl DirState {
         }
         if n == 0 {
             // (`split_off(0)` would allocate a second buffer of the same capacity.)
-            return (Vec::new(), Vec::new(), offset);
+            return (Vec::new(), Origin::new(), offset);
         }
         // Only what follows the message is copied; the message keeps the allocation.
         let rest = self.buf.split_off(n);
         let bytes = std::mem::replace(&mut self.buf, rest);
-        let mut taken = Vec::new();
-        let mut kept = Vec::new();
+        let mut taken = Origin::new();
+        let mut kept = Origin::new();
         for s in self.origin.drain(..) {
             let end = s.offset + s.len;
             if end <= n {
@@ -1449,7 +1452,7 @@ impl HttpConnection {
             head,
             raw: Vec::new(),
             stream_offset: 0,
-            origin: Vec::new(),
+            origin: Origin::new(),
             body_range: 0..0,
             framing,
             chunks: Vec::new(),
