@@ -781,13 +781,51 @@ impl DirState {
     }
 }
 
+/// Requests waiting for their response, oldest first: a FIFO whose oldest entry is held
+/// inline. A connection rarely has more than one request waiting (pipelining is rare), and a
+/// queue of its own cost each connection an allocation.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    /// The oldest; `None` only when `rest` is empty too.
+    front: Option<RequestRef>,
+    rest: VecDeque<RequestRef>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        usize::from(self.front.is_some()) + self.rest.len()
+    }
+
+    fn front(&self) -> Option<&RequestRef> {
+        self.front.as_ref()
+    }
+
+    fn push_back(&mut self, r: RequestRef) {
+        if self.front.is_none() {
+            self.front = Some(r);
+        } else {
+            self.rest.push_back(r);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<RequestRef> {
+        let r = self.front.take();
+        self.front = self.rest.pop_front();
+        r
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut RequestRef> {
+        self.front.iter_mut().chain(self.rest.iter_mut())
+    }
+}
+
 /// The HTTP/1.x parser of one TCP connection.
 #[derive(Debug, Clone)]
 pub struct HttpConnection {
     cfg: Config,
     dirs: [DirState; 2],
     /// Requests waiting for their response, oldest first.
-    pending: VecDeque<RequestRef>,
+    pending: Pending,
     next_exchange: u64,
 }
 
@@ -802,7 +840,7 @@ impl HttpConnection {
         HttpConnection {
             cfg,
             dirs: [DirState::new(), DirState::new()],
-            pending: VecDeque::new(),
+            pending: Pending::default(),
             next_exchange: 0,
         }
     }
