@@ -861,6 +861,25 @@ impl HttpConnection {
             && (dead(&d[0]) || dead(&d[1]))
     }
 
+    /// Whether `direction` has no buffer for its bytes: the last message took it along (or
+    /// none came yet), and the direction may still carry HTTP. See
+    /// [`HttpConnection::give_buffer`].
+    pub fn needs_buffer(&self, direction: Direction) -> bool {
+        let st = &self.dirs[direction as usize];
+        st.buf.capacity() == 0 && !matches!(st.phase, Phase::NotHttp)
+    }
+
+    /// A buffer (emptied here) for `direction`'s next bytes, when it has none: a caller that is
+    /// done with the raw bytes of earlier messages passes their buffers back here, instead of
+    /// every message allocating one (and its user freeing it).
+    pub fn give_buffer(&mut self, direction: Direction, mut buf: Vec<u8>) {
+        let st = &mut self.dirs[direction as usize];
+        if st.buf.capacity() == 0 {
+            buf.clear();
+            st.buf = buf;
+        }
+    }
+
     /// Feed in-order bytes of `direction` that arrived in capture frame `frame`.
     pub fn feed(&mut self, direction: Direction, data: &[u8], frame: u64) -> Vec<HttpEvent> {
         let mut events = Vec::new();
@@ -1318,7 +1337,14 @@ impl HttpConnection {
         if let Some(total) = expected {
             let total = total.min(RESERVE_LIMIT as u64) as usize;
             let to_come = total.saturating_sub(st.buf.len());
-            st.buf.reserve(to_come);
+            if st.buf.capacity() - st.buf.len() < to_come {
+                // A new buffer, the bytes so far copied over: growing it in place (realloc)
+                // would copy all of its capacity, and a buffer given back by the caller (see
+                // `give_buffer`) may hold only a segment in a much larger one.
+                let mut grown = Vec::with_capacity(st.buf.len() + to_come);
+                grown.extend_from_slice(&st.buf);
+                st.buf = grown;
+            }
             // And room for the frame origins of the segments to come, judged by the size of
             // those so far, so that their list is not regrown every few segments either.
             let per_segment = (st.buf.len() / st.origin.len().max(1)).max(512);

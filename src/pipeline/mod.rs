@@ -69,9 +69,10 @@ struct Lower {
     net: net::Decoder,
     tcp: TcpFlows,
     last_time: Timestamp,
-    /// Buffers of datagram payloads the upper half is done with, for the next datagrams'
-    /// copies: one allocation per datagram, made here and freed by the upper half's thread,
-    /// cost both threads (see [`Upper::spare_payloads`]).
+    /// Byte buffers the upper half is done with (datagram payloads, HTTP messages' raw
+    /// bytes), for the next datagrams' copies and messages' bytes: one allocation per datagram
+    /// or message, made here and freed by the upper half's thread, cost both threads (see
+    /// [`Upper::spare_payloads`]).
     spare_payloads: Vec<Vec<u8>>,
 }
 
@@ -148,7 +149,7 @@ impl<'a> net::EventSink<'a> for Sort<'_> {
                 message,
                 counts_as_error: true,
             }),
-            other => self.tcp.event(other, self.found),
+            other => self.tcp.event(other, self.found, self.spare_payloads),
         }
     }
 }
@@ -164,7 +165,8 @@ struct Upper {
     /// Time of the latest packet, for what completes when the capture ends.
     last_time: Timestamp,
     stats: Stats,
-    /// Payload buffers of the datagrams handled, to hand back to the lower half for reuse.
+    /// Buffers of the datagrams and HTTP messages handled, to hand back to the lower half for
+    /// reuse (see [`Upper::spare`]).
     spare_payloads: Vec<Vec<u8>>,
     /// The allocation of the list of HTTP messages' records, kept from packet to packet
     /// (always empty): a new list per packet was an allocation per MMS PDU over HTTP.
@@ -215,15 +217,15 @@ impl Upper {
                             self.wap_event(wev, d.time, sink);
                         }
                     }
-                    if let Cow::Owned(buf) = d.payload
-                        && buf.capacity() <= SPARE_PAYLOAD_MAX
-                        && self.spare_payloads.len() < SPARE_PAYLOADS
-                    {
-                        self.spare_payloads.push(buf);
+                    if let Cow::Owned(buf) = d.payload {
+                        self.spare(buf);
                     }
                 }
                 Found::Http(mut h) => {
                     records.extend(flows::mms_in_http(&mut h, self.opts.keep_dissection));
+                    // The raw message's buffer goes back too, for a later message's bytes.
+                    let raw = std::mem::take(&mut h.msg.raw);
+                    self.spare(raw);
                 }
                 Found::Note {
                     message,
@@ -240,6 +242,17 @@ impl Upper {
             self.emit(rec, sink);
         }
         self.records = records;
+    }
+
+    /// Keep a byte buffer that is done with for the lower half, to take the bytes of a later
+    /// datagram or HTTP message: one that can take a datagram of one Ethernet frame and is not
+    /// too large to hold on to, up to [`SPARE_PAYLOADS`] of them.
+    fn spare(&mut self, buf: Vec<u8>) {
+        if (PAYLOAD_BUFFER..=SPARE_PAYLOAD_MAX).contains(&buf.capacity())
+            && self.spare_payloads.len() < SPARE_PAYLOADS
+        {
+            self.spare_payloads.push(buf);
+        }
     }
 
     /// Reading the capture failed after some packets: say so; what was read stands.
