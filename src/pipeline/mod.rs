@@ -118,7 +118,13 @@ impl Lower {
     }
 
     /// Connections (directions) that are not HTTP: the net layer stops copying their bytes.
+    /// Runs after every packet, nearly always with nothing to do: draining the empty list
+    /// cost some sixteen instructions (and a call) each time.
+    #[inline]
     fn discard_not_http(&mut self) {
+        if self.tcp.not_http.is_empty() {
+            return;
+        }
         for (flow, client, server, dir) in self.tcp.not_http.drain(..) {
             self.net.discard_tcp_payload(flow, client, server, dir);
         }
