@@ -334,6 +334,7 @@ impl Hash for Key {
     }
 }
 
+#[inline]
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
     if a <= b { Key(a, b) } else { Key(b, a) }
 }
