@@ -358,12 +358,18 @@ pub fn parse_head(data: &[u8]) -> Result<Head, HeadError> {
     })
 }
 
+/// The Content-Type of every MMS message carried over HTTP: longer than the 24 bytes a
+/// [`CompactString`] holds inline, so [`lossy`] refers to this one instead of allocating a copy
+/// per message (which the upper thread then frees).
+const MMS_MEDIA_TYPE: &str = "application/vnd.wap.mms-message";
+
 /// `bytes` as text, invalid UTF-8 replaced. (`CompactString::from_utf8_lossy` decodes char by
 /// char; the standard library's check of valid text is several times faster.) Valid text, the
 /// rule, is checked once and copied straight in; `String::from_utf8_lossy` walks it chunk by
 /// chunk and builds a `Cow` first.
 fn lossy(bytes: &[u8]) -> CompactString {
     match std::str::from_utf8(bytes) {
+        Ok(MMS_MEDIA_TYPE) => CompactString::const_new(MMS_MEDIA_TYPE),
         Ok(text) => CompactString::from(text),
         Err(_) => CompactString::from(String::from_utf8_lossy(bytes)),
     }

@@ -13,6 +13,7 @@ pub mod head;
 pub mod mime;
 pub mod pap;
 
+use crate::net::origin::Origin;
 use crate::tree::{
     Buffer, BufferId, Dissection, FrameSpan, Node, Severity, Value, escape_text, push_escaped,
 };
@@ -145,8 +146,10 @@ pub struct HttpMessage {
     pub raw: Vec<u8>,
     /// Offset of `raw[0]` in its direction's byte stream.
     pub stream_offset: u64,
-    /// Frames that carried `raw`, offsets relative to `raw`.
-    pub origin: Vec<FrameSpan>,
+    /// Frames that carried `raw`, offsets relative to `raw`. One is held inline: many messages
+    /// (requests, short responses) come in one segment, and a list of their own cost each an
+    /// allocation (and the thread that drops the message a free).
+    pub origin: Origin,
     /// The body on the wire, range in `raw`.
     pub body_range: Range<usize>,
     pub framing: Framing,
@@ -400,7 +403,7 @@ impl HttpMessage {
             format!("HTTP message ({} frames)", self.frames().len()),
             &self.raw[..],
         );
-        raw.origin = self.origin.clone();
+        raw.origin = self.origin.to_vec();
         let raw_id = d.add_buffer(raw);
         let mut body_name = String::from("HTTP body");
         if self.framing == Framing::Chunked {
@@ -634,13 +637,13 @@ enum Phase {
     Start,
     /// Between messages, or reading a head.
     Head,
+    /// Reading the body of `msg`, made when its head was read: head, framing, exchange,
+    /// the request it answers and the notes so far are in it; [`HttpConnection::build`] adds
+    /// the bytes. (Made once, in its box, it is not moved again, nor its head boxed on its
+    /// own.)
     Body {
-        head: Box<Head>,
-        framing: Framing,
+        msg: Box<HttpMessage>,
         chunked: Option<ChunkedDecoder>,
-        answers: Option<RequestRef>,
-        exchange: u64,
-        notes: Vec<HttpNote>,
     },
     /// Discarding the rest of an abandoned message whose length is known.
     Skip(u64),
@@ -652,7 +655,7 @@ enum Phase {
 #[derive(Debug, Clone)]
 struct DirState {
     buf: Vec<u8>,
-    origin: Vec<FrameSpan>,
+    origin: Origin,
     /// Stream offset of `buf[0]`.
     buf_offset: u64,
     phase: Phase,
@@ -691,7 +694,7 @@ impl DirState {
     fn new() -> Self {
         DirState {
             buf: Vec::new(),
-            origin: Vec::new(),
+            origin: Origin::new(),
             buf_offset: 0,
             phase: Phase::Start,
             resync_from: None,
@@ -729,7 +732,7 @@ impl DirState {
     }
 
     /// Remove the first `n` bytes, returning them with their frame origins.
-    fn take(&mut self, n: usize) -> (Vec<u8>, Vec<FrameSpan>, u64) {
+    fn take(&mut self, n: usize) -> (Vec<u8>, Origin, u64) {
         let n = n.min(self.buf.len());
         let offset = self.buf_offset;
         if n == self.buf.len() {
@@ -744,13 +747,13 @@ impl DirState {
         }
         if n == 0 {
             // (`split_off(0)` would allocate a second buffer of the same capacity.)
-            return (Vec::new(), Vec::new(), offset);
+            return (Vec::new(), Origin::new(), offset);
         }
         // Only what follows the message is copied; the message keeps the allocation.
         let rest = self.buf.split_off(n);
         let bytes = std::mem::replace(&mut self.buf, rest);
-        let mut taken = Vec::new();
-        let mut kept = Vec::new();
+        let mut taken = Origin::new();
+        let mut kept = Origin::new();
         for s in self.origin.drain(..) {
             let end = s.offset + s.len;
             if end <= n {
@@ -778,13 +781,51 @@ impl DirState {
     }
 }
 
+/// Requests waiting for their response, oldest first: a FIFO whose oldest entry is held
+/// inline. A connection rarely has more than one request waiting (pipelining is rare), and a
+/// queue of its own cost each connection an allocation.
+#[derive(Debug, Clone, Default)]
+struct Pending {
+    /// The oldest; `None` only when `rest` is empty too.
+    front: Option<RequestRef>,
+    rest: VecDeque<RequestRef>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        usize::from(self.front.is_some()) + self.rest.len()
+    }
+
+    fn front(&self) -> Option<&RequestRef> {
+        self.front.as_ref()
+    }
+
+    fn push_back(&mut self, r: RequestRef) {
+        if self.front.is_none() {
+            self.front = Some(r);
+        } else {
+            self.rest.push_back(r);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<RequestRef> {
+        let r = self.front.take();
+        self.front = self.rest.pop_front();
+        r
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut RequestRef> {
+        self.front.iter_mut().chain(self.rest.iter_mut())
+    }
+}
+
 /// The HTTP/1.x parser of one TCP connection.
 #[derive(Debug, Clone)]
 pub struct HttpConnection {
     cfg: Config,
     dirs: [DirState; 2],
     /// Requests waiting for their response, oldest first.
-    pending: VecDeque<RequestRef>,
+    pending: Pending,
     next_exchange: u64,
 }
 
@@ -799,7 +840,7 @@ impl HttpConnection {
         HttpConnection {
             cfg,
             dirs: [DirState::new(), DirState::new()],
-            pending: VecDeque::new(),
+            pending: Pending::default(),
             next_exchange: 0,
         }
     }
@@ -818,6 +859,25 @@ impl HttpConnection {
         (dead(&d[0]) || silent(&d[0]))
             && (dead(&d[1]) || silent(&d[1]))
             && (dead(&d[0]) || dead(&d[1]))
+    }
+
+    /// Whether `direction` has no buffer for its bytes: the last message took it along (or
+    /// none came yet), and the direction may still carry HTTP. See
+    /// [`HttpConnection::give_buffer`].
+    pub fn needs_buffer(&self, direction: Direction) -> bool {
+        let st = &self.dirs[direction as usize];
+        st.buf.capacity() == 0 && !matches!(st.phase, Phase::NotHttp)
+    }
+
+    /// A buffer (emptied here) for `direction`'s next bytes, when it has none: a caller that is
+    /// done with the raw bytes of earlier messages passes their buffers back here, instead of
+    /// every message allocating one (and its user freeing it).
+    pub fn give_buffer(&mut self, direction: Direction, mut buf: Vec<u8>) {
+        let st = &mut self.dirs[direction as usize];
+        if st.buf.capacity() == 0 {
+            buf.clear();
+            st.buf = buf;
+        }
     }
 
     /// Feed in-order bytes of `direction` that arrived in capture frame `frame`.
@@ -899,27 +959,21 @@ impl HttpConnection {
             Phase::NotHttp => Phase::NotHttp,
             Phase::Skip(n) if len < n => Phase::Skip(n - len),
             Phase::Skip(n) if len == n => Phase::Head,
-            Phase::Body {
-                head,
-                framing,
-                chunked,
-                answers,
-                exchange,
-                mut notes,
-            } => {
+            Phase::Body { mut msg, chunked } => {
                 let st = &mut self.dirs[di];
                 let raw_len = st.buf.len();
+                let framing = msg.framing;
                 // Message bytes received, dropped ones included.
                 let have = raw_len as u64 + st.dropped;
                 let total = match framing {
-                    Framing::ContentLength(n) => Some(head.len as u64 + n),
+                    Framing::ContentLength(n) => Some(msg.head.len as u64 + n),
                     _ => None,
                 };
-                notes.push(HttpNote {
+                msg.notes.push(HttpNote {
                     severity: Severity::Error,
                     message: format!(
                         "{len} bytes lost at stream offset {gap_offset} (message offset {have}): body incomplete, {} body bytes received",
-                        have.saturating_sub(head.len as u64)
+                        have.saturating_sub(msg.head.len as u64)
                     ),
                     range: raw_len..raw_len,
                 });
@@ -937,10 +991,7 @@ impl HttpConnection {
                     (None, Framing::CloseDelimited) => Phase::Skip(u64::MAX),
                     _ => Phase::Resync,
                 };
-                let msg = self.build(
-                    direction, *head, framing, chunked, answers, exchange, notes, raw_len, false,
-                );
-                abandoned = Some(Box::new(msg));
+                abandoned = Some(self.build(direction, msg, chunked, raw_len, false));
                 next
             }
             Phase::Resync | Phase::Skip(_) => Phase::Resync,
@@ -987,32 +1038,23 @@ impl HttpConnection {
         let di = direction as usize;
         let phase = std::mem::replace(&mut self.dirs[di].phase, Phase::Head);
         match phase {
-            Phase::Body {
-                head,
-                framing,
-                chunked,
-                answers,
-                exchange,
-                mut notes,
-            } => {
+            Phase::Body { mut msg, chunked } => {
                 let have = self.dirs[di].buf.len();
                 let received = have as u64 + self.dirs[di].dropped;
-                let complete = framing == Framing::CloseDelimited;
+                let complete = msg.framing == Framing::CloseDelimited;
                 if !complete {
-                    notes.push(HttpNote {
+                    msg.notes.push(HttpNote {
                         severity: Severity::Error,
                         message: format!(
                             "connection closed at stream offset {} before the body ended ({} body bytes received)",
                             self.dirs[di].buf_offset + received,
-                            received.saturating_sub(head.len as u64)
+                            received.saturating_sub(msg.head.len as u64)
                         ),
                         range: have..have,
                     });
                 }
-                let msg = self.build(
-                    direction, *head, framing, chunked, answers, exchange, notes, have, complete,
-                );
-                events.push(HttpEvent::Message(Box::new(msg)));
+                let msg = self.build(direction, msg, chunked, have, complete);
+                events.push(HttpEvent::Message(msg));
             }
             Phase::NotHttp => self.dirs[di].phase = Phase::NotHttp,
             Phase::Head | Phase::Start | Phase::Resync => {
@@ -1130,33 +1172,31 @@ impl HttpConnection {
                     }
                 }
                 Phase::Body {
-                    head,
-                    framing,
+                    mut msg,
                     mut chunked,
-                    answers,
-                    exchange,
-                    mut notes,
                 } => {
+                    let framing = msg.framing;
+                    let head_len = msg.head.len;
                     if !self.dirs[di].body_planned {
-                        self.plan_body(direction, &head, framing);
+                        self.plan_body(direction, &msg.head, framing);
                     }
                     let st = &mut self.dirs[di];
                     let end = match framing {
-                        Framing::None => Some(head.len),
+                        Framing::None => Some(head_len),
                         Framing::ContentLength(n) => {
                             // Dropped body bytes count as received; the message ends in `buf`
                             // that many bytes early.
-                            let total = head.len as u64 + n;
+                            let total = head_len as u64 + n;
                             (st.buf.len() as u64 + st.dropped >= total)
                                 .then(|| (total - st.dropped) as usize)
                         }
                         Framing::Chunked => {
-                            let dec = chunked.get_or_insert_with(|| ChunkedDecoder::new(head.len));
+                            let dec = chunked.get_or_insert_with(|| ChunkedDecoder::new(head_len));
                             match dec.advance(&st.buf, self.cfg.max_decoded) {
                                 ChunkedStatus::Incomplete => None,
                                 ChunkedStatus::Done(end) => Some(end),
                                 ChunkedStatus::Malformed { offset, reason } => {
-                                    notes.push(HttpNote {
+                                    msg.notes.push(HttpNote {
                                         severity: Severity::Error,
                                         message: format!(
                                             "{reason} at stream offset {}; message abandoned",
@@ -1165,11 +1205,8 @@ impl HttpConnection {
                                         range: offset..st.buf.len(),
                                     });
                                     let have = st.buf.len();
-                                    let msg = self.build(
-                                        direction, *head, framing, chunked, answers, exchange,
-                                        notes, have, false,
-                                    );
-                                    events.push(HttpEvent::Message(Box::new(msg)));
+                                    let msg = self.build(direction, msg, chunked, have, false);
+                                    events.push(HttpEvent::Message(msg));
                                     let st = &mut self.dirs[di];
                                     st.resync_from = Some(st.buf_offset);
                                     st.phase = Phase::Resync;
@@ -1181,10 +1218,7 @@ impl HttpConnection {
                     };
                     match end {
                         Some(end) => {
-                            let msg = self.build(
-                                direction, *head, framing, chunked, answers, exchange, notes, end,
-                                true,
-                            );
+                            let msg = self.build(direction, msg, chunked, end, true);
                             let tunnel = match (msg.status(), &msg.answers) {
                                 (Some(101), _) => true,
                                 (Some(s), Some(a)) => {
@@ -1193,7 +1227,7 @@ impl HttpConnection {
                                 }
                                 _ => false,
                             };
-                            events.push(HttpEvent::Message(Box::new(msg)));
+                            events.push(HttpEvent::Message(msg));
                             self.dirs[di].phase = Phase::Head;
                             if tunnel {
                                 // 101 Switching Protocols or a CONNECT tunnel: what follows on
@@ -1217,7 +1251,7 @@ impl HttpConnection {
                         None => {
                             let st = &mut self.dirs[di];
                             if st.buf.len() > self.cfg.max_message {
-                                notes.push(HttpNote {
+                                msg.notes.push(HttpNote {
                                     severity: Severity::Error,
                                     message: format!(
                                         "message exceeds the limit of {} bytes; the rest of it is skipped",
@@ -1228,16 +1262,13 @@ impl HttpConnection {
                                 let have = st.buf.len();
                                 let remaining = match framing {
                                     Framing::ContentLength(n) => {
-                                        (head.len as u64 + n).saturating_sub(have as u64)
+                                        (head_len as u64 + n).saturating_sub(have as u64)
                                     }
                                     Framing::CloseDelimited => u64::MAX,
                                     _ => 0,
                                 };
-                                let msg = self.build(
-                                    direction, *head, framing, chunked, answers, exchange, notes,
-                                    have, false,
-                                );
-                                events.push(HttpEvent::Message(Box::new(msg)));
+                                let msg = self.build(direction, msg, chunked, have, false);
+                                events.push(HttpEvent::Message(msg));
                                 let st = &mut self.dirs[di];
                                 st.phase = if remaining > 0 {
                                     Phase::Skip(remaining)
@@ -1253,9 +1284,9 @@ impl HttpConnection {
                                 // `feed_into` drops the rest and calls back at the body's end.
                                 _ if st.drop_left > 0 => 0,
                                 // The first body byte decides how the body is taken in.
-                                _ if !st.body_planned => head.len + 1,
+                                _ if !st.body_planned => head_len + 1,
                                 Framing::ContentLength(n) => {
-                                    (head.len as u64).saturating_add(n).min(limit as u64) as usize
+                                    (head_len as u64).saturating_add(n).min(limit as u64) as usize
                                 }
                                 Framing::Chunked => {
                                     chunked.as_ref().map_or(0, |d| d.needs()).min(limit)
@@ -1263,14 +1294,7 @@ impl HttpConnection {
                                 Framing::CloseDelimited => limit,
                                 Framing::None => 0,
                             };
-                            st.phase = Phase::Body {
-                                head,
-                                framing,
-                                chunked,
-                                answers,
-                                exchange,
-                                notes,
-                            };
+                            st.phase = Phase::Body { msg, chunked };
                             return;
                         }
                     }
@@ -1313,7 +1337,14 @@ impl HttpConnection {
         if let Some(total) = expected {
             let total = total.min(RESERVE_LIMIT as u64) as usize;
             let to_come = total.saturating_sub(st.buf.len());
-            st.buf.reserve(to_come);
+            if st.buf.capacity() - st.buf.len() < to_come {
+                // A new buffer, the bytes so far copied over: growing it in place (realloc)
+                // would copy all of its capacity, and a buffer given back by the caller (see
+                // `give_buffer`) may hold only a segment in a much larger one.
+                let mut grown = Vec::with_capacity(st.buf.len() + to_come);
+                grown.extend_from_slice(&st.buf);
+                st.buf = grown;
+            }
             // And room for the frame origins of the segments to come, judged by the size of
             // those so far, so that their list is not regrown every few segments either.
             let per_segment = (st.buf.len() / st.origin.len().max(1)).max(512);
@@ -1450,47 +1481,67 @@ impl HttpConnection {
                 range: head.start_range.clone(),
             });
             let hl = head.len;
-            let msg = self.build(
+            let msg = Self::begun(
                 direction,
                 head,
                 Framing::ContentLength(n),
-                None,
                 answers,
                 exchange,
                 notes,
-                hl,
-                false,
             );
-            events.push(HttpEvent::Message(Box::new(msg)));
+            let msg = self.build(direction, msg, None, hl, false);
+            events.push(HttpEvent::Message(msg));
             self.dirs[di].phase = Phase::Skip(n);
             return true;
         }
         self.plan_body(direction, &head, framing);
         self.dirs[di].phase = Phase::Body {
-            head: Box::new(head),
-            framing,
+            msg: Self::begun(direction, head, framing, answers, exchange, notes),
             chunked: None,
-            answers,
-            exchange,
-            notes,
         };
         true
     }
 
-    /// Take `raw_len` bytes off the direction's buffer and make the message.
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        &mut self,
+    /// The message whose head was just read, still without its bytes (see [`Phase::Body`]).
+    fn begun(
         direction: Direction,
         head: Head,
         framing: Framing,
-        chunked: Option<ChunkedDecoder>,
         answers: Option<RequestRef>,
         exchange: u64,
         notes: Vec<HttpNote>,
+    ) -> Box<HttpMessage> {
+        Box::new(HttpMessage {
+            direction,
+            head,
+            raw: Vec::new(),
+            stream_offset: 0,
+            origin: Origin::new(),
+            body_range: 0..0,
+            framing,
+            chunks: Vec::new(),
+            trailers: Vec::new(),
+            body: BodyBytes::InRaw(0..0),
+            codings: Vec::new(),
+            body_truncated: false,
+            notes,
+            exchange,
+            answers,
+            complete: false,
+            codings_pending: None,
+        })
+    }
+
+    /// Take `raw_len` bytes off the direction's buffer and complete the message `msg` (made by
+    /// [`HttpConnection::begun`]) with them.
+    fn build(
+        &mut self,
+        direction: Direction,
+        mut msg: Box<HttpMessage>,
+        chunked: Option<ChunkedDecoder>,
         raw_len: usize,
         complete: bool,
-    ) -> HttpMessage {
+    ) -> Box<HttpMessage> {
         let st = &mut self.dirs[direction as usize];
         let (raw, origin, stream_offset) = st.take(raw_len);
         // A dropped body's bytes were never buffered: the stream moves past them here.
@@ -1498,9 +1549,8 @@ impl HttpConnection {
         st.buf_offset += dropped;
         st.drop_left = 0;
         st.body_planned = false;
-        let mut notes = notes;
         if dropped > 0 {
-            notes.push(HttpNote {
+            msg.notes.push(HttpNote {
                 severity: Severity::Note,
                 message: format!(
                     "{dropped} body bytes not kept: the body cannot carry an MMS PDU (its first byte is not X-Mms-Message-Type)"
@@ -1508,12 +1558,12 @@ impl HttpConnection {
                 range: raw.len()..raw.len(),
             });
         }
-        let body_start = head.len.min(raw.len());
+        let body_start = msg.head.len.min(raw.len());
         let body_range = body_start..raw.len();
         // The body as the transfer framing delivers it: a range of `raw` when it lies there in
         // one piece (no framing, or a single chunk), so that it is neither copied nor, when a
         // coding is undone below, read from a copy.
-        let (wire_body, chunks, trailers) = match (framing, chunked) {
+        let (wire_body, chunks, trailers) = match (msg.framing, chunked) {
             (Framing::Chunked, Some(dec)) => {
                 let mut data = dec.chunks.iter().filter(|c| !c.data.is_empty());
                 let body = match (data.next(), data.next()) {
@@ -1526,32 +1576,22 @@ impl HttpConnection {
             (Framing::Chunked, None) => (BodyBytes::Decoded(Vec::new()), Vec::new(), Vec::new()),
             _ => (BodyBytes::InRaw(body_range.clone()), Vec::new(), Vec::new()),
         };
-        let codings = codings(&head);
+        msg.codings = codings(&msg.head);
         let frame = origin.last().map(|s| s.frame);
-        if let StartLine::Request { .. } = head.start
-            && let Some(p) = self.pending.iter_mut().find(|r| r.exchange == exchange)
+        if let StartLine::Request { .. } = msg.head.start
+            && let Some(p) = self.pending.iter_mut().find(|r| r.exchange == msg.exchange)
         {
             p.frame = frame;
         }
-        let mut msg = HttpMessage {
-            direction,
-            head,
-            raw,
-            stream_offset,
-            origin,
-            body_range,
-            framing,
-            chunks,
-            trailers,
-            body: wire_body,
-            codings,
-            body_truncated: false,
-            notes,
-            exchange,
-            answers,
-            complete,
-            codings_pending: Some(self.cfg.max_decoded),
-        };
+        msg.raw = raw;
+        msg.stream_offset = stream_offset;
+        msg.origin = origin;
+        msg.body_range = body_range;
+        msg.chunks = chunks;
+        msg.trailers = trailers;
+        msg.body = wire_body;
+        msg.complete = complete;
+        msg.codings_pending = Some(self.cfg.max_decoded);
         if !self.cfg.defer_codings {
             msg.undo_codings();
         }

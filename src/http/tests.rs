@@ -60,6 +60,30 @@ fn pipelined_requests_pair_fifo_and_head_has_no_body() {
     assert_eq!((r[3].uri(), r[3].status()), (Some("/c"), Some(404)));
 }
 
+/// Past `max_pending` waiting requests the oldest is forgotten: the responses then pair with
+/// the requests still waiting, in order, and one more finds none.
+#[test]
+fn too_many_pending_requests_forget_the_oldest() {
+    let mut c = HttpConnection::new(Config {
+        max_pending: 2,
+        ..Config::default()
+    });
+    let m = messages(c.feed(
+        C,
+        b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n",
+        1,
+    ));
+    assert_eq!(m.len(), 3);
+    assert!(m[2].notes[0].message.contains("the oldest is forgotten"));
+    let ok = b"HTTP/1.1 204 No Content\r\n\r\n";
+    let r = messages(c.feed(S, &ok.repeat(3), 2));
+    assert_eq!(r.len(), 3);
+    assert_eq!((r[0].uri(), r[0].exchange), (Some("/b"), 1));
+    assert_eq!((r[1].uri(), r[1].exchange), (Some("/c"), 2));
+    assert_eq!((r[2].uri(), r[2].exchange), (None, 3));
+    assert!(r[2].notes[0].message.contains("response without a request"));
+}
+
 #[test]
 fn chunked_with_extensions_trailers_and_gzip() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -24,6 +24,11 @@ pub fn slice_origin<O: FromIterator<FrameSpan>>(
 /// packet, and collecting into a `SmallVec` went through its generic, out-of-line `extend`.
 pub fn slice(origin: &[FrameSpan], start: usize, len: usize) -> Origin {
     let end = start + len;
+    // The bytes of one frame (every packet not reassembled from fragments): one span in, at
+    // most one out, without the loop and `SmallVec::push`'s capacity checks.
+    if let [s] = origin {
+        return clip(s, start, end).map_or_else(Origin::new, |c| smallvec::smallvec![c]);
+    }
     let mut out = Origin::new();
     for s in origin {
         if let Some(c) = clip(s, start, end) {
@@ -108,6 +113,20 @@ mod tests {
                 },
             ]
         );
+        // One span (the bytes of one frame): clipped, or nothing when out of range.
+        assert_eq!(
+            slice(&single(7, 10), 2, 5).into_vec(),
+            vec![FrameSpan {
+                offset: 0,
+                len: 5,
+                frame: 7
+            }]
+        );
+        assert_eq!(
+            slice(&single(7, 10), 8, 4).into_vec(),
+            slice_origin::<Vec<_>>(&single(7, 10), 8, 4)
+        );
+        assert!(slice(&single(7, 10), 10, 3).is_empty());
         let mut into = single(2, 3);
         append_origin(&mut into, &single(2, 5), 3);
         append_origin(&mut into, &single(3, 1), 8);

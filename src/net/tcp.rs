@@ -14,7 +14,9 @@
 
 use super::ip::{PieceLike, insert_first_wins};
 use super::origin::{Origin, append_origin, slice_origin};
-use super::{CloseReason, Direction, Event, FlowId, TcpClosed, TcpData, TcpGap, TcpOpen};
+use super::{
+    CloseReason, Direction, Event, EventSink, FlowId, TcpClosed, TcpData, TcpGap, TcpOpen,
+};
 use crate::model::Timestamp;
 use crate::tree::FrameSpan;
 use std::borrow::Cow;
@@ -265,7 +267,21 @@ impl Tail {
     fn clear(&mut self) {
         self.len = 0;
     }
+
+    /// An empty tail that keeps its bytes in `buf` (the spare buffer of a released
+    /// connection's tail, see [`TcpReassembler::spare_tails`]).
+    fn in_buffer(mut buf: Vec<u8>) -> Tail {
+        buf.clear();
+        Tail {
+            buf,
+            end: 0,
+            len: 0,
+        }
+    }
 }
+
+/// Most tail buffers of released connections kept for new ones (each `overlap_check_bytes`).
+const SPARE_TAILS: usize = 64;
 
 struct Chunk<'a> {
     offset: u64,
@@ -318,6 +334,7 @@ impl Hash for Key {
     }
 }
 
+#[inline]
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
     if a <= b { Key(a, b) } else { Key(b, a) }
 }
@@ -337,6 +354,10 @@ pub struct TcpReassembler {
     next_id: FlowId,
     total_buffered: usize,
     last_sweep: Option<Timestamp>,
+    /// Tail buffers of released connections, for the next ones: each direction that carries
+    /// data fills one, so without them every connection cost two allocations (and frees) of
+    /// `overlap_check_bytes`.
+    spare_tails: Vec<Vec<u8>>,
 }
 
 impl TcpReassembler {
@@ -350,6 +371,7 @@ impl TcpReassembler {
             next_id: 1,
             total_buffered: 0,
             last_sweep: None,
+            spare_tails: Vec::new(),
         }
     }
 
@@ -383,14 +405,15 @@ impl TcpReassembler {
         }
         let st = &mut f.streams[dir as usize];
         st.discard = true;
-        st.tail = Tail::default();
+        let tail = std::mem::take(&mut st.tail);
         self.total_buffered -= st.ooo_bytes;
         st.ooo.clear();
         st.ooo_bytes = 0;
+        self.spare_tail(tail.buf);
         true
     }
 
-    pub fn process<'a>(&mut self, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) {
+    pub fn process<'a>(&mut self, seg: &Segment<'a, '_>, out: &mut impl EventSink<'a>) {
         self.sweep(seg.time, seg.frame, out);
         let k = key(seg.src, seg.dst);
         let opening = seg.syn && seg.ack.is_none();
@@ -424,7 +447,7 @@ impl TcpReassembler {
         }
     }
 
-    fn open(&mut self, seg: &Segment<'_, '_>, k: Key, out: &mut Vec<Event<'_>>) {
+    fn open<'e>(&mut self, seg: &Segment<'_, '_>, k: Key, out: &mut impl EventSink<'e>) {
         if self.flows.len() >= self.limits.max_flows {
             self.evict_oldest(seg.frame, seg.time, out);
         }
@@ -446,13 +469,19 @@ impl TcpReassembler {
         let id = self.next_id;
         self.next_id += 1;
         self.closed.remove(&k);
+        let mut streams = [Stream::default(), Stream::default()];
+        for st in &mut streams {
+            if let Some(buf) = self.spare_tails.pop() {
+                st.tail = Tail::in_buffer(buf);
+            }
+        }
         self.flows.insert(
             k,
             Flow {
                 id,
                 client,
                 server,
-                streams: [Stream::default(), Stream::default()],
+                streams,
                 last_seen: seg.time,
                 last_frame: seg.frame,
             },
@@ -468,7 +497,7 @@ impl TcpReassembler {
     }
 
     /// Take the segment into its connection; false (having done nothing) when `k` is not open.
-    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut Vec<Event<'a>>) -> bool {
+    fn segment<'a>(&mut self, k: Key, seg: &Segment<'a, '_>, out: &mut impl EventSink<'a>) -> bool {
         let keep = self.limits.overlap_check_bytes;
         let per_dir = self.limits.max_buffered_per_direction;
         let Some(flow) = self.flows.get_mut(&k) else {
@@ -627,7 +656,7 @@ impl TcpReassembler {
     }
 
     /// Release every flow (end of capture).
-    pub fn finish(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+    pub fn finish<'e>(&mut self, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
         let mut keys: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
         keys.sort();
         for (_, k) in keys {
@@ -638,7 +667,7 @@ impl TcpReassembler {
     }
 
     /// Release flows idle longer than the timeout; checked once per second of capture time.
-    fn sweep(&mut self, now: Timestamp, frame: u64, out: &mut Vec<Event<'_>>) {
+    fn sweep<'e>(&mut self, now: Timestamp, frame: u64, out: &mut impl EventSink<'e>) {
         if let Some(last) = self.last_sweep
             && last.within_a_second_of(now)
         {
@@ -696,7 +725,7 @@ impl TcpReassembler {
         }
     }
 
-    fn evict_oldest(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+    fn evict_oldest<'e>(&mut self, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
         let oldest = self
             .flows
             .iter()
@@ -717,7 +746,7 @@ impl TcpReassembler {
     }
 
     /// Over the total buffer limit: the flow holding most out-of-order data gives up its holes.
-    fn relieve_memory(&mut self, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+    fn relieve_memory<'e>(&mut self, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
         let Some(k) = self
             .flows
             .iter()
@@ -744,13 +773,13 @@ impl TcpReassembler {
         self.total_buffered -= before;
     }
 
-    fn release(
+    fn release<'e>(
         &mut self,
         k: Key,
         reason: CloseReason,
         frame: u64,
         time: Timestamp,
-        out: &mut Vec<Event<'_>>,
+        out: &mut impl EventSink<'e>,
     ) {
         let Some(mut f) = self.flows.remove(&k) else {
             return;
@@ -791,6 +820,9 @@ impl TcpReassembler {
             );
             self.remember_closed(time, k, serial);
         }
+        for st in &mut f.streams {
+            self.spare_tail(std::mem::take(&mut st.tail.buf));
+        }
         out.push(Event::TcpClosed(TcpClosed {
             flow: f.id,
             client: f.client,
@@ -803,6 +835,15 @@ impl TcpReassembler {
 }
 
 impl TcpReassembler {
+    /// Keep the tail buffer of a released connection (or direction) for a new one, up to
+    /// [`SPARE_TAILS`]; one that never grew to full size is not worth keeping.
+    fn spare_tail(&mut self, buf: Vec<u8>) {
+        if buf.capacity() >= self.limits.overlap_check_bytes && self.spare_tails.len() < SPARE_TAILS
+        {
+            self.spare_tails.push(buf);
+        }
+    }
+
     /// Enter a released flow into `closed_order`, keeping it sorted by time (capture time may
     /// step back; such an entry goes where its time belongs) and no longer than needed.
     fn remember_closed(&mut self, time: Timestamp, k: Key, serial: u64) {
@@ -833,13 +874,13 @@ fn instant(t: Timestamp) -> i128 {
 /// seconds of capture time: the receiver has those bytes, the capture does not, and (short
 /// of capture-side reordering, which the timeout allows for) it never will.
 #[inline]
-fn give_up_acked_holes(
+fn give_up_acked_holes<'e>(
     f: &mut Flow,
     timeout: f64,
     keep: usize,
     frame: u64,
     now: Timestamp,
-    out: &mut Vec<Event<'_>>,
+    out: &mut impl EventSink<'e>,
 ) {
     // Nearly every segment finds no hole in either direction: this check is inlined into the
     // segment path, the loop below (as a call per segment, 2 % of the reassembly thread's
@@ -852,13 +893,13 @@ fn give_up_acked_holes(
 }
 
 #[inline(never)]
-fn give_up_acked_holes_now(
+fn give_up_acked_holes_now<'e>(
     f: &mut Flow,
     timeout: f64,
     keep: usize,
     frame: u64,
     now: Timestamp,
-    out: &mut Vec<Event<'_>>,
+    out: &mut impl EventSink<'e>,
 ) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let st = &mut f.streams[dir as usize];
@@ -886,7 +927,7 @@ fn give_up_acked_holes_now(
 }
 
 /// Skip every hole of both directions, handing up all buffered data.
-fn flush(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut Vec<Event<'_>>) {
+fn flush<'e>(f: &mut Flow, keep: usize, frame: u64, time: Timestamp, out: &mut impl EventSink<'e>) {
     for dir in [Direction::ClientToServer, Direction::ServerToClient] {
         let way = Way::of(f, dir);
         let st = &mut f.streams[dir as usize];
@@ -932,7 +973,7 @@ impl Way {
     /// Hand up `chunk`, if any in-order data was released.
     fn data<'a>(
         self,
-        out: &mut Vec<Event<'a>>,
+        out: &mut impl EventSink<'a>,
         chunk: Option<Chunk<'a>>,
         frame: u64,
         time: Timestamp,
@@ -953,14 +994,14 @@ impl Way {
     }
 
     /// Report the hole `(offset, len)` just skipped in `st`, then hand up what it released.
-    fn gap_then_drain(
+    fn gap_then_drain<'e>(
         self,
         st: &mut Stream,
         (offset, len): (u64, u64),
         keep: usize,
         frame: u64,
         time: Timestamp,
-        out: &mut Vec<Event<'_>>,
+        out: &mut impl EventSink<'e>,
     ) {
         out.push(self.gap(offset, len, frame, time));
         let mut chunk = None;

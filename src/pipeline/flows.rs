@@ -39,6 +39,9 @@ pub struct HttpFound {
 }
 
 impl TcpFlows {
+    /// (Every TCP segment looks its connection up here: inlined, as the compiler did not
+    /// always choose to.)
+    #[inline]
     fn flow(&mut self, flow: FlowId, client: SocketAddr, server: SocketAddr) -> &mut Flow {
         self.flows.entry(flow).or_insert_with(|| Flow {
             // Bodies are inflated by `mms_in_http`, in the upper half: inflating is the single
@@ -57,7 +60,9 @@ impl TcpFlows {
     }
 
     /// Handle one TCP event from the net layer; messages and notes found go to `found`.
-    pub fn event(&mut self, ev: net::Event<'_>, found: &mut Vec<Found>) {
+    /// `spares` are byte buffers the upper half is done with (see `Lower::spare_payloads`):
+    /// a direction that starts a new message takes one for its bytes.
+    pub fn event(&mut self, ev: net::Event<'_>, found: &mut Vec<Found>, spares: &mut Vec<Vec<u8>>) {
         match ev {
             net::Event::TcpOpen(o) => {
                 let f = self.flow(o.flow, o.client, o.server);
@@ -81,6 +86,14 @@ impl TcpFlows {
                     self.not_http.push((d.flow, client, server, d.dir));
                     self.http_events = evs;
                     return;
+                }
+                if f.http.needs_buffer(dir) {
+                    // Room for a typical request or short response at once; a longer message's
+                    // body reserves the rest when its head is read.
+                    let buf = spares
+                        .pop()
+                        .unwrap_or_else(|| Vec::with_capacity(super::PAYLOAD_BUFFER));
+                    f.http.give_buffer(dir, buf);
                 }
                 // Feed span by span so that every byte keeps the frame it came from.
                 for span in &d.origin {

@@ -102,18 +102,17 @@ fn upper_half(
     let mut upper = Upper::new(opts);
     let mut last_time = Timestamp::default();
     let mut last_bytes = 0;
-    let mut packet_found = Vec::new();
     while let Ok(mut batch) = full.recv() {
         let mut out = Vec::new();
         let sink = &mut |e| out.push(e);
         let mut start = 0;
         let mut found = batch.found.drain(..);
         for m in &batch.marks {
-            packet_found.extend(found.by_ref().take(m.end - start));
+            let packet_found = found.by_ref().take(m.end - start);
             start = m.end;
             last_time = m.time;
             last_bytes = m.bytes_read;
-            upper.packet(m.len as usize, m.time, &mut packet_found, sink);
+            upper.packet(m.len as usize, m.time, packet_found, sink);
             if upper.stats.packets.is_multiple_of(PROGRESS_EVERY) {
                 sink(Event::Progress {
                     packets: upper.stats.packets,
