@@ -177,6 +177,9 @@ struct Upper {
     /// The allocation of the list of HTTP messages' records, kept from packet to packet
     /// (always empty): a new list per packet was an allocation per MMS PDU over HTTP.
     records: Vec<PduRecord>,
+    /// The allocation of the WAP decoder's event list, kept from datagram to datagram (always
+    /// empty): a new list per datagram was an allocation each.
+    wap_events: Vec<wap::WapEvent>,
 }
 
 impl Upper {
@@ -192,6 +195,7 @@ impl Upper {
             stats: Stats::default(),
             spare_payloads: Vec::new(),
             records: Vec::new(),
+            wap_events: Vec::new(),
         }
     }
 
@@ -219,9 +223,13 @@ impl Upper {
             match item {
                 Found::Datagram(d) => {
                     if let Some(mode) = wap::classify(d.src, d.dst, &d.payload) {
-                        for wev in self.wap.datagram(mode, d.src, d.dst, &d.payload, d.frame) {
+                        let mut evs = std::mem::take(&mut self.wap_events);
+                        self.wap
+                            .datagram_into(mode, d.src, d.dst, &d.payload, d.frame, &mut evs);
+                        for wev in evs.drain(..) {
                             self.wap_event(wev, d.time, sink);
                         }
+                        self.wap_events = evs;
                     }
                     if let Cow::Owned(buf) = d.payload {
                         self.spare(buf);
