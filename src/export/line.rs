@@ -732,6 +732,12 @@ mod tests {
     #[test]
     fn every_optional_key_and_odd_value_is_written_as_before() {
         let pdus = odd_records();
+        // and each record as `pdus --json` writes it
+        for p in &pdus {
+            let mut out = Vec::new();
+            sorted_json::append_in_order(&mut out, p).unwrap();
+            assert_eq!(out, serde_json::to_vec(p).unwrap());
+        }
         let mut tx = Transaction {
             index: 3,
             kind: TransactionKind::DeliveryReport,
