@@ -18,7 +18,7 @@ use super::{ISO8601_LEN, iso8601_ascii, iso8601_digits, iso8601_formatted};
 use crate::correlate::{PduRole, explain, pdu_roles, record_roles, tx_pdus};
 use crate::model::{
     Carrier, MmsSummary, Outcome, PartSummary, PduRecord, Timestamp, Transaction, TransactionKind,
-    Transport, socket_addr_v4_text,
+    Transport, socket_addr_v4_ascii, socket_addr_v4_text,
 };
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -258,7 +258,7 @@ impl SortedJson for Addr<'_> {
         match self.0 {
             // Digits, dots and a colon: nothing to escape.
             SocketAddr::V4(v4) => {
-                write_quoted_ascii(out, socket_addr_v4_text(v4, &mut [0; 21]).as_bytes());
+                write_quoted_ascii(out, socket_addr_v4_ascii(v4, &mut [0; 21]));
                 Ok(())
             }
             SocketAddr::V6(_) => self.with_text(|t| write_str(out, t)),
