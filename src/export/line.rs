@@ -309,6 +309,84 @@ impl SortedJson for Utc {
     }
 }
 
+/// A timestamp of a line with its two texts, formatted once for every place it is written:
+/// the seconds as serde_json prints the float, and the [`super::iso8601`] text. A transaction's
+/// start and end are the times of its first and last records, and each text was formatted
+/// again for each.
+#[derive(Clone, Copy)]
+struct Time {
+    ts: Timestamp,
+    secs: [u8; Time::SECS_ROOM],
+    secs_len: u8,
+    /// `None` when the time does not fit the fixed ISO form ([`Utc`] writes it then).
+    utc: Option<[u8; ISO8601_LEN]>,
+}
+
+impl Time {
+    /// More than the longest float serde_json prints (`-1.7976931348623157e308`).
+    const SECS_ROOM: usize = 32;
+
+    fn new(ts: Timestamp) -> Time {
+        let mut secs = [0; Time::SECS_ROOM];
+        let mut rest = &mut secs[..];
+        serde_json::to_writer(&mut rest, &ts.as_f64()).expect("room for any float");
+        let secs_len = (Time::SECS_ROOM - rest.len()) as u8;
+        let mut utc = [0; ISO8601_LEN];
+        let utc = iso8601_ascii(ts, &mut utc).then_some(utc);
+        Time {
+            ts,
+            secs,
+            secs_len,
+            utc,
+        }
+    }
+
+    /// The time `ts` of a record: one of `known` when it is the same, else formatted.
+    fn of_record(ts: Timestamp, known: [&Time; 2]) -> Time {
+        match known.into_iter().find(|k| k.ts == ts) {
+            Some(k) => *k,
+            None => Time::new(ts),
+        }
+    }
+}
+
+/// The seconds of a [`Time`], as its timestamp serializes.
+struct Secs<'a>(&'a Time);
+
+impl Serialize for Secs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.ts.serialize(s)
+    }
+}
+
+impl SortedJson for Secs<'_> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.extend_from_slice(&self.0.secs[..self.0.secs_len as usize]);
+        Ok(())
+    }
+}
+
+/// The UTC text of a [`Time`], as [`Utc`] writes it.
+struct UtcOf<'a>(&'a Time);
+
+impl Serialize for UtcOf<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Utc(self.0.ts).serialize(s)
+    }
+}
+
+impl SortedJson for UtcOf<'_> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        match &self.0.utc {
+            Some(text) => {
+                write_quoted_ascii(out, text);
+                Ok(())
+            }
+            None => Utc(self.0.ts).write_sorted(out),
+        }
+    }
+}
+
 /// `Serialize` (a map of the entries) and [`SortedJson`] (the object written directly) of
 /// types whose entries are listed by [`SortedEntries`].
 macro_rules! by_entries {
@@ -369,6 +447,8 @@ impl SortedEntries for PartSummary {
 pub struct TransactionLine<'a> {
     tx: &'a Transaction,
     note: String,
+    start: Time,
+    end: Time,
     /// Inline for the usual few: a line is built for every transaction.
     records: SmallVec<[RecordLine<'a>; 4]>,
 }
@@ -377,6 +457,7 @@ pub struct TransactionLine<'a> {
 struct RecordLine<'a> {
     pdu: &'a PduRecord,
     role: PduRole,
+    time: Time,
 }
 
 by_entries!(TransactionLine<'_>, RecordLine<'_>);
@@ -414,8 +495,9 @@ impl SortedEntries for TransactionLine<'_> {
         } = self.tx;
         e.entry(key!("content_location"), content_location)?;
         e.entry(key!("duration"), duration)?;
-        e.entry(key!("end"), end)?;
-        e.entry(key!("end_utc"), &Utc(*end))?;
+        debug_assert!(self.start.ts == *start && self.end.ts == *end);
+        e.entry(key!("end"), &Secs(&self.end))?;
+        e.entry(key!("end_utc"), &UtcOf(&self.end))?;
         e.entry(key!("endpoints"), endpoints)?;
         e.entry(key!("frames"), frames)?;
         e.entry(key!("index"), index)?;
@@ -426,8 +508,8 @@ impl SortedEntries for TransactionLine<'_> {
         e.entry(key!("outcome"), outcome)?;
         e.entry(key!("pdus"), pdus)?;
         e.entry(key!("records"), self.records.as_slice())?;
-        e.entry(key!("start"), start)?;
-        e.entry(key!("start_utc"), &Utc(*start))?;
+        e.entry(key!("start"), &Secs(&self.start))?;
+        e.entry(key!("start_utc"), &UtcOf(&self.start))?;
         e.entry(key!("status"), status)?;
         e.some(key!("story"), story.as_ref())?;
         e.entry(key!("transaction_id"), transaction_id)
@@ -513,8 +595,9 @@ impl SortedEntries for RecordLine<'_> {
         e.entry(key!("status"), status)?;
         e.some(key!("store_status"), store_status.as_ref())?;
         e.entry(key!("subject"), subject)?;
-        e.entry(key!("time"), time)?;
-        e.entry(key!("time_utc"), &Utc(*time))?;
+        debug_assert!(self.time.ts == *time);
+        e.entry(key!("time"), &Secs(&self.time))?;
+        e.entry(key!("time_utc"), &UtcOf(&self.time))?;
         e.entry(key!("to"), to)?;
         e.entry(key!("transaction_id"), transaction_id)?;
         e.entry(key!("transport"), transport)?;
@@ -537,14 +620,26 @@ impl<'a> TransactionLine<'a> {
     }
 
     fn of(tx: &'a Transaction, recs: &[&'a PduRecord], roles: Vec<PduRole>) -> Self {
+        let end = Time::new(tx.end);
+        let start = if tx.start == tx.end {
+            end
+        } else {
+            Time::new(tx.start)
+        };
         let records = recs
             .iter()
             .zip(roles)
-            .map(|(&pdu, role)| RecordLine { pdu, role })
+            .map(|(&pdu, role)| RecordLine {
+                pdu,
+                role,
+                time: Time::of_record(pdu.time, [&start, &end]),
+            })
             .collect();
         TransactionLine {
             tx,
             note: explain(tx),
+            start,
+            end,
             records,
         }
     }
