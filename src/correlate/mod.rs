@@ -420,8 +420,9 @@ impl Index {
 
     /// Ids of the open transactions sharing one of the `by` keys with `seen` (the new PDU), most
     /// recent first.
-    fn candidates(&self, seen: &Seen, by: &[By]) -> Vec<u64> {
-        let mut ids: Vec<u64> = Vec::new();
+    fn candidates(&self, seen: &Seen, by: &[By]) -> SmallVec<[u64; 4]> {
+        // Inline: asked for every PDU, and a `Vec` was an allocation each time a key was known.
+        let mut ids: SmallVec<[u64; 4]> = SmallVec::new();
         for b in by {
             let set = match b {
                 By::Tid => seen.tid_key.and_then(|t| self.tid.get(&t)),
@@ -430,7 +431,7 @@ impl Index {
                 By::Exchange => seen.exchange.and_then(|x| self.exchange.get(&x)),
             };
             if let Some(set) = set {
-                ids.extend(set.0.iter().rev());
+                ids.extend(set.0.iter().rev().copied());
             }
         }
         if by.len() > 1 {
@@ -909,6 +910,12 @@ fn is_ok(s: &str) -> bool {
     s.eq_ignore_ascii_case("ok")
 }
 
+/// Whether `s` is one of `names` (lower case), ignoring ASCII case: without a lower-case copy
+/// of `s` for each transaction.
+fn is_one_of(s: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| s.eq_ignore_ascii_case(n))
+}
+
 /// The outcome of a finished transaction and the status that decided it.
 fn decide(o: &Open) -> (Outcome, String) {
     if o.orphan {
@@ -938,9 +945,15 @@ fn decide(o: &Open) -> (Outcome, String) {
             let st = o.pdus[0].status.clone();
             match st {
                 Some(s) => {
-                    let failed = matches!(
-                        s.to_ascii_lowercase().as_str(),
-                        "expired" | "rejected" | "unreachable" | "unrecognised" | "unrecognized"
+                    let failed = is_one_of(
+                        &s,
+                        &[
+                            "expired",
+                            "rejected",
+                            "unreachable",
+                            "unrecognised",
+                            "unrecognized",
+                        ],
                     );
                     (if failed { Outcome::Failed } else { Outcome::Ok }, s)
                 }
@@ -966,10 +979,7 @@ fn decide(o: &Open) -> (Outcome, String) {
             if family == "notification" {
                 return match &resp.status {
                     Some(s) => {
-                        let ok = matches!(
-                            s.to_ascii_lowercase().as_str(),
-                            "retrieved" | "deferred" | "forwarded"
-                        );
+                        let ok = is_one_of(s, &["retrieved", "deferred", "forwarded"]);
                         (if ok { Outcome::Ok } else { Outcome::Failed }, s.clone())
                     }
                     None => (Outcome::Ok, "Ok".into()),
@@ -1041,14 +1051,14 @@ impl PduRole {
 }
 
 /// The role of each PDU of `tx` (same order as `tx.pdus`).
-pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
+pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> SmallVec<[PduRole; 4]> {
     let recs: Vec<Option<&PduRecord>> = tx.pdus.iter().map(|&i| pdu_by_index(pdus, i)).collect();
     record_roles(tx, &recs)
 }
 
 /// [`pdu_roles`] of the records of `tx` given in its order, one for each of `tx.pdus` (`None`
 /// for one that is missing).
-pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> Vec<PduRole> {
+pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> SmallVec<[PduRole; 4]> {
     // Fingerprints are taken only of PDUs of the same type as a later one (the fingerprint
     // covers the type: PDUs of two types are never copies), so most transactions (one PDU, or
     // a request and its confirmation) need none.
@@ -1059,7 +1069,7 @@ pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> Vec<PduRol
         .collect();
     let mut fps: SmallVec<[Option<u64>; 4]> = smallvec::smallvec![None; recs.len()];
     let mut fp_of = |i: usize, rec: &PduRecord| *fps[i].get_or_insert_with(|| fingerprint(rec));
-    let mut roles = Vec::with_capacity(recs.len());
+    let mut roles = SmallVec::with_capacity(recs.len());
     for (k, rec) in recs.iter().enumerate() {
         let Some(rec) = rec else {
             roles.push(PduRole::First);

@@ -619,7 +619,7 @@ impl<'a> TransactionLine<'a> {
         Self::of(tx, recs, record_roles(tx, &present))
     }
 
-    fn of(tx: &'a Transaction, recs: &[&'a PduRecord], roles: Vec<PduRole>) -> Self {
+    fn of(tx: &'a Transaction, recs: &[&'a PduRecord], roles: SmallVec<[PduRole; 4]>) -> Self {
         let end = Time::new(tx.end);
         let start = if tx.start == tx.end {
             end
