@@ -1051,9 +1051,9 @@ impl PduRole {
 }
 
 /// The role of each PDU of `tx` (same order as `tx.pdus`).
-pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> SmallVec<[PduRole; 4]> {
+pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
     let recs: Vec<Option<&PduRecord>> = tx.pdus.iter().map(|&i| pdu_by_index(pdus, i)).collect();
-    record_roles(tx, &recs)
+    record_roles(tx, &recs).into_vec()
 }
 
 /// [`pdu_roles`] of the records of `tx` given in its order, one for each of `tx.pdus` (`None`

@@ -610,7 +610,7 @@ impl SortedEntries for RecordLine<'_> {
 
 impl<'a> TransactionLine<'a> {
     pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
-        Self::of(tx, &tx_pdus(tx, pdus), pdu_roles(tx, pdus))
+        Self::of(tx, &tx_pdus(tx, pdus), pdu_roles(tx, pdus).into())
     }
 
     /// The line of `tx` whose records are `recs`, one for each of `tx.pdus`, in its order.
