@@ -2,7 +2,7 @@
 
 use super::CliResult;
 use super::live::Feed;
-use crate::export::sorted_json;
+use crate::export::pdu_line;
 use crate::model::PduRecord;
 use crate::pipeline::{self, Event, Options};
 use crate::tree::escape_text;
@@ -54,7 +54,7 @@ pub fn run(args: Args) -> CliResult {
                     // Built in a buffer of its own and written in one piece: serde_json writing
                     // to the `BufWriter` piece by piece escaped strings byte by byte.
                     line.clear();
-                    sorted_json::append_in_order(&mut line, &*pdu)
+                    pdu_line(&mut line, &pdu)
                         .map_err(std::io::Error::other)
                         .and_then(|_| {
                             line.push(b'\n');

@@ -12,6 +12,11 @@
 //! The keys are those the derived `Serialize` impls of the model give (field names, flattened
 //! structs merged, `skip_serializing_if` kept): `tests` check the lines against that, the
 //! previous serialization, on every transaction of the shipped captures.
+//!
+//! The records of `mmscope pdus --json` ([`pdu_line`]) are written the same way, key by key,
+//! but in the order of their derived `Serialize` (declaration order), which is what
+//! serde_json printed: `tests` check them against `serde_json::to_vec` on every record of the
+//! shipped captures.
 
 use super::sorted_json::{self, Error, write_str};
 use super::{ISO8601_LEN, iso8601_ascii, iso8601_digits, iso8601_formatted};
@@ -104,9 +109,10 @@ impl<M: SerializeMap> Entries for ToSerde<M> {
 struct Direct<'o> {
     out: &'o mut Vec<u8>,
     first: bool,
-    /// The key before, to check in debug builds that they come in order.
+    /// The key before, to check in debug builds that they come in order (`None`: keys in
+    /// declaration order, unchecked).
     #[cfg(debug_assertions)]
-    last: &'static str,
+    last: Option<&'static str>,
 }
 
 impl Entries for Direct<'_> {
@@ -117,14 +123,14 @@ impl Entries for Direct<'_> {
         v: &V,
     ) -> Result<(), Error> {
         #[cfg(debug_assertions)]
-        {
+        if let Some(last) = self.last {
             debug_assert!(
-                self.first || self.last < bare(key),
+                self.first || last < bare(key),
                 "{} before {}",
-                self.last,
+                last,
                 bare(key)
             );
-            self.last = bare(key);
+            self.last = Some(bare(key));
         }
         // The keys are field names: nothing in them to escape. The first goes without its comma.
         if self.first {
@@ -144,7 +150,7 @@ fn write_object<T: SortedEntries + ?Sized>(v: &T, out: &mut Vec<u8>) -> Result<(
         out: &mut *out,
         first: true,
         #[cfg(debug_assertions)]
-        last: "",
+        last: Some(""),
     })?;
     out.push(b'}');
     Ok(())
@@ -650,6 +656,189 @@ impl<'a> TransactionLine<'a> {
     }
 }
 
+/// An object's entries in the order its derived `Serialize` gives them (declaration order,
+/// flattened fields in their place, `skip_serializing_if` kept): the records of
+/// `mmscope pdus --json` keep that order.
+trait DeclaredEntries: Serialize {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error>;
+}
+
+/// A value written with its keys in declaration order: the bytes serde_json writes for it.
+struct Declared<'a, T>(&'a T);
+
+impl<T: DeclaredEntries> Serialize for Declared<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<T: DeclaredEntries> SortedJson for Declared<'_, T> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.push(b'{');
+        self.0.declared_entries(&mut Direct {
+            out: &mut *out,
+            first: true,
+            #[cfg(debug_assertions)]
+            last: None,
+        })?;
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// A list of values each written with its keys in declaration order.
+struct DeclaredList<'a, T>(&'a [T]);
+
+impl<T: DeclaredEntries> Serialize for DeclaredList<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<T: DeclaredEntries> SortedJson for DeclaredList<'_, T> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.push(b'[');
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            Declared(v).write_sorted(out)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+}
+
+impl DeclaredEntries for Carrier {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let Carrier {
+            method,
+            uri,
+            status,
+            summary,
+            exchange: _,
+            is_response,
+        } = self;
+        e.some(key!("method"), method.as_ref())?;
+        e.some(key!("uri"), uri.as_ref())?;
+        e.some(key!("status"), status.as_ref())?;
+        e.entry(key!("summary"), summary)?;
+        e.entry(key!("is_response"), is_response)
+    }
+}
+
+impl DeclaredEntries for PartSummary {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let PartSummary {
+            content_type,
+            size,
+            name,
+            content_location,
+            content_id,
+        } = self;
+        e.entry(key!("content_type"), content_type)?;
+        e.entry(key!("size"), size)?;
+        e.some(key!("name"), name.as_ref())?;
+        e.some(key!("content_location"), content_location.as_ref())?;
+        e.some(key!("content_id"), content_id.as_ref())
+    }
+}
+
+impl DeclaredEntries for PduRecord {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let PduRecord {
+            index,
+            frame,
+            frames,
+            time,
+            src,
+            dst,
+            transport,
+            carrier,
+            mms,
+            retransmission_of,
+            transport_notes,
+            dissection: _,
+        } = self;
+        let MmsSummary {
+            message_type,
+            message_type_code: _,
+            transaction_id,
+            message_id,
+            mms_version,
+            from,
+            to,
+            cc,
+            bcc,
+            content_location,
+            subject,
+            date,
+            status,
+            response_status,
+            response_text,
+            retrieve_status,
+            read_status,
+            store_status,
+            cancel_status,
+            message_size,
+            content_type,
+            parts,
+            errors,
+            warnings,
+        } = mms;
+        e.entry(key!("index"), index)?;
+        e.entry(key!("frame"), frame)?;
+        e.entry(key!("frames"), frames)?;
+        e.entry(key!("time"), time)?;
+        e.entry(key!("src"), &Addr(src))?;
+        e.entry(key!("dst"), &Addr(dst))?;
+        e.entry(key!("transport"), transport)?;
+        e.entry(key!("carrier"), &Declared(carrier))?;
+        // `mms`, flattened
+        e.entry(key!("message_type"), message_type)?;
+        e.entry(key!("transaction_id"), transaction_id)?;
+        e.entry(key!("message_id"), message_id)?;
+        e.entry(key!("mms_version"), mms_version)?;
+        e.entry(key!("from"), from)?;
+        e.entry(key!("to"), to)?;
+        if !cc.is_empty() {
+            e.entry(key!("cc"), cc)?;
+        }
+        if !bcc.is_empty() {
+            e.entry(key!("bcc"), bcc)?;
+        }
+        e.entry(key!("content_location"), content_location)?;
+        e.entry(key!("subject"), subject)?;
+        e.entry(key!("date"), date)?;
+        e.entry(key!("status"), status)?;
+        e.entry(key!("response_status"), response_status)?;
+        e.entry(key!("response_text"), response_text)?;
+        e.entry(key!("retrieve_status"), retrieve_status)?;
+        e.entry(key!("read_status"), read_status)?;
+        e.some(key!("store_status"), store_status.as_ref())?;
+        e.some(key!("cancel_status"), cancel_status.as_ref())?;
+        e.entry(key!("message_size"), message_size)?;
+        e.entry(key!("content_type"), content_type)?;
+        e.entry(key!("parts"), &DeclaredList(parts))?;
+        e.entry(key!("errors"), errors)?;
+        e.entry(key!("warnings"), warnings)?;
+        e.some(key!("retransmission_of"), retransmission_of.as_ref())?;
+        if !transport_notes.is_empty() {
+            e.entry(key!("transport_notes"), transport_notes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Append `p` as one line of `mmscope pdus --json` (without the end of line): the bytes
+/// `serde_json::to_writer` writes for the record, key by key as they are declared. Through
+/// serde_json every key and string was escaped byte by byte through a table, and through a
+/// generic serializer each key still cost its check and copy: here a key is a copy of a few
+/// bytes known at compile time.
+pub fn pdu_line(out: &mut Vec<u8>, p: &PduRecord) -> Result<(), Error> {
+    Declared(p).write_sorted(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -724,6 +913,12 @@ mod tests {
                 continue;
             }
             let a = crate::pipeline::analyze_file(&path).unwrap();
+            // each record as `pdus --json` writes it
+            for p in &a.pdus {
+                let mut out = Vec::new();
+                pdu_line(&mut out, p).unwrap();
+                assert_eq!(out, serde_json::to_vec(p).unwrap());
+            }
             for tx in &a.transactions {
                 let want = previous(tx, &a.pdus);
                 assert_eq!(
@@ -830,7 +1025,7 @@ mod tests {
         // and each record as `pdus --json` writes it
         for p in &pdus {
             let mut out = Vec::new();
-            sorted_json::append_in_order(&mut out, p).unwrap();
+            pdu_line(&mut out, p).unwrap();
             assert_eq!(out, serde_json::to_vec(p).unwrap());
         }
         let mut tx = Transaction {

@@ -12,7 +12,7 @@ pub mod sorted_json;
 
 pub use csv::{CSV_COLUMNS, write_csv};
 pub use html::write_html;
-pub use line::{SortedJson, TransactionLine};
+pub use line::{SortedJson, TransactionLine, pdu_line};
 pub use mermaid::{mermaid_escape, write_mermaid};
 
 use crate::correlate::types::kind_name;

@@ -68,30 +68,6 @@ thread_local! {
     static AUX: std::cell::RefCell<Aux> = std::cell::RefCell::default();
 }
 
-/// Append `value` as compact JSON with the keys of every object in the order they come: the
-/// bytes `serde_json::to_writer` writes for the model's records (structs, flattened ones,
-/// options, sequences, strings and numbers; a map key as in [`append`]). For
-/// `mmscope pdus --json`: serde_json escapes a string byte by byte through a table, which was
-/// two fifths of that command's main thread, where [`write_str`] tests eight bytes at a time.
-pub fn append_in_order<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), Error> {
-    AUX.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut aux) => {
-            aux.clear();
-            aux.in_order = true;
-            let r = value.serialize(Serializer { out, aux: &mut aux });
-            aux.in_order = false;
-            r
-        }
-        Err(_) => value.serialize(Serializer {
-            out,
-            aux: &mut Aux {
-                in_order: true,
-                ..Aux::default()
-            },
-        }),
-    })
-}
-
 /// `value` as compact JSON with sorted object keys.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
@@ -115,9 +91,6 @@ struct Aux {
     /// The positions of such an object's entries, in key order.
     order: Vec<u32>,
     orders: Orders,
-    /// Objects are written with their keys in the order they come ([`append_in_order`]):
-    /// nothing is remembered of their entries.
-    in_order: bool,
 }
 
 impl Aux {
@@ -355,8 +328,6 @@ struct Object<'a> {
     body: usize,
     first: usize,
     long_start: usize,
-    /// No entry written yet.
-    empty: bool,
     /// The keys so far came in strictly increasing order.
     sorted: bool,
     /// A map entry whose key is written and whose value comes next.
@@ -379,7 +350,6 @@ impl<'a> Object<'a> {
             long_start: aux.long_keys.len(),
             out,
             aux,
-            empty: true,
             sorted: true,
             pending: None,
             variant: variant.is_some(),
@@ -389,10 +359,9 @@ impl<'a> Object<'a> {
     /// Write `key` (after a comma, unless it is the first) for the entry whose value comes next.
     fn key(&mut self, key: &str) -> Result<Entry, Error> {
         let bytes = key.as_bytes();
-        if !self.empty {
+        if self.aux.entries.len() > self.first {
             self.out.push(b',');
         }
-        self.empty = false;
         let start = self.out.len();
         if needs_escape(bytes) {
             write_str(self.out, key)?;
@@ -405,16 +374,6 @@ impl<'a> Object<'a> {
             self.out.extend_from_slice(b"\":");
         }
         let at = self.aux.long_keys.len();
-        if self.aux.in_order {
-            // Not sorted: the entry is not remembered.
-            return Ok(Entry {
-                prefix: 0,
-                len: 0,
-                at,
-                start,
-                end: start,
-            });
-        }
         if bytes.len() > PREFIX {
             self.aux.long_keys.extend_from_slice(bytes);
         }
@@ -433,9 +392,6 @@ impl<'a> Object<'a> {
             out: &mut *self.out,
             aux: &mut *self.aux,
         })?;
-        if self.aux.in_order {
-            return Ok(());
-        }
         e.end = self.out.len();
         if self.sorted
             && let Some(prev) = self.aux.entries[self.first..].last()
@@ -454,7 +410,6 @@ impl<'a> Object<'a> {
             scratch,
             order,
             orders,
-            in_order: _,
         } = &mut *self.aux;
         if !self.sorted {
             let own = &entries[self.first..];
@@ -582,9 +537,6 @@ impl<'a> ser::Serializer for Serializer<'a> {
         self.scalar(&v)
     }
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        if self.aux.in_order {
-            return self.scalar(&v);
-        }
         // A `Value` holds every float as f64.
         self.scalar(&(v as f64))
     }
@@ -1142,65 +1094,6 @@ mod tests {
             }
             m.end()
         }
-    }
-
-    fn in_order<T: Serialize>(v: &T) -> String {
-        let mut out = Vec::new();
-        append_in_order(&mut out, v).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn in_order_writes_what_serde_json_writes() {
-        let v = Outer {
-            b: "b\u{1}\"\\é".into(),
-            inner: Inner {
-                zeta: vec![
-                    Shape::Unit,
-                    Shape::Tuple(1, "x"),
-                    Shape::Struct { z: -3, a: None },
-                ],
-                alpha: (255, '\n'),
-                skipped: Some(2),
-            },
-            a: HashMap::from([(10, true), (2, false)]),
-            nan: f64::NAN,
-            f: 1.1,
-            bytes: b"\x00\xff",
-            unit: (),
-            text: "",
-        };
-        let nested = InOrder {
-            a: 1,
-            b: out_of_order(Some(4), vec![("k", 8), ("b", 9)]),
-            c: vec![out_of_order(None, vec![])],
-            d: leaf(12),
-        };
-        // twice each, and a sorted value in between: the mode does not stick
-        for _ in 0..2 {
-            assert_eq!(in_order(&v), serde_json::to_string(&v).unwrap());
-            assert_eq!(in_order(&nested), serde_json::to_string(&nested).unwrap());
-            assert_eq!(direct(&nested), via_value(&nested));
-        }
-        // the key given twice is written twice, as serde_json writes it
-        assert!(in_order(&nested).contains(r#""k":4,"k":8,"b":9,"#));
-    }
-
-    #[test]
-    fn in_order_writes_the_records_of_the_shipped_captures_as_serde_json_does() {
-        let mut checked = 0;
-        for entry in std::fs::read_dir("captures").unwrap() {
-            let path = entry.unwrap().path();
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if ext != "pcap" && ext != "pcapng" {
-                continue;
-            }
-            for p in crate::pipeline::analyze_file(&path).unwrap().pdus {
-                assert_eq!(in_order(&p), serde_json::to_string(&p).unwrap());
-                checked += 1;
-            }
-        }
-        assert!(checked >= 60, "only {checked} records in captures/");
     }
 
     #[test]
