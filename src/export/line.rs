@@ -18,8 +18,10 @@
 //! serde_json printed: `tests` check them against `serde_json::to_vec` on every record of the
 //! shipped captures.
 
+use super::outcome_name;
 use super::sorted_json::{self, Error, write_str};
 use super::{ISO8601_LEN, iso8601_ascii, iso8601_digits, iso8601_formatted};
+use crate::correlate::types::kind_name;
 use crate::correlate::{PduRole, explain, pdu_roles, record_roles, tx_pdus};
 use crate::model::{
     Carrier, MmsSummary, Outcome, PartSummary, PduRecord, Timestamp, Transaction, TransactionKind,
@@ -236,10 +238,25 @@ impl SortedJson for Timestamp {
     }
 }
 
-// One of each per line or record: through `sorted_json`, as their derived impls name them.
-impl SortedJson for Transport {}
-impl SortedJson for TransactionKind {}
-impl SortedJson for Outcome {}
+/// Unit enums by the names their derived impls give them (kebab-case), which are the names
+/// the program shows: through `sorted_json` each set up a serializer for one word, once per
+/// record and twice per line.
+macro_rules! named {
+    ($($ty:ty => $name:expr),*) => {$(
+        impl SortedJson for $ty {
+            fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+                write_quoted_ascii(out, $name(self).as_bytes());
+                Ok(())
+            }
+        }
+    )*};
+}
+
+named!(
+    Transport => |t: &Transport| t.as_str(),
+    TransactionKind => |k: &TransactionKind| kind_name(*k),
+    Outcome => outcome_name
+);
 
 /// A socket address as the model's records print it (their `Display` text).
 struct Addr<'a>(&'a SocketAddr);
@@ -900,6 +917,47 @@ mod tests {
     fn via_value(tx: &Transaction, pdus: &[PduRecord]) -> String {
         let v = serde_json::to_value(TransactionLine::new(tx, pdus)).unwrap();
         serde_json::to_string(&v).unwrap()
+    }
+
+    #[test]
+    fn unit_enums_are_named_as_their_derived_impls_name_them() {
+        fn same<T: SortedJson>(v: T) {
+            let mut out = Vec::new();
+            v.write_sorted(&mut out).unwrap();
+            assert_eq!(out, serde_json::to_vec(&v).unwrap());
+        }
+        use TransactionKind as K;
+        for t in [
+            Transport::Http,
+            Transport::Wsp,
+            Transport::WspPush,
+            Transport::Pap,
+            Transport::File,
+        ] {
+            same(t);
+        }
+        for k in [
+            K::Send,
+            K::Notification,
+            K::Retrieve,
+            K::DeliveryReport,
+            K::ReadReport,
+            K::Forward,
+            K::Mbox,
+            K::Delete,
+            K::Cancel,
+            K::Other,
+        ] {
+            same(k);
+        }
+        for o in [
+            Outcome::Ok,
+            Outcome::Failed,
+            Outcome::Incomplete,
+            Outcome::Orphan,
+        ] {
+            same(o);
+        }
     }
 
     #[test]
