@@ -2,6 +2,7 @@
 
 use super::CliResult;
 use super::live::Feed;
+use crate::export::pdu_line;
 use crate::model::PduRecord;
 use crate::pipeline::{self, Event, Options};
 use crate::tree::escape_text;
@@ -33,6 +34,7 @@ pub fn run(args: Args) -> CliResult {
     let mut out = BufWriter::new(stdout.lock());
     let mut write_error: Option<std::io::Error> = None;
     let mut notes = Vec::new();
+    let mut line = Vec::new();
     let opts = Options::default();
     let capture = args.live.capture_options()?;
     // live: each line goes out as its PDU is found (stdout is usually a pipe)
@@ -49,9 +51,15 @@ pub fn run(args: Args) -> CliResult {
                 let r = if args.fields {
                     writeln!(out, "{}", fields_line(&pdu))
                 } else if args.json {
-                    serde_json::to_writer(&mut out, &*pdu)
-                        .map_err(std::io::Error::from)
-                        .and_then(|_| out.write_all(b"\n"))
+                    // Built in a buffer of its own and written in one piece: serde_json writing
+                    // to the `BufWriter` piece by piece escaped strings byte by byte.
+                    line.clear();
+                    pdu_line(&mut line, &pdu)
+                        .map_err(std::io::Error::other)
+                        .and_then(|_| {
+                            line.push(b'\n');
+                            out.write_all(&line)
+                        })
                 } else {
                     writeln!(out, "{}", text_line(&pdu))
                 };

@@ -318,18 +318,32 @@ fn tx_keys<'a>(msgid: Option<&'a str>, content_location: Option<&'a str>) -> Sto
 /// (origin-form HTTP request), so URIs are compared by path.
 pub fn uri_path(uri: &str) -> &str {
     let u = uri.trim();
-    // A byte search: `str::find` of a 3-byte pattern sets up a two-way searcher at every call,
-    // which cost more than the search in URIs of a few dozen bytes.
-    match u.as_bytes().windows(3).position(|w| w == b"://") {
+    match scheme_end(u.as_bytes()) {
         Some(i) => {
             let rest = &u[i + 3..];
-            match rest.find('/') {
+            match memchr::memchr(b'/', rest.as_bytes()) {
                 Some(j) => &rest[j..],
                 None => "/",
             }
         }
         None => u,
     }
+}
+
+/// Where the first `://` of `u` is. Each colon is found by `memchr` and the two bytes after it
+/// checked: `str::find` of the 3-byte pattern set up a two-way searcher at every call, and a
+/// window loop went byte by byte through the whole of a path without a scheme (most of them:
+/// an HTTP GET names its path only).
+fn scheme_end(u: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b':', &u[from..]) {
+        let i = from + k;
+        if u[i + 1..].starts_with(b"//") {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// Open transactions by the keys a new PDU is matched on, so that matching looks at a few
@@ -420,8 +434,9 @@ impl Index {
 
     /// Ids of the open transactions sharing one of the `by` keys with `seen` (the new PDU), most
     /// recent first.
-    fn candidates(&self, seen: &Seen, by: &[By]) -> Vec<u64> {
-        let mut ids: Vec<u64> = Vec::new();
+    fn candidates(&self, seen: &Seen, by: &[By]) -> SmallVec<[u64; 4]> {
+        // Inline: asked for every PDU, and a `Vec` was an allocation each time a key was known.
+        let mut ids: SmallVec<[u64; 4]> = SmallVec::new();
         for b in by {
             let set = match b {
                 By::Tid => seen.tid_key.and_then(|t| self.tid.get(&t)),
@@ -430,7 +445,7 @@ impl Index {
                 By::Exchange => seen.exchange.and_then(|x| self.exchange.get(&x)),
             };
             if let Some(set) = set {
-                ids.extend(set.0.iter().rev());
+                ids.extend(set.0.iter().rev().copied());
             }
         }
         if by.len() > 1 {
@@ -909,6 +924,12 @@ fn is_ok(s: &str) -> bool {
     s.eq_ignore_ascii_case("ok")
 }
 
+/// Whether `s` is one of `names` (lower case), ignoring ASCII case: without a lower-case copy
+/// of `s` for each transaction.
+fn is_one_of(s: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| s.eq_ignore_ascii_case(n))
+}
+
 /// The outcome of a finished transaction and the status that decided it.
 fn decide(o: &Open) -> (Outcome, String) {
     if o.orphan {
@@ -938,9 +959,15 @@ fn decide(o: &Open) -> (Outcome, String) {
             let st = o.pdus[0].status.clone();
             match st {
                 Some(s) => {
-                    let failed = matches!(
-                        s.to_ascii_lowercase().as_str(),
-                        "expired" | "rejected" | "unreachable" | "unrecognised" | "unrecognized"
+                    let failed = is_one_of(
+                        &s,
+                        &[
+                            "expired",
+                            "rejected",
+                            "unreachable",
+                            "unrecognised",
+                            "unrecognized",
+                        ],
                     );
                     (if failed { Outcome::Failed } else { Outcome::Ok }, s)
                 }
@@ -966,10 +993,7 @@ fn decide(o: &Open) -> (Outcome, String) {
             if family == "notification" {
                 return match &resp.status {
                     Some(s) => {
-                        let ok = matches!(
-                            s.to_ascii_lowercase().as_str(),
-                            "retrieved" | "deferred" | "forwarded"
-                        );
+                        let ok = is_one_of(s, &["retrieved", "deferred", "forwarded"]);
                         (if ok { Outcome::Ok } else { Outcome::Failed }, s.clone())
                     }
                     None => (Outcome::Ok, "Ok".into()),
@@ -1043,12 +1067,12 @@ impl PduRole {
 /// The role of each PDU of `tx` (same order as `tx.pdus`).
 pub fn pdu_roles(tx: &Transaction, pdus: &[PduRecord]) -> Vec<PduRole> {
     let recs: Vec<Option<&PduRecord>> = tx.pdus.iter().map(|&i| pdu_by_index(pdus, i)).collect();
-    record_roles(tx, &recs)
+    record_roles(tx, &recs).into_vec()
 }
 
 /// [`pdu_roles`] of the records of `tx` given in its order, one for each of `tx.pdus` (`None`
 /// for one that is missing).
-pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> Vec<PduRole> {
+pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> SmallVec<[PduRole; 4]> {
     // Fingerprints are taken only of PDUs of the same type as a later one (the fingerprint
     // covers the type: PDUs of two types are never copies), so most transactions (one PDU, or
     // a request and its confirmation) need none.
@@ -1059,7 +1083,7 @@ pub fn record_roles(tx: &Transaction, recs: &[Option<&PduRecord>]) -> Vec<PduRol
         .collect();
     let mut fps: SmallVec<[Option<u64>; 4]> = smallvec::smallvec![None; recs.len()];
     let mut fp_of = |i: usize, rec: &PduRecord| *fps[i].get_or_insert_with(|| fingerprint(rec));
-    let mut roles = Vec::with_capacity(recs.len());
+    let mut roles = SmallVec::with_capacity(recs.len());
     for (k, rec) in recs.iter().enumerate() {
         let Some(rec) = rec else {
             roles.push(PduRole::First);
@@ -1146,6 +1170,10 @@ mod tests {
         assert_eq!(uri_path("a:b://h/p://q"), "/p://q");
         assert_eq!(uri_path(" :// "), "/");
         assert_eq!(uri_path("x:/"), "x:/");
+        assert_eq!(uri_path("x:/:/://y/z"), "/z");
+        assert_eq!(uri_path("h://"), "/");
+        assert_eq!(uri_path("/mms/a:b"), "/mms/a:b");
+        assert_eq!(uri_path("é://ü/ß"), "/ß");
     }
 
     #[test]

@@ -12,13 +12,20 @@
 //! The keys are those the derived `Serialize` impls of the model give (field names, flattened
 //! structs merged, `skip_serializing_if` kept): `tests` check the lines against that, the
 //! previous serialization, on every transaction of the shipped captures.
+//!
+//! The records of `mmscope pdus --json` ([`pdu_line`]) are written the same way, key by key,
+//! but in the order of their derived `Serialize` (declaration order), which is what
+//! serde_json printed: `tests` check them against `serde_json::to_vec` on every record of the
+//! shipped captures.
 
+use super::outcome_name;
 use super::sorted_json::{self, Error, write_str};
 use super::{ISO8601_LEN, iso8601_ascii, iso8601_digits, iso8601_formatted};
+use crate::correlate::types::kind_name;
 use crate::correlate::{PduRole, explain, pdu_roles, record_roles, tx_pdus};
 use crate::model::{
     Carrier, MmsSummary, Outcome, PartSummary, PduRecord, Timestamp, Transaction, TransactionKind,
-    Transport, socket_addr_v4_text,
+    Transport, socket_addr_v4_ascii, socket_addr_v4_text,
 };
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -104,9 +111,10 @@ impl<M: SerializeMap> Entries for ToSerde<M> {
 struct Direct<'o> {
     out: &'o mut Vec<u8>,
     first: bool,
-    /// The key before, to check in debug builds that they come in order.
+    /// The key before, to check in debug builds that they come in order (`None`: keys in
+    /// declaration order, unchecked).
     #[cfg(debug_assertions)]
-    last: &'static str,
+    last: Option<&'static str>,
 }
 
 impl Entries for Direct<'_> {
@@ -117,14 +125,14 @@ impl Entries for Direct<'_> {
         v: &V,
     ) -> Result<(), Error> {
         #[cfg(debug_assertions)]
-        {
+        if let Some(last) = self.last {
             debug_assert!(
-                self.first || self.last < bare(key),
+                self.first || last < bare(key),
                 "{} before {}",
-                self.last,
+                last,
                 bare(key)
             );
-            self.last = bare(key);
+            self.last = Some(bare(key));
         }
         // The keys are field names: nothing in them to escape. The first goes without its comma.
         if self.first {
@@ -144,7 +152,7 @@ fn write_object<T: SortedEntries + ?Sized>(v: &T, out: &mut Vec<u8>) -> Result<(
         out: &mut *out,
         first: true,
         #[cfg(debug_assertions)]
-        last: "",
+        last: Some(""),
     })?;
     out.push(b'}');
     Ok(())
@@ -230,10 +238,25 @@ impl SortedJson for Timestamp {
     }
 }
 
-// One of each per line or record: through `sorted_json`, as their derived impls name them.
-impl SortedJson for Transport {}
-impl SortedJson for TransactionKind {}
-impl SortedJson for Outcome {}
+/// Unit enums by the names their derived impls give them (kebab-case), which are the names
+/// the program shows: through `sorted_json` each set up a serializer for one word, once per
+/// record and twice per line.
+macro_rules! named {
+    ($($ty:ty => $name:expr),*) => {$(
+        impl SortedJson for $ty {
+            fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+                write_quoted_ascii(out, $name(self).as_bytes());
+                Ok(())
+            }
+        }
+    )*};
+}
+
+named!(
+    Transport => |t: &Transport| t.as_str(),
+    TransactionKind => |k: &TransactionKind| kind_name(*k),
+    Outcome => outcome_name
+);
 
 /// A socket address as the model's records print it (their `Display` text).
 struct Addr<'a>(&'a SocketAddr);
@@ -258,7 +281,7 @@ impl SortedJson for Addr<'_> {
         match self.0 {
             // Digits, dots and a colon: nothing to escape.
             SocketAddr::V4(v4) => {
-                write_quoted_ascii(out, socket_addr_v4_text(v4, &mut [0; 21]).as_bytes());
+                write_quoted_ascii(out, socket_addr_v4_ascii(v4, &mut [0; 21]));
                 Ok(())
             }
             SocketAddr::V6(_) => self.with_text(|t| write_str(out, t)),
@@ -305,6 +328,84 @@ impl SortedJson for Utc {
             Ok(())
         } else {
             write_str(out, &iso8601_formatted(self.0))
+        }
+    }
+}
+
+/// A timestamp of a line with its two texts, formatted once for every place it is written:
+/// the seconds as serde_json prints the float, and the [`super::iso8601`] text. A transaction's
+/// start and end are the times of its first and last records, and each text was formatted
+/// again for each.
+#[derive(Clone, Copy)]
+struct Time {
+    ts: Timestamp,
+    secs: [u8; Time::SECS_ROOM],
+    secs_len: u8,
+    /// `None` when the time does not fit the fixed ISO form ([`Utc`] writes it then).
+    utc: Option<[u8; ISO8601_LEN]>,
+}
+
+impl Time {
+    /// More than the longest float serde_json prints (`-1.7976931348623157e308`).
+    const SECS_ROOM: usize = 32;
+
+    fn new(ts: Timestamp) -> Time {
+        let mut secs = [0; Time::SECS_ROOM];
+        let mut rest = &mut secs[..];
+        serde_json::to_writer(&mut rest, &ts.as_f64()).expect("room for any float");
+        let secs_len = (Time::SECS_ROOM - rest.len()) as u8;
+        let mut utc = [0; ISO8601_LEN];
+        let utc = iso8601_ascii(ts, &mut utc).then_some(utc);
+        Time {
+            ts,
+            secs,
+            secs_len,
+            utc,
+        }
+    }
+
+    /// The time `ts` of a record: one of `known` when it is the same, else formatted.
+    fn of_record(ts: Timestamp, known: [&Time; 2]) -> Time {
+        match known.into_iter().find(|k| k.ts == ts) {
+            Some(k) => *k,
+            None => Time::new(ts),
+        }
+    }
+}
+
+/// The seconds of a [`Time`], as its timestamp serializes.
+struct Secs<'a>(&'a Time);
+
+impl Serialize for Secs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.ts.serialize(s)
+    }
+}
+
+impl SortedJson for Secs<'_> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.extend_from_slice(&self.0.secs[..self.0.secs_len as usize]);
+        Ok(())
+    }
+}
+
+/// The UTC text of a [`Time`], as [`Utc`] writes it.
+struct UtcOf<'a>(&'a Time);
+
+impl Serialize for UtcOf<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Utc(self.0.ts).serialize(s)
+    }
+}
+
+impl SortedJson for UtcOf<'_> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        match &self.0.utc {
+            Some(text) => {
+                write_quoted_ascii(out, text);
+                Ok(())
+            }
+            None => Utc(self.0.ts).write_sorted(out),
         }
     }
 }
@@ -369,6 +470,8 @@ impl SortedEntries for PartSummary {
 pub struct TransactionLine<'a> {
     tx: &'a Transaction,
     note: String,
+    start: Time,
+    end: Time,
     /// Inline for the usual few: a line is built for every transaction.
     records: SmallVec<[RecordLine<'a>; 4]>,
 }
@@ -377,6 +480,7 @@ pub struct TransactionLine<'a> {
 struct RecordLine<'a> {
     pdu: &'a PduRecord,
     role: PduRole,
+    time: Time,
 }
 
 by_entries!(TransactionLine<'_>, RecordLine<'_>);
@@ -414,8 +518,9 @@ impl SortedEntries for TransactionLine<'_> {
         } = self.tx;
         e.entry(key!("content_location"), content_location)?;
         e.entry(key!("duration"), duration)?;
-        e.entry(key!("end"), end)?;
-        e.entry(key!("end_utc"), &Utc(*end))?;
+        debug_assert!(self.start.ts == *start && self.end.ts == *end);
+        e.entry(key!("end"), &Secs(&self.end))?;
+        e.entry(key!("end_utc"), &UtcOf(&self.end))?;
         e.entry(key!("endpoints"), endpoints)?;
         e.entry(key!("frames"), frames)?;
         e.entry(key!("index"), index)?;
@@ -426,8 +531,8 @@ impl SortedEntries for TransactionLine<'_> {
         e.entry(key!("outcome"), outcome)?;
         e.entry(key!("pdus"), pdus)?;
         e.entry(key!("records"), self.records.as_slice())?;
-        e.entry(key!("start"), start)?;
-        e.entry(key!("start_utc"), &Utc(*start))?;
+        e.entry(key!("start"), &Secs(&self.start))?;
+        e.entry(key!("start_utc"), &UtcOf(&self.start))?;
         e.entry(key!("status"), status)?;
         e.some(key!("story"), story.as_ref())?;
         e.entry(key!("transaction_id"), transaction_id)
@@ -513,8 +618,9 @@ impl SortedEntries for RecordLine<'_> {
         e.entry(key!("status"), status)?;
         e.some(key!("store_status"), store_status.as_ref())?;
         e.entry(key!("subject"), subject)?;
-        e.entry(key!("time"), time)?;
-        e.entry(key!("time_utc"), &Utc(*time))?;
+        debug_assert!(self.time.ts == *time);
+        e.entry(key!("time"), &Secs(&self.time))?;
+        e.entry(key!("time_utc"), &UtcOf(&self.time))?;
         e.entry(key!("to"), to)?;
         e.entry(key!("transaction_id"), transaction_id)?;
         e.entry(key!("transport"), transport)?;
@@ -527,7 +633,7 @@ impl SortedEntries for RecordLine<'_> {
 
 impl<'a> TransactionLine<'a> {
     pub fn new(tx: &'a Transaction, pdus: &'a [PduRecord]) -> Self {
-        Self::of(tx, &tx_pdus(tx, pdus), pdu_roles(tx, pdus))
+        Self::of(tx, &tx_pdus(tx, pdus), pdu_roles(tx, pdus).into())
     }
 
     /// The line of `tx` whose records are `recs`, one for each of `tx.pdus`, in its order.
@@ -536,15 +642,27 @@ impl<'a> TransactionLine<'a> {
         Self::of(tx, recs, record_roles(tx, &present))
     }
 
-    fn of(tx: &'a Transaction, recs: &[&'a PduRecord], roles: Vec<PduRole>) -> Self {
+    fn of(tx: &'a Transaction, recs: &[&'a PduRecord], roles: SmallVec<[PduRole; 4]>) -> Self {
+        let end = Time::new(tx.end);
+        let start = if tx.start == tx.end {
+            end
+        } else {
+            Time::new(tx.start)
+        };
         let records = recs
             .iter()
             .zip(roles)
-            .map(|(&pdu, role)| RecordLine { pdu, role })
+            .map(|(&pdu, role)| RecordLine {
+                pdu,
+                role,
+                time: Time::of_record(pdu.time, [&start, &end]),
+            })
             .collect();
         TransactionLine {
             tx,
             note: explain(tx),
+            start,
+            end,
             records,
         }
     }
@@ -553,6 +671,189 @@ impl<'a> TransactionLine<'a> {
     pub fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         self.write_sorted(out)
     }
+}
+
+/// An object's entries in the order its derived `Serialize` gives them (declaration order,
+/// flattened fields in their place, `skip_serializing_if` kept): the records of
+/// `mmscope pdus --json` keep that order.
+trait DeclaredEntries: Serialize {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error>;
+}
+
+/// A value written with its keys in declaration order: the bytes serde_json writes for it.
+struct Declared<'a, T>(&'a T);
+
+impl<T: DeclaredEntries> Serialize for Declared<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<T: DeclaredEntries> SortedJson for Declared<'_, T> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.push(b'{');
+        self.0.declared_entries(&mut Direct {
+            out: &mut *out,
+            first: true,
+            #[cfg(debug_assertions)]
+            last: None,
+        })?;
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// A list of values each written with its keys in declaration order.
+struct DeclaredList<'a, T>(&'a [T]);
+
+impl<T: DeclaredEntries> Serialize for DeclaredList<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<T: DeclaredEntries> SortedJson for DeclaredList<'_, T> {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.push(b'[');
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            Declared(v).write_sorted(out)?;
+        }
+        out.push(b']');
+        Ok(())
+    }
+}
+
+impl DeclaredEntries for Carrier {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let Carrier {
+            method,
+            uri,
+            status,
+            summary,
+            exchange: _,
+            is_response,
+        } = self;
+        e.some(key!("method"), method.as_ref())?;
+        e.some(key!("uri"), uri.as_ref())?;
+        e.some(key!("status"), status.as_ref())?;
+        e.entry(key!("summary"), summary)?;
+        e.entry(key!("is_response"), is_response)
+    }
+}
+
+impl DeclaredEntries for PartSummary {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let PartSummary {
+            content_type,
+            size,
+            name,
+            content_location,
+            content_id,
+        } = self;
+        e.entry(key!("content_type"), content_type)?;
+        e.entry(key!("size"), size)?;
+        e.some(key!("name"), name.as_ref())?;
+        e.some(key!("content_location"), content_location.as_ref())?;
+        e.some(key!("content_id"), content_id.as_ref())
+    }
+}
+
+impl DeclaredEntries for PduRecord {
+    fn declared_entries<E: Entries>(&self, e: &mut E) -> Result<(), E::Error> {
+        let PduRecord {
+            index,
+            frame,
+            frames,
+            time,
+            src,
+            dst,
+            transport,
+            carrier,
+            mms,
+            retransmission_of,
+            transport_notes,
+            dissection: _,
+        } = self;
+        let MmsSummary {
+            message_type,
+            message_type_code: _,
+            transaction_id,
+            message_id,
+            mms_version,
+            from,
+            to,
+            cc,
+            bcc,
+            content_location,
+            subject,
+            date,
+            status,
+            response_status,
+            response_text,
+            retrieve_status,
+            read_status,
+            store_status,
+            cancel_status,
+            message_size,
+            content_type,
+            parts,
+            errors,
+            warnings,
+        } = mms;
+        e.entry(key!("index"), index)?;
+        e.entry(key!("frame"), frame)?;
+        e.entry(key!("frames"), frames)?;
+        e.entry(key!("time"), time)?;
+        e.entry(key!("src"), &Addr(src))?;
+        e.entry(key!("dst"), &Addr(dst))?;
+        e.entry(key!("transport"), transport)?;
+        e.entry(key!("carrier"), &Declared(carrier))?;
+        // `mms`, flattened
+        e.entry(key!("message_type"), message_type)?;
+        e.entry(key!("transaction_id"), transaction_id)?;
+        e.entry(key!("message_id"), message_id)?;
+        e.entry(key!("mms_version"), mms_version)?;
+        e.entry(key!("from"), from)?;
+        e.entry(key!("to"), to)?;
+        if !cc.is_empty() {
+            e.entry(key!("cc"), cc)?;
+        }
+        if !bcc.is_empty() {
+            e.entry(key!("bcc"), bcc)?;
+        }
+        e.entry(key!("content_location"), content_location)?;
+        e.entry(key!("subject"), subject)?;
+        e.entry(key!("date"), date)?;
+        e.entry(key!("status"), status)?;
+        e.entry(key!("response_status"), response_status)?;
+        e.entry(key!("response_text"), response_text)?;
+        e.entry(key!("retrieve_status"), retrieve_status)?;
+        e.entry(key!("read_status"), read_status)?;
+        e.some(key!("store_status"), store_status.as_ref())?;
+        e.some(key!("cancel_status"), cancel_status.as_ref())?;
+        e.entry(key!("message_size"), message_size)?;
+        e.entry(key!("content_type"), content_type)?;
+        e.entry(key!("parts"), &DeclaredList(parts))?;
+        e.entry(key!("errors"), errors)?;
+        e.entry(key!("warnings"), warnings)?;
+        e.some(key!("retransmission_of"), retransmission_of.as_ref())?;
+        if !transport_notes.is_empty() {
+            e.entry(key!("transport_notes"), transport_notes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Append `p` as one line of `mmscope pdus --json` (without the end of line): the bytes
+/// `serde_json::to_writer` writes for the record, key by key as they are declared. Through
+/// serde_json every key and string was escaped byte by byte through a table, and through a
+/// generic serializer each key still cost its check and copy: here a key is a copy of a few
+/// bytes known at compile time.
+pub fn pdu_line(out: &mut Vec<u8>, p: &PduRecord) -> Result<(), Error> {
+    Declared(p).write_sorted(out)
 }
 
 #[cfg(test)]
@@ -619,6 +920,47 @@ mod tests {
     }
 
     #[test]
+    fn unit_enums_are_named_as_their_derived_impls_name_them() {
+        fn same<T: SortedJson>(v: T) {
+            let mut out = Vec::new();
+            v.write_sorted(&mut out).unwrap();
+            assert_eq!(out, serde_json::to_vec(&v).unwrap());
+        }
+        use TransactionKind as K;
+        for t in [
+            Transport::Http,
+            Transport::Wsp,
+            Transport::WspPush,
+            Transport::Pap,
+            Transport::File,
+        ] {
+            same(t);
+        }
+        for k in [
+            K::Send,
+            K::Notification,
+            K::Retrieve,
+            K::DeliveryReport,
+            K::ReadReport,
+            K::Forward,
+            K::Mbox,
+            K::Delete,
+            K::Cancel,
+            K::Other,
+        ] {
+            same(k);
+        }
+        for o in [
+            Outcome::Ok,
+            Outcome::Failed,
+            Outcome::Incomplete,
+            Outcome::Orphan,
+        ] {
+            same(o);
+        }
+    }
+
+    #[test]
     fn lines_of_the_shipped_captures_are_written_as_before() {
         let mut checked = 0;
         let mut keys = std::collections::BTreeSet::new();
@@ -629,6 +971,12 @@ mod tests {
                 continue;
             }
             let a = crate::pipeline::analyze_file(&path).unwrap();
+            // each record as `pdus --json` writes it
+            for p in &a.pdus {
+                let mut out = Vec::new();
+                pdu_line(&mut out, p).unwrap();
+                assert_eq!(out, serde_json::to_vec(p).unwrap());
+            }
             for tx in &a.transactions {
                 let want = previous(tx, &a.pdus);
                 assert_eq!(
@@ -732,6 +1080,12 @@ mod tests {
     #[test]
     fn every_optional_key_and_odd_value_is_written_as_before() {
         let pdus = odd_records();
+        // and each record as `pdus --json` writes it
+        for p in &pdus {
+            let mut out = Vec::new();
+            pdu_line(&mut out, p).unwrap();
+            assert_eq!(out, serde_json::to_vec(p).unwrap());
+        }
         let mut tx = Transaction {
             index: 3,
             kind: TransactionKind::DeliveryReport,
