@@ -636,8 +636,10 @@ impl TcpReassembler {
                 }
             }
         }
-        let hole_timeout = self.limits.acked_hole_timeout_secs;
-        give_up_acked_holes(flow, hole_timeout, keep, seg.frame, seg.time, out);
+        if flow.may_have_acked_hole() {
+            let hole_timeout = self.limits.acked_hole_timeout_secs;
+            give_up_acked_holes(flow, hole_timeout, keep, seg.frame, seg.time, out);
+        }
         let after = flow.buffered();
         self.total_buffered = self.total_buffered + after - before;
         let done = |s: &Stream| s.fin.is_some_and(|f| s.next >= f && s.ooo.is_empty());
@@ -870,30 +872,24 @@ fn instant(t: Timestamp) -> i128 {
     t.secs as i128 * 1_000_000_000 + t.nanos as i128
 }
 
-/// Give up holes the peer acknowledged data beyond, once they stayed open for `timeout`
-/// seconds of capture time: the receiver has those bytes, the capture does not, and (short
-/// of capture-side reordering, which the timeout allows for) it never will.
-#[inline]
-fn give_up_acked_holes<'e>(
-    f: &mut Flow,
-    timeout: f64,
-    keep: usize,
-    frame: u64,
-    now: Timestamp,
-    out: &mut impl EventSink<'e>,
-) {
-    // Nearly every segment finds no hole in either direction: this check is inlined into the
-    // segment path, the loop below (as a call per segment, 2 % of the reassembly thread's
-    // instructions) runs when there is something to look at.
-    let may_have_hole =
-        |st: &Stream| st.acked_hole_since.is_some() || st.acked_data().is_some_and(|a| a > st.next);
-    if may_have_hole(&f.streams[0]) || may_have_hole(&f.streams[1]) {
-        give_up_acked_holes_now(f, timeout, keep, frame, now, out);
+impl Flow {
+    /// A direction of the flow may have a hole the peer acknowledged data beyond (or had one
+    /// until now). Nearly every segment finds none: this check is inlined into the segment
+    /// path, [`give_up_acked_holes`] (as a call per segment, 2 % of the reassembly thread's
+    /// instructions) runs when there is something to look at.
+    #[inline]
+    fn may_have_acked_hole(&self) -> bool {
+        self.streams
+            .iter()
+            .any(|st| st.acked_hole_since.is_some() || st.acked_data().is_some_and(|a| a > st.next))
     }
 }
 
+/// Give up holes the peer acknowledged data beyond, once they stayed open for `timeout`
+/// seconds of capture time: the receiver has those bytes, the capture does not, and (short
+/// of capture-side reordering, which the timeout allows for) it never will.
 #[inline(never)]
-fn give_up_acked_holes_now<'e>(
+fn give_up_acked_holes<'e>(
     f: &mut Flow,
     timeout: f64,
     keep: usize,
