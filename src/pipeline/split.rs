@@ -143,8 +143,11 @@ fn upper_half(
         }
         batch.marks.clear();
         std::mem::swap(&mut batch.spare_payloads, &mut upper.spare_payloads);
-        // The worker may have finished already; then nothing needs to go back.
-        let _ = empty.try_send(batch);
+        // The worker may have finished already; then nothing needs to go back. When the way
+        // back is full, the spare buffers stay here for the next batch instead of being freed.
+        if let Err(std::sync::mpsc::TrySendError::Full(mut batch)) = empty.try_send(batch) {
+            std::mem::swap(&mut batch.spare_payloads, &mut upper.spare_payloads);
+        }
     }
     Err("the capture reading thread stopped early".into())
 }
