@@ -8,6 +8,7 @@
 pub mod wsp;
 pub mod wtp;
 
+use crate::net::origin::Origin;
 use crate::tree::{Buffer, Dissection, FrameSpan, Node, Severity, Value};
 use std::net::SocketAddr;
 use wsp::{WspPairer, WspPdu, WspPduType, WspRequest, parse_wsp};
@@ -72,7 +73,7 @@ pub struct WspMessage {
     /// WTP user data, reassembled (connection-oriented).
     pub data: Vec<u8>,
     /// Frame origin of `data`.
-    pub origin: wtp::Spans,
+    pub origin: Origin,
     /// Ranges refer to `data`. `None` when WSP framing failed (see `notes`).
     pub pdu: Option<WspPdu>,
     /// Connection-oriented: the WTP reassembly record (its `data` and `origin` are left empty;

@@ -2,6 +2,7 @@
 //! PDUs (section 10.2, "Concatenation and separation"), and segmentation and reassembly (SAR,
 //! section 8.14) of Invoke and Result messages.
 
+use crate::net::origin::Origin;
 use crate::tree::{FrameSpan, Node, Severity, Value};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -738,10 +739,6 @@ struct Partial {
     notes: Vec<String>,
 }
 
-/// Which frames a message's bytes came from: held in place for a message of one PDU (most
-/// messages; a list allocated for each was a visible share of the WAP path's allocations).
-pub type Spans = smallvec::SmallVec<[FrameSpan; 1]>;
-
 /// A reassembled (or, when segments never came, partially reassembled) WTP message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WtpMessage {
@@ -751,8 +748,9 @@ pub struct WtpMessage {
     /// The user data of the segments, in PSN order (only the contiguous prefix from PSN 0
     /// when segments are missing).
     pub data: Vec<u8>,
-    /// Which frame each byte came from.
-    pub origin: Spans,
+    /// Which frame each byte came from: one span held in place, for a message of one PDU (most
+    /// messages; a list allocated for each was a visible share of the WAP path's allocations).
+    pub origin: Origin,
     /// Number of segments the message had (or, if incomplete, that were received).
     pub segments: usize,
     /// All segments up to the transmission trailer arrived.
@@ -1265,7 +1263,7 @@ fn finish(key: SarKey, p: Partial, complete: bool) -> WtpMessage {
         key,
         kind: p.kind,
         data: p.prefix,
-        origin: Spans::from_vec(p.prefix_origin),
+        origin: Origin::from_vec(p.prefix_origin),
         segments: p.count,
         complete,
         missing,
