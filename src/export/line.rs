@@ -147,12 +147,22 @@ impl Entries for Direct<'_> {
 
 /// Write `v`'s entries as one object.
 fn write_object<T: SortedEntries + ?Sized>(v: &T, out: &mut Vec<u8>) -> Result<(), Error> {
+    write_braced(out, true, |e| v.entries(e))
+}
+
+/// Write the entries `fill` gives as one object; `sorted`: they come in key order (checked in
+/// debug builds), else in declaration order.
+fn write_braced(
+    out: &mut Vec<u8>,
+    #[cfg_attr(not(debug_assertions), allow(unused_variables))] sorted: bool,
+    fill: impl FnOnce(&mut Direct<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
     out.push(b'{');
-    v.entries(&mut Direct {
+    fill(&mut Direct {
         out: &mut *out,
         first: true,
         #[cfg(debug_assertions)]
-        last: Some(""),
+        last: sorted.then_some(""),
     })?;
     out.push(b'}');
     Ok(())
@@ -213,16 +223,25 @@ impl<T: SortedJson> SortedJson for Option<T> {
 
 impl<T: SortedJson> SortedJson for [T] {
     fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        out.push(b'[');
-        for (i, v) in self.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            v.write_sorted(out)?;
-        }
-        out.push(b']');
-        Ok(())
+        write_list(out, self, T::write_sorted)
     }
+}
+
+/// Write `items` as a JSON array, each with `write`.
+fn write_list<T>(
+    out: &mut Vec<u8>,
+    items: &[T],
+    write: impl Fn(&T, &mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    out.push(b'[');
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(v, out)?;
+    }
+    out.push(b']');
+    Ok(())
 }
 
 impl<T: SortedJson> SortedJson for Vec<T> {
@@ -691,15 +710,7 @@ impl<T: DeclaredEntries> Serialize for Declared<'_, T> {
 
 impl<T: DeclaredEntries> SortedJson for Declared<'_, T> {
     fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        out.push(b'{');
-        self.0.declared_entries(&mut Direct {
-            out: &mut *out,
-            first: true,
-            #[cfg(debug_assertions)]
-            last: None,
-        })?;
-        out.push(b'}');
-        Ok(())
+        write_braced(out, false, |e| self.0.declared_entries(e))
     }
 }
 
@@ -714,15 +725,7 @@ impl<T: DeclaredEntries> Serialize for DeclaredList<'_, T> {
 
 impl<T: DeclaredEntries> SortedJson for DeclaredList<'_, T> {
     fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
-        out.push(b'[');
-        for (i, v) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            Declared(v).write_sorted(out)?;
-        }
-        out.push(b']');
-        Ok(())
+        write_list(out, self.0, |v, out| Declared(v).write_sorted(out))
     }
 }
 
