@@ -90,10 +90,7 @@ impl TcpFlows {
                 if f.http.needs_buffer(dir) {
                     // Room for a typical request or short response at once; a longer message's
                     // body reserves the rest when its head is read.
-                    let buf = spares
-                        .pop()
-                        .unwrap_or_else(|| Vec::with_capacity(super::PAYLOAD_BUFFER));
-                    f.http.give_buffer(dir, buf);
+                    f.http.give_buffer(dir, super::spare_or_new(spares));
                 }
                 // Feed span by span so that every byte keeps the frame it came from.
                 for span in &d.origin {

@@ -79,8 +79,16 @@ struct Lower {
 /// Most spare payload buffers kept, and the largest kept: at most 4 MiB waiting for reuse.
 const SPARE_PAYLOADS: usize = 256;
 const SPARE_PAYLOAD_MAX: usize = 16 * 1024;
-/// Capacity of a new payload buffer.
+/// Capacity of a new payload buffer: any datagram of one Ethernet frame, so that a buffer
+/// coming back takes any such payload.
 const PAYLOAD_BUFFER: usize = 2048;
+
+/// A spare byte buffer for a datagram's payload or an HTTP message's bytes, or a new one.
+fn spare_or_new(spares: &mut Vec<Vec<u8>>) -> Vec<u8> {
+    spares
+        .pop()
+        .unwrap_or_else(|| Vec::with_capacity(PAYLOAD_BUFFER))
+}
 
 impl Lower {
     fn packet(&mut self, p: &Packet<'_>, found: &mut Vec<Found>) {
@@ -143,12 +151,7 @@ impl<'a> net::EventSink<'a> for Sort<'_> {
     fn push(&mut self, ev: net::Event<'a>) {
         match ev {
             net::Event::Udp(d) => {
-                // A new buffer has room for any datagram of one Ethernet frame, so that
-                // it takes any such payload when it comes back.
-                let buf = self
-                    .spare_payloads
-                    .pop()
-                    .unwrap_or_else(|| Vec::with_capacity(PAYLOAD_BUFFER));
+                let buf = spare_or_new(self.spare_payloads);
                 self.found.push(Found::Datagram(d.into_owned_in(buf)));
             }
             net::Event::Note { message, .. } => self.found.push(Found::Note {
