@@ -227,13 +227,18 @@ pub fn escape_text(s: &str) -> String {
     out
 }
 
+/// Whether `s` is its own [`escape_text`]: printable ASCII without a backslash.
+pub fn is_own_escape(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'\\')
+}
+
 /// Append [`escape_text`]`(s)` to `out` (without a string of its own). Text that needs no
 /// escape (printable ASCII without a backslash, the usual header value) is copied in one
 /// piece: the decoders escape every text value they show, and the per-character loop was a
 /// visible share of the batch path.
 pub fn push_escaped(out: &mut String, s: &str) {
     use std::fmt::Write;
-    if s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'\\') {
+    if is_own_escape(s) {
         out.push_str(s);
         return;
     }

@@ -227,9 +227,14 @@ pub struct ContentType {
 impl ContentType {
     /// A parameter's display value by name (case-insensitive).
     pub fn param(&self, name: &str) -> Option<&Param> {
+        self.param_index(name).map(|i| &self.params[i])
+    }
+
+    /// Where [`ContentType::param`] is in `params`.
+    pub fn param_index(&self, name: &str) -> Option<usize> {
         self.params
             .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .position(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     /// The charset parameter's MIBenum.

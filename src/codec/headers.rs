@@ -236,6 +236,13 @@ impl HeaderBlock {
             .find(|h| h.name.eq_ignore_ascii_case(name))
     }
 
+    /// [`HeaderBlock::get`], to change the header.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Header> {
+        self.headers
+            .iter_mut()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+
     /// A group node named `name` over `range` holding [`HeaderBlock::nodes`].
     pub fn node(&self, name: &str, range: Range<usize>) -> Node {
         let n = self.headers.iter().filter(|h| h.name != "Shift").count();
@@ -368,10 +375,9 @@ pub fn application_header(buf: &[u8], pos: usize) -> Decoded<Header> {
 fn text_field(buf: &[u8], p: usize) -> Result<(Value, String, usize), CodecError> {
     let (t, n) = text_value(buf, p)?;
     let s = t.lossy();
-    // Printable ASCII without a backslash is its own escape (`tree::escape_text`): the usual
-    // header text is then not copied into a display of its own.
-    let plain = s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'\\');
-    let display = if plain {
+    // Text that is its own escape, the usual header text, is not copied into a display of
+    // its own.
+    let display = if crate::tree::is_own_escape(&s) {
         String::new()
     } else {
         crate::tree::escape_text(&s)

@@ -74,11 +74,7 @@ impl Part {
     fn name_at(&self) -> Option<NameAt> {
         if let Some(ct) = &self.content_type {
             for n in ["Name", "Filename"] {
-                if let Some(i) = ct
-                    .params
-                    .iter()
-                    .position(|p| p.name.eq_ignore_ascii_case(n))
-                {
+                if let Some(i) = ct.param_index(n) {
                     return Some(NameAt::ContentType(i));
                 }
             }
@@ -96,10 +92,8 @@ impl Part {
     /// [`Part::header_text`], moved out of the part (left empty; see [`Part::take_name`]).
     pub fn take_header_text(&mut self, name: &str) -> Option<String> {
         self.headers
-            .headers
-            .iter_mut()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .and_then(|h| h.take_text())
+            .get_mut(name)
+            .and_then(headers::Header::take_text)
     }
 }
 
