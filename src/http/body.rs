@@ -282,41 +282,43 @@ fn inflate_into(
 
 /// Decode a gzip body: its members one after another (RFC 1952 section 2.2: a gzip file is a
 /// series of members), each checked against its trailer's CRC-32 and size by zlib.
-fn gunzip(data: &[u8], limit: usize) -> (Vec<u8>, bool, Option<String>) {
+fn gunzip(data: &[u8], limit: usize) -> Decoded {
     let mut out = Vec::with_capacity(gzip_size_hint(data).min(limit).min(PRESIZE_LIMIT) + 1);
     let mut rest = data;
     loop {
         let mut d = flate2::Decompress::new_gzip(15);
         match inflate_into(&mut d, rest, &mut out, limit) {
-            Inflated::End(used) => {
-                rest = &rest[used..];
-                if rest.is_empty() {
-                    return (out, false, None);
-                }
-            }
-            Inflated::Limit => {
-                out.truncate(limit);
-                return (out, true, None);
-            }
-            Inflated::Truncated => return (out, false, Some(UNEXPECTED_END.into())),
-            Inflated::Broken(e) => return (out, false, Some(e)),
+            Inflated::End(used) if used < rest.len() => rest = &rest[used..],
+            ended => return decoded(out, ended, limit, false),
         }
     }
 }
 
-/// Decode a deflate body, zlib-wrapped (RFC 1950) or raw (RFC 1951).
-fn inflate(data: &[u8], zlib: bool, limit: usize) -> (Vec<u8>, bool, Option<String>) {
+/// Decode a deflate body, zlib-wrapped (RFC 1950) or raw (RFC 1951). (Bytes after the end of
+/// the stream are left alone, as a zlib reader does.)
+fn inflate(data: &[u8], zlib: bool, limit: usize) -> Decoded {
     let mut out = Vec::with_capacity(data.len().min(limit).min(PRESIZE_LIMIT) + 1);
-    let mut d = flate2::Decompress::new(zlib);
-    match inflate_into(&mut d, data, &mut out, limit) {
-        // (Bytes after the end of the stream are left alone, as a zlib reader does.)
-        Inflated::End(_) => (out, false, None),
+    let ended = inflate_into(&mut flate2::Decompress::new(zlib), data, &mut out, limit);
+    decoded(out, ended, limit, !zlib)
+}
+
+/// What was inflated into `data` before the run ended as `ended`, cut to `limit` when it
+/// reached it.
+fn decoded(mut data: Vec<u8>, ended: Inflated, limit: usize, raw_deflate: bool) -> Decoded {
+    let (truncated_at_limit, error) = match ended {
+        Inflated::End(_) => (false, None),
         Inflated::Limit => {
-            out.truncate(limit);
-            (out, true, None)
+            data.truncate(limit);
+            (true, None)
         }
-        Inflated::Truncated => (out, false, Some(UNEXPECTED_END.into())),
-        Inflated::Broken(e) => (out, false, Some(e)),
+        Inflated::Truncated => (false, Some(UNEXPECTED_END.to_string())),
+        Inflated::Broken(e) => (false, Some(e)),
+    };
+    Decoded {
+        data,
+        truncated_at_limit,
+        error,
+        raw_deflate,
     }
 }
 
@@ -347,27 +349,13 @@ pub fn decode_content(coding: ContentCoding, data: &[u8], limit: usize) -> Decod
                 raw_deflate: false,
             }
         }
-        ContentCoding::Gzip => {
-            let (d, t, e) = gunzip(data, limit);
-            Decoded {
-                data: d,
-                truncated_at_limit: t,
-                error: e,
-                raw_deflate: false,
-            }
-        }
+        ContentCoding::Gzip => gunzip(data, limit),
         ContentCoding::Deflate => {
             // A zlib header: CM = 8 and (CMF*256 + FLG) divisible by 31.
             let zlib = data.len() >= 2
                 && data[0] & 0x0f == 8
                 && (u16::from(data[0]) * 256 + u16::from(data[1])) % 31 == 0;
-            let (d, t, e) = inflate(data, zlib, limit);
-            Decoded {
-                data: d,
-                truncated_at_limit: t,
-                error: e,
-                raw_deflate: !zlib,
-            }
+            inflate(data, zlib, limit)
         }
     }
 }
