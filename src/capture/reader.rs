@@ -523,9 +523,9 @@ impl<R: Read> FileReader<R> {
     }
 
     /// [`Self::fill`] when the buffer holds fewer than `n` bytes: apart, so that the check
-    /// above, made for every record header and body, is inlined into the reader's loop (with the
-    /// refill paths in it, `fill` was not inlined despite its `#[inline]`: a call with a 376-byte stack frame per record,
-    /// 1.7 % of the CPU of `transactions` on MMS traffic).
+    /// above, made for every record header and body, is inlined into the reader's loop. With
+    /// the refill paths in it, `fill` was not inlined despite its `#[inline]`: a call with a
+    /// 376-byte stack frame per record, 1.7 % of the CPU of `transactions` on MMS traffic.
     #[cold]
     #[inline(never)]
     fn refill(&mut self, n: usize) -> Result<usize, CaptureError> {

@@ -1143,7 +1143,7 @@ impl Partial {
         }
     }
 
-    /// Segment `psn` of this message (`first`: PSN 0) arrived in `frame`.
+    /// Segment `psn` of this message, its user data `data`, arrived in `frame`.
     fn segment(
         &mut self,
         pdu: &WtpPdu,
