@@ -6,7 +6,9 @@
 //! `mmscope transactions --json`): a key, once named, never changes its meaning.
 
 use crate::tree::Dissection;
+use compact_str::CompactString;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 
 /// Capture timestamp: seconds and nanoseconds since the Unix epoch.
@@ -93,10 +95,10 @@ pub fn socket_addr_v4_ascii<'b>(a: &SocketAddrV4, buf: &'b mut [u8; 21]) -> &'b 
 }
 
 /// The `Display` text of a socket address ([`socket_addr_v4_text`] for IPv4).
-pub fn socket_addr_string(a: &SocketAddr) -> String {
+pub fn socket_addr_string(a: &SocketAddr) -> CompactString {
     match a {
-        SocketAddr::V4(v4) => socket_addr_v4_text(v4, &mut [0; 21]).to_string(),
-        SocketAddr::V6(_) => a.to_string(),
+        SocketAddr::V4(v4) => CompactString::from(socket_addr_v4_text(v4, &mut [0; 21])),
+        SocketAddr::V6(_) => compact_str::format_compact!("{a}"),
     }
 }
 
@@ -137,19 +139,28 @@ impl Transport {
     }
 }
 
+/// A decoder's text as a record's: a name from the tables (`Cow::Borrowed`) is referred to, not
+/// copied; a decoded text is held inline when it is short, and keeps its buffer when it is long.
+pub fn record_text(text: Cow<'static, str>) -> CompactString {
+    match text {
+        Cow::Borrowed(name) => CompactString::const_new(name),
+        Cow::Owned(text) => CompactString::from(text),
+    }
+}
+
 /// The request or reply an MMS PDU came with (HTTP or WSP).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Carrier {
     /// "POST", "GET", "Reply", "Push", "ConfirmedPush", …
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    pub method: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
+    pub uri: Option<CompactString>,
     /// HTTP status code, or the WSP reply status mapped to its HTTP equivalent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     /// Request line or status line as a human reads it.
-    pub summary: String,
+    pub summary: CompactString,
     /// Identifies the exchange this PDU belongs to within its flow, so that a request and its
     /// response can be paired: (flow id, exchange number) for HTTP, (peer, WTP TID) for WSP.
     #[serde(skip)]
@@ -161,58 +172,58 @@ pub struct Carrier {
 /// One body part of an MMS message, as listed in `parts` of `mmscope pdus --json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartSummary {
-    pub content_type: String,
+    pub content_type: CompactString,
     pub size: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_location: Option<String>,
+    pub content_location: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_id: Option<String>,
+    pub content_id: Option<CompactString>,
 }
 
 /// The headline fields of an MMS PDU, lifted out of its dissector tree.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MmsSummary {
     /// OMA name, e.g. "m-send-req"; "unknown-0xNN" for a type code not in the tables.
-    pub message_type: Option<String>,
+    pub message_type: Option<CompactString>,
     #[serde(skip)]
     pub message_type_code: Option<u8>,
-    pub transaction_id: Option<String>,
-    pub message_id: Option<String>,
+    pub transaction_id: Option<CompactString>,
+    pub message_id: Option<CompactString>,
     /// "1.2"
-    pub mms_version: Option<String>,
+    pub mms_version: Option<CompactString>,
     /// Address, or "<insert-address-token>" when the client asked the MMSC to insert it.
-    pub from: Option<String>,
-    pub to: Vec<String>,
+    pub from: Option<CompactString>,
+    pub to: Vec<CompactString>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cc: Vec<String>,
+    pub cc: Vec<CompactString>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub bcc: Vec<String>,
-    pub content_location: Option<String>,
-    pub subject: Option<String>,
+    pub bcc: Vec<CompactString>,
+    pub content_location: Option<CompactString>,
+    pub subject: Option<CompactString>,
     /// Absolute Date header, seconds since the epoch.
     pub date: Option<i64>,
     /// X-Mms-Status name (m-notifyresp-ind, m-delivery-ind), e.g. "Retrieved".
-    pub status: Option<String>,
+    pub status: Option<CompactString>,
     /// X-Mms-Response-Status name, e.g. "Ok", "Error-service-denied".
-    pub response_status: Option<String>,
-    pub response_text: Option<String>,
+    pub response_status: Option<CompactString>,
+    pub response_text: Option<CompactString>,
     /// X-Mms-Retrieve-Status name.
-    pub retrieve_status: Option<String>,
+    pub retrieve_status: Option<CompactString>,
     /// X-Mms-Read-Status name.
-    pub read_status: Option<String>,
+    pub read_status: Option<CompactString>,
     /// X-Mms-Store-Status name (m-mbox-store-conf, m-mbox-upload-conf), e.g. "Success"; the key
     /// is present only when the PDU carries the header.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_status: Option<String>,
+    pub store_status: Option<CompactString>,
     /// X-Mms-Cancel-Status name (m-cancel-conf), e.g. "Cancel Request corrupted"; the key is
     /// present only when the PDU carries the header.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cancel_status: Option<String>,
+    pub cancel_status: Option<CompactString>,
     pub message_size: Option<u64>,
     /// Content-Type of the body (media type only).
-    pub content_type: Option<String>,
+    pub content_type: Option<CompactString>,
     pub parts: Vec<PartSummary>,
     /// Number of expert notes of severity error in the PDU's tree.
     pub errors: usize,
@@ -303,15 +314,15 @@ pub struct Transaction {
     /// Position in the analysis, 0-based.
     pub index: usize,
     pub kind: TransactionKind,
-    pub transaction_id: Option<String>,
-    pub message_id: Option<String>,
-    pub content_location: Option<String>,
+    pub transaction_id: Option<CompactString>,
+    pub message_id: Option<CompactString>,
+    pub content_location: Option<CompactString>,
     /// Indices into `Analysis::pdus`, in capture order (retransmissions included, flagged there).
     pub pdus: Vec<usize>,
     /// Frame numbers of those PDUs, in order.
     pub frames: Vec<u64>,
     /// OMA message type names of those PDUs, in order.
-    pub message_types: Vec<String>,
+    pub message_types: Vec<CompactString>,
     pub start: Timestamp,
     pub end: Timestamp,
     /// Seconds from start to end.
@@ -319,9 +330,9 @@ pub struct Transaction {
     pub outcome: Outcome,
     /// The status that decided the outcome (response/retrieve/status name), or a plain word
     /// such as "incomplete" or "orphan".
-    pub status: String,
+    pub status: CompactString,
     /// Endpoints involved, "ip:port", in order of first appearance.
-    pub endpoints: Vec<String>,
+    pub endpoints: Vec<CompactString>,
     /// Message story this transaction belongs to (a message's whole life across transactions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub story: Option<usize>,

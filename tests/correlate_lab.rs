@@ -8,7 +8,7 @@ use mmscope::model::{Outcome, Transaction, TransactionKind, Transport};
 use support::*;
 
 fn types(tx: &Transaction) -> Vec<&str> {
-    tx.message_types.iter().map(String::as_str).collect()
+    tx.message_types.iter().map(|t| t.as_str()).collect()
 }
 
 #[test]

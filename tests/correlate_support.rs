@@ -27,7 +27,7 @@ pub fn pdu(frame: u64, t: f64, src: &str, dst: &str, transport: Transport, ty: &
         transport,
         carrier: Carrier::default(),
         mms: MmsSummary {
-            message_type: Some(ty.to_string()),
+            message_type: Some(ty.into()),
             mms_version: Some("1.0".into()),
             ..Default::default()
         },
@@ -94,7 +94,7 @@ impl With for PduRecord {
             method: Some(method.into()),
             uri: Some(uri.into()),
             status: None,
-            summary: format!("{method} {uri}"),
+            summary: format!("{method} {uri}").into(),
             exchange,
             is_response: false,
         };
@@ -103,9 +103,9 @@ impl With for PduRecord {
     fn response(mut self, status: u16, uri: Option<&str>, exchange: Option<(u64, u64)>) -> Self {
         self.carrier = Carrier {
             method: None,
-            uri: uri.map(String::from),
+            uri: uri.map(Into::into),
             status: Some(status),
-            summary: format!("{status}"),
+            summary: format!("{status}").into(),
             exchange,
             is_response: true,
         };

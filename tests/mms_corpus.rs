@@ -28,8 +28,8 @@ fn field<'a>(d: &'a Dissection, name: &str) -> Option<&'a Node> {
     d.layers[0].child(name)
 }
 
-fn opt_str(v: &J) -> Option<String> {
-    v.as_str().map(str::to_string)
+fn opt_str(v: &J) -> Option<compact_str::CompactString> {
+    v.as_str().map(Into::into)
 }
 
 #[test]
@@ -60,7 +60,7 @@ fn lab_pdus_match_ground_truth() {
         );
         assert_eq!(s.message_id, opt_str(&t["message_id"]), "{ctx}: message id");
         assert_eq!(s.from, opt_str(&t["from"]), "{ctx}: from");
-        let to: Vec<String> = opt_str(&t["to"]).into_iter().collect();
+        let to: Vec<_> = opt_str(&t["to"]).into_iter().collect();
         assert_eq!(s.to, to, "{ctx}: to");
         assert_eq!(s.subject, opt_str(&t["subject"]), "{ctx}: subject");
         assert_eq!(
@@ -78,15 +78,19 @@ fn lab_pdus_match_ground_truth() {
         assert_eq!(s.date, t["date_epoch"].as_i64(), "{ctx}: date");
         assert_eq!(s.message_size, t["message_size"].as_u64(), "{ctx}: size");
         let class = field(&d, "X-Mms-Message-Class").map(|n| n.display.clone());
-        assert_eq!(class, opt_str(&t["message_class"]), "{ctx}: class");
+        assert_eq!(
+            class.as_deref(),
+            t["message_class"].as_str(),
+            "{ctx}: class"
+        );
         let expiry = field(&d, "X-Mms-Expiry").map(|n| n.value.clone());
         assert_eq!(
             expiry,
             t["expiry_relative_s"].as_u64().map(Value::Duration),
             "{ctx}: expiry"
         );
-        let parts: Vec<String> = s.parts.iter().map(|p| p.content_type.clone()).collect();
-        let want: Vec<String> = t
+        let parts: Vec<_> = s.parts.iter().map(|p| p.content_type.clone()).collect();
+        let want: Vec<_> = t
             .get("parts")
             .and_then(J::as_array)
             .map(|a| a.iter().filter_map(opt_str).collect())

@@ -33,12 +33,18 @@ fn selected_type(app: &App) -> String {
         .unwrap()
         .mms
         .message_type
-        .clone()
+        .as_deref()
         .unwrap()
+        .to_string()
 }
 
 fn selected_tid(app: &App) -> String {
-    app.selected_tx().unwrap().transaction_id.clone().unwrap()
+    app.selected_tx()
+        .unwrap()
+        .transaction_id
+        .as_deref()
+        .unwrap()
+        .to_string()
 }
 
 #[test]

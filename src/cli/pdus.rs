@@ -6,6 +6,7 @@ use crate::export::pdu_line;
 use crate::model::PduRecord;
 use crate::pipeline::{self, Event, Options};
 use crate::tree::escape_text;
+use compact_str::CompactString;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -112,7 +113,7 @@ pub fn fields_line(p: &PduRecord) -> String {
         .message_type_code
         .map(|c| format!("0x{c:02x}"))
         .unwrap_or_default();
-    let text = |o: &Option<String>| o.as_deref().map(escape_text).unwrap_or_default();
+    let text = |o: &Option<CompactString>| o.as_deref().map(escape_text).unwrap_or_default();
     format!(
         "{}\t{}\t{}\t{}",
         p.frame,
@@ -124,7 +125,8 @@ pub fn fields_line(p: &PduRecord) -> String {
 
 /// `frame  time  src -> dst  transport  type  tid  msgid  subject`
 pub fn text_line(p: &PduRecord) -> String {
-    let dash = |o: &Option<String>| o.as_deref().map(escape_text).unwrap_or_else(|| "-".into());
+    let dash =
+        |o: &Option<CompactString>| o.as_deref().map(escape_text).unwrap_or_else(|| "-".into());
     let mut line = format!(
         "{:>6} {:>17.6} {:>21} -> {:<21} {:<8} {:<18} tid={} msgid={}",
         p.frame,

@@ -20,11 +20,13 @@
 pub mod types;
 
 use crate::model::{
-    Outcome, PduRecord, Timestamp, Transaction, TransactionKind, Transport, socket_addr_string,
+    Outcome, PduRecord, Timestamp, Transaction, TransactionKind, Transport, record_text,
+    socket_addr_string,
 };
 // foldhash, like the net layer's tables (`net::FlowMap`): keyed by ids from the capture, bounded
 // by the open transactions; SipHash was ~3 % of `transactions --json`.
 use crate::net::FlowMap as HashMap;
+use compact_str::CompactString;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -112,12 +114,12 @@ struct Seen {
     tid_key: Option<u64>,
     msgid_key: Option<u64>,
     /// The statuses [`decide`] reads.
-    status: Option<String>,
-    response_status: Option<String>,
-    retrieve_status: Option<String>,
-    read_status: Option<String>,
-    store_status: Option<String>,
-    cancel_status: Option<String>,
+    status: Option<CompactString>,
+    response_status: Option<CompactString>,
+    retrieve_status: Option<CompactString>,
+    read_status: Option<CompactString>,
+    store_status: Option<CompactString>,
+    cancel_status: Option<CompactString>,
     /// Normalized type ([`normal_type`]) and OMA name ([`display_name`]).
     ty: Cow<'static, str>,
     display: Cow<'static, str>,
@@ -213,9 +215,9 @@ struct Open {
     id: u64,
     kind: TransactionKind,
     family: &'static str,
-    tid: Option<String>,
-    msgid: Option<String>,
-    content_location: Option<String>,
+    tid: Option<CompactString>,
+    msgid: Option<CompactString>,
+    content_location: Option<CompactString>,
     pdus: Vec<Seen>,
     /// The closing PDU (confirmation, response, acknowledgement) was seen.
     closed: bool,
@@ -558,7 +560,7 @@ pub struct Correlator {
     stories: StoryLinker,
     /// Content-Location path → Content-Location, from the notifications seen, so that a GET by
     /// path names the notification's full URI.
-    locations: HashMap<String, String>,
+    locations: HashMap<String, CompactString>,
     next_index: usize,
     now: Timestamp,
 }
@@ -887,7 +889,7 @@ impl Correlator {
                 }
             }
         }
-        let mut endpoints: Vec<String> = Vec::with_capacity(addrs.len());
+        let mut endpoints: Vec<CompactString> = Vec::with_capacity(addrs.len());
         for a in addrs {
             let e = socket_addr_string(&a);
             if !endpoints.contains(&e) {
@@ -908,7 +910,11 @@ impl Correlator {
             content_location: o.content_location,
             pdus: o.pdus.iter().map(|s| s.index).collect(),
             frames: o.pdus.iter().map(|s| s.frame).collect(),
-            message_types: o.pdus.iter().map(|s| s.display.to_string()).collect(),
+            message_types: o
+                .pdus
+                .iter()
+                .map(|s| record_text(s.display.clone()))
+                .collect(),
             start,
             end,
             duration: start.seconds_until(end),
@@ -931,7 +937,7 @@ fn is_one_of(s: &str, names: &[&str]) -> bool {
 }
 
 /// The outcome of a finished transaction and the status that decided it.
-fn decide(o: &Open) -> (Outcome, String) {
+fn decide(o: &Open) -> (Outcome, CompactString) {
     if o.orphan {
         return (Outcome::Orphan, "orphan".into());
     }
@@ -948,7 +954,7 @@ fn decide(o: &Open) -> (Outcome, String) {
             if let Some(code) = rc.and_then(|r| r.http_status)
                 && code >= 400
             {
-                return (Outcome::Failed, format!("HTTP {code}"));
+                return (Outcome::Failed, compact_str::format_compact!("HTTP {code}"));
             }
             if o.expects_ack && !o.closed {
                 return (Outcome::Incomplete, "incomplete".into());
@@ -1013,7 +1019,9 @@ fn decide(o: &Open) -> (Outcome, String) {
                 Some(s) if is_ok(s) => (Outcome::Ok, s.clone()),
                 Some(s) => (Outcome::Failed, s.clone()),
                 None => match resp.http_status {
-                    Some(code) if code >= 400 => (Outcome::Failed, format!("HTTP {code}")),
+                    Some(code) if code >= 400 => {
+                        (Outcome::Failed, compact_str::format_compact!("HTTP {code}"))
+                    }
                     _ => (Outcome::Ok, "Ok".into()),
                 },
             }
@@ -1148,7 +1156,11 @@ pub fn explain(tx: &Transaction) -> String {
             _ => format!("no {closer} in the capture"),
         },
         Outcome::Orphan => {
-            let first = tx.message_types.first().map(String::as_str).unwrap_or("?");
+            let first = tx
+                .message_types
+                .first()
+                .map(CompactString::as_str)
+                .unwrap_or("?");
             format!("{first} without its {opener} in the capture")
         }
     }

@@ -132,7 +132,7 @@ pub fn display_name(mms: &MmsSummary) -> Cow<'static, str> {
     {
         Some((_, n)) => Cow::Borrowed(n),
         None => match &mms.message_type {
-            Some(t) => Cow::Owned(t.clone()),
+            Some(t) => Cow::Owned(t.to_string()),
             None => norm,
         },
     }
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn pdu_types_and_display_names_from_names_and_codes() {
         let mms = |name: Option<&str>, code: Option<u8>| MmsSummary {
-            message_type: name.map(str::to_string),
+            message_type: name.map(Into::into),
             message_type_code: code,
             ..Default::default()
         };

@@ -3,6 +3,7 @@
 use super::{Timeline, iso8601, outcome_name};
 use crate::correlate::PduRole;
 use crate::correlate::types::{display_type, kind_name};
+use compact_str::CompactString;
 use std::io::{self, Write};
 
 /// The columns, in order (docs/TRANSACTIONS.md explains each).
@@ -47,7 +48,7 @@ fn field(s: &str) -> String {
 
 pub fn write_csv(w: &mut dyn Write, t: &Timeline) -> io::Result<()> {
     writeln!(w, "{}", CSV_COLUMNS.join(","))?;
-    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    let opt = |s: &Option<CompactString>| s.as_deref().unwrap_or_default().to_string();
     for (p, tx, role) in t.rows() {
         let m = &p.mms;
         let status = [
@@ -71,7 +72,7 @@ pub fn write_csv(w: &mut dyn Write, t: &Timeline) -> io::Result<()> {
             opt(&tx.transaction_id),
             opt(&tx.message_id),
             outcome_name(&tx.outcome).into(),
-            tx.status.clone(),
+            tx.status.to_string(),
             tx.story.map(|s| s.to_string()).unwrap_or_default(),
             p.index.to_string(),
             p.frame.to_string(),

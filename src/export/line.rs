@@ -203,6 +203,12 @@ impl SortedJson for String {
     }
 }
 
+impl SortedJson for compact_str::CompactString {
+    fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        write_str(out, self)
+    }
+}
+
 impl<T: SortedJson + ?Sized> SortedJson for &T {
     fn write_sorted(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         (**self).write_sorted(out)
@@ -1067,7 +1073,7 @@ mod tests {
         empty.carrier = Carrier::default();
         empty.mms = MmsSummary::default();
         empty.mms.parts = vec![PartSummary {
-            content_type: String::new(),
+            content_type: Default::default(),
             size: 0,
             name: None,
             content_location: None,

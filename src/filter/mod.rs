@@ -11,7 +11,8 @@ pub use parse::{days_from_civil, parse_time};
 
 use crate::correlate::tx_pdus;
 use crate::correlate::types::{Role, kind_name, pdu_type, role_of};
-use crate::model::{Outcome, PduRecord, Transaction, TransactionKind};
+use crate::model::{Outcome, PduRecord, Transaction, TransactionKind, socket_addr_string};
+use compact_str::CompactString;
 
 /// A parse error, with the character offset in the expression where it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -426,7 +427,7 @@ fn eval(e: &Expr, s: &Subject) -> bool {
 
 #[derive(Debug)]
 enum V {
-    S(String),
+    S(CompactString),
     N(f64),
 }
 
@@ -497,7 +498,7 @@ fn subject_values(f: Field, s: &Subject, out: &mut Vec<V>) {
 }
 
 fn tx_values(f: Field, tx: &Transaction, out: &mut Vec<V>) {
-    let mut s = |x: &Option<String>| {
+    let mut s = |x: &Option<CompactString>| {
         if let Some(x) = x {
             out.push(V::S(x.clone()));
         }
@@ -526,13 +527,13 @@ fn tx_values(f: Field, tx: &Transaction, out: &mut Vec<V>) {
 
 fn pdu_values(f: Field, p: &PduRecord, out: &mut Vec<V>) {
     let m = &p.mms;
-    let mut opt = |x: &Option<String>| {
+    let mut opt = |x: &Option<CompactString>| {
         if let Some(x) = x {
             out.push(V::S(x.clone()));
         }
     };
     match f {
-        Field::Type => out.push(V::S(pdu_type(m))),
+        Field::Type => out.push(V::S(pdu_type(m).into())),
         Field::Tid => opt(&m.transaction_id),
         Field::MsgId => opt(&m.message_id),
         Field::Location => {
@@ -561,11 +562,11 @@ fn pdu_values(f: Field, p: &PduRecord, out: &mut Vec<V>) {
         Field::Transport => out.push(V::S(p.transport.as_str().into())),
         Field::Method => opt(&p.carrier.method),
         Field::Uri => opt(&p.carrier.uri),
-        Field::Src => out.push(V::S(p.src.to_string())),
-        Field::Dst => out.push(V::S(p.dst.to_string())),
+        Field::Src => out.push(V::S(socket_addr_string(&p.src))),
+        Field::Dst => out.push(V::S(socket_addr_string(&p.dst))),
         Field::Host => {
-            out.push(V::S(p.src.to_string()));
-            out.push(V::S(p.dst.to_string()));
+            out.push(V::S(socket_addr_string(&p.src)));
+            out.push(V::S(socket_addr_string(&p.dst)));
         }
         Field::Port => {
             out.push(V::N(p.src.port() as f64));

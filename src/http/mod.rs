@@ -18,6 +18,7 @@ use crate::tree::{
     Buffer, BufferId, Dissection, FrameSpan, Node, Severity, Value, escape_text, push_escaped,
 };
 use body::{Chunk, ChunkedDecoder, ChunkedStatus, ContentCoding};
+use compact_str::CompactString;
 use head::{Detection, Head, HeadError, StartLine};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -336,11 +337,11 @@ impl HttpMessage {
         crate::model::Carrier {
             method: self
                 .method()
-                .map(str::to_string)
-                .or_else(|| self.answers.as_ref().map(|a| a.method.to_string())),
-            uri: self.uri().map(str::to_string),
+                .map(CompactString::from)
+                .or_else(|| self.answers.as_ref().map(|a| a.method.clone())),
+            uri: self.uri().map(CompactString::from),
             status: self.status(),
-            summary,
+            summary: summary.into(),
             exchange: Some((flow, self.exchange)),
             is_response: !self.is_request(),
         }

@@ -9,6 +9,7 @@ use crate::codec::multipart::{self, Part};
 use crate::codec::primitives::*;
 use crate::model::PartSummary;
 use crate::tree::{BufferId, Node, Severity, Value, escape_text};
+use compact_str::CompactString;
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -512,12 +513,14 @@ pub fn decode_body(
                 content_type: p
                     .content_type
                     .as_mut()
-                    .map(|c| std::mem::take(&mut c.media))
+                    .map(|c| std::mem::take(&mut c.media).into())
                     .unwrap_or_default(),
                 size: p.data_range.len(),
-                name: p.take_name(),
-                content_location: p.take_header_text("Content-Location"),
-                content_id: p.take_header_text("Content-ID"),
+                name: p.take_name().map(CompactString::from),
+                content_location: p
+                    .take_header_text("Content-Location")
+                    .map(CompactString::from),
+                content_id: p.take_header_text("Content-ID").map(CompactString::from),
             });
         }
         (node, parts)
@@ -532,9 +535,9 @@ pub fn decode_body(
             Vec::new()
         } else {
             vec![PartSummary {
-                content_type: ct.map(|c| c.media.clone()).unwrap_or_default(),
+                content_type: ct.map(|c| c.media.as_str().into()).unwrap_or_default(),
                 size: range.len(),
-                name: ct.and_then(|c| c.param("Name").map(|p| p.display.clone())),
+                name: ct.and_then(|c| c.param("Name").map(|p| p.display.as_str().into())),
                 content_location: None,
                 content_id: None,
             }]

@@ -10,11 +10,10 @@ pub mod fields;
 pub mod tables;
 
 use crate::codec::primitives::CodecError;
-use crate::model::MmsSummary;
+use crate::model::{MmsSummary, record_text};
 use crate::tree::{Buffer, BufferId, Dissection, Node, Severity, Value};
 use fields::Field;
 use smallvec::SmallVec;
-use std::borrow::Cow;
 use std::ops::Range;
 use tables::*;
 
@@ -367,15 +366,15 @@ fn fill_summary(s: &mut MmsSummary, fields: impl Iterator<Item = Field>, msg_typ
         let first = !std::mem::replace(&mut seen[usize::from(code)], true);
         let slot = match code {
             0x01 => {
-                s.bcc.extend(f.text.map(Cow::into_owned));
+                s.bcc.extend(f.text.map(record_text));
                 continue;
             }
             0x02 => {
-                s.cc.extend(f.text.map(Cow::into_owned));
+                s.cc.extend(f.text.map(record_text));
                 continue;
             }
             0x17 => {
-                s.to.extend(f.text.map(Cow::into_owned));
+                s.to.extend(f.text.map(record_text));
                 continue;
             }
             _ if !first => continue,
@@ -404,12 +403,12 @@ fn fill_summary(s: &mut MmsSummary, fields: impl Iterator<Item = Field>, msg_typ
                 continue;
             }
             0x04 => {
-                s.content_type = f.content_type.take().map(|c| c.media);
+                s.content_type = f.content_type.take().map(|c| c.media.into());
                 continue;
             }
             _ => continue,
         };
-        *slot = f.text.take().map(Cow::into_owned);
+        *slot = f.text.take().map(record_text);
     }
 }
 

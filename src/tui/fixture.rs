@@ -772,9 +772,12 @@ fn transaction(
 ) -> Transaction {
     let first = &pdus[members[0]];
     let last = &pdus[*members.last().unwrap()];
-    let mut endpoints: Vec<String> = Vec::new();
+    let mut endpoints: Vec<compact_str::CompactString> = Vec::new();
     for &i in members {
-        for e in [pdus[i].src.to_string(), pdus[i].dst.to_string()] {
+        for e in [
+            pdus[i].src.to_string().into(),
+            pdus[i].dst.to_string().into(),
+        ] {
             if !endpoints.contains(&e) {
                 endpoints.push(e);
             }

@@ -157,10 +157,10 @@ impl WspMessage {
             summary.push_str(" [re-sent]");
         }
         crate::model::Carrier {
-            method: self.method(),
-            uri: self.uri().map(str::to_string),
+            method: self.method().map(compact_str::CompactString::from),
+            uri: self.uri().map(compact_str::CompactString::from),
             status: pdu.and_then(|p| p.http_status()),
-            summary,
+            summary: summary.into(),
             exchange: Some((flow, self.exchange)),
             is_response,
         }
