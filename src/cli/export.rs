@@ -48,7 +48,7 @@ pub fn run(args: Args) -> CliResult {
             w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
         }
         None => {
-            let mut w = BufWriter::new(io::stdout().lock());
+            let mut w = super::buffered_stdout();
             match timeline.write(args.format, &mut w).and_then(|_| w.flush()) {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
                 r => r?,

@@ -7,7 +7,7 @@ use crate::model::PduRecord;
 use crate::pipeline::{self, Event, Options};
 use crate::tree::escape_text;
 use compact_str::CompactString;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -31,8 +31,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = super::buffered_stdout();
     let mut write_error: Option<std::io::Error> = None;
     let mut notes = Vec::new();
     let mut line = Vec::new();

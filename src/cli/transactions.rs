@@ -10,7 +10,7 @@ use crate::filter::{Filter, quote};
 use crate::model::{PduRecord, Transaction};
 use crate::pipeline::{self, Event, Options};
 use smallvec::SmallVec;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Filter options shared by `transactions` and `export` (docs/FILTERS.md). All given options
@@ -151,7 +151,7 @@ fn print_table(pdus: &[PduRecord], config: Config, filter: &Filter) -> CliResult
         .into_iter()
         .filter(|t| filter.matches_transaction(t, pdus))
         .collect();
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = super::buffered_stdout();
     write_table(&mut out, &txs)?;
     out.flush()?;
     Ok(())
@@ -211,7 +211,7 @@ impl<W: Write> Write for LineFlush<W> {
 
 /// Stream: PDUs are held only while their transaction is open.
 fn run_json(path: &Path, filter: &Filter) -> CliResult {
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = super::buffered_stdout();
     let read = |sink: &mut dyn FnMut(Event)| {
         pipeline::run_file(path, &Options::default(), sink)
             .map(|_| ())
