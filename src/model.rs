@@ -4,6 +4,11 @@
 //!
 //! Field names here are the JSON keys users script against (`mmscope pdus --json`,
 //! `mmscope transactions --json`): a key, once named, never changes its meaning.
+//!
+//! Texts are [`CompactString`]s, held inline up to 24 bytes (ids, addresses, type and status
+//! names, part names: most of a record). A record is made on the pipeline's upper thread and
+//! dropped on another one, and every heap block freed on a thread other than its allocator's
+//! costs the allocator two cache misses (docs/PERFORMANCE.md, round 6).
 
 use crate::tree::Dissection;
 use compact_str::CompactString;

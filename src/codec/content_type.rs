@@ -4,6 +4,7 @@
 use super::charset;
 use super::primitives::*;
 use crate::tree::{Node, Value};
+use compact_str::CompactString;
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -214,8 +215,9 @@ impl Param {
 /// A decoded Content-type-value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContentType {
-    /// Media type as text ("application/vnd.wap.multipart.related").
-    pub media: String,
+    /// Media type as text ("application/vnd.wap.multipart.related"): for a well-known code, the
+    /// table's own string (not copied: every MMS PDU and part has a content type).
+    pub media: CompactString,
     /// The well-known code, when the media was encoded as one.
     pub code: Option<u64>,
     pub params: Vec<Param>,
@@ -256,7 +258,7 @@ impl ContentType {
 
     /// "application/smil; charset=UTF-8 (106); Name=x"
     pub fn display(&self) -> String {
-        let mut s = self.media.clone();
+        let mut s = self.media.to_string();
         for p in &self.params {
             s.push_str(&format!("; {}={}", p.name, p.display));
         }
@@ -267,7 +269,7 @@ impl ContentType {
         let mut n = Node::new(
             name,
             self.display(),
-            Value::Text(self.media.clone()),
+            Value::Text(self.media.to_string()),
             self.range.clone(),
         );
         for p in &self.params {
@@ -278,9 +280,9 @@ impl ContentType {
     }
 }
 
-fn media_from_code(code: u64, notes: &mut Vec<Node>, range: Range<usize>) -> String {
+fn media_from_code(code: u64, notes: &mut Vec<Node>, range: Range<usize>) -> CompactString {
     match media_name(code) {
-        Some(n) => n.to_string(),
+        Some(n) => CompactString::const_new(n),
         None => {
             notes.push(Node::expert(
                 crate::tree::Severity::Warning,
@@ -288,7 +290,7 @@ fn media_from_code(code: u64, notes: &mut Vec<Node>, range: Range<usize>) -> Str
                 format!("unassigned well-known media code 0x{code:02X}"),
                 range,
             ));
-            format!("unknown-media-0x{code:02X}")
+            compact_str::format_compact!("unknown-media-0x{code:02X}")
         }
     }
 }
@@ -315,7 +317,7 @@ pub fn content_type(buf: &[u8], pos: usize) -> Decoded<ContentType> {
             let (t, next) = text_string(buf, pos)?;
             Ok((
                 ContentType {
-                    media: t.lossy(),
+                    media: t.lossy_compact(),
                     code: None,
                     params: Vec::new(),
                     range: pos..next,
@@ -339,7 +341,7 @@ pub fn content_type(buf: &[u8], pos: usize) -> Decoded<ContentType> {
                 )
             } else {
                 let (t, p) = text_string(win, start)?;
-                (t.lossy(), None, p)
+                (t.lossy_compact(), None, p)
             };
             let mut params = Vec::new();
             while p < end {

@@ -502,7 +502,7 @@ pub fn well_known_header(buf: &[u8], pos: usize, page: u8, code: u8) -> Decoded<
             0x00 | 0x11 => {
                 let (c, n) = content_type::content_type(buf, p)?;
                 let d = c.display();
-                let v = Value::Text(c.media.clone());
+                let v = Value::Text(c.media.to_string());
                 ct = Some(c);
                 (v, d, n)
             }

@@ -308,6 +308,11 @@ impl Text<'_> {
         super::charset::utf8_lossy(self.bytes).into_owned()
     }
 
+    /// [`Text::lossy`] as a `CompactString`: a short text is held inline, without a heap block.
+    pub fn lossy_compact(&self) -> compact_str::CompactString {
+        compact_str::CompactString::from(super::charset::utf8_lossy(self.bytes))
+    }
+
     pub fn is_ascii(&self) -> bool {
         self.bytes.is_ascii()
     }

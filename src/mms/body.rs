@@ -513,7 +513,7 @@ pub fn decode_body(
                 content_type: p
                     .content_type
                     .as_mut()
-                    .map(|c| std::mem::take(&mut c.media).into())
+                    .map(|c| std::mem::take(&mut c.media))
                     .unwrap_or_default(),
                 size: p.data_range.len(),
                 name: p.take_name().map(CompactString::from),
@@ -535,7 +535,7 @@ pub fn decode_body(
             Vec::new()
         } else {
             vec![PartSummary {
-                content_type: ct.map(|c| c.media.as_str().into()).unwrap_or_default(),
+                content_type: ct.map(|c| c.media.clone()).unwrap_or_default(),
                 size: range.len(),
                 name: ct.and_then(|c| c.param("Name").map(|p| p.display.as_str().into())),
                 content_location: None,

@@ -349,7 +349,7 @@ fn value(
         0x03 | 0x0B | 0x18 | 0x1E | 0x37 | 0x38 | 0x39 | 0x3D | 0x3E => text(ctx, buf, p),
         0x04 => {
             let (c, n) = content_type::content_type(buf, p)?;
-            let mut o = Out::shown(ctx, || (Value::Text(c.media.clone()), c.display()));
+            let mut o = Out::shown(ctx, || (Value::Text(c.media.to_string()), c.display()));
             for prm in &c.params {
                 ctx.attach_with(&mut o.children, || prm.node());
             }

@@ -403,7 +403,7 @@ fn fill_summary(s: &mut MmsSummary, fields: impl Iterator<Item = Field>, msg_typ
                 continue;
             }
             0x04 => {
-                s.content_type = f.content_type.take().map(|c| c.media.into());
+                s.content_type = f.content_type.take().map(|c| c.media);
                 continue;
             }
             _ => continue,
@@ -734,6 +734,40 @@ mod tests {
         for code in 0..=255u8 {
             assert_eq!(TypeName(code).to_string(), message_type_display(code));
         }
+    }
+
+    /// The texts of a summary cost no heap block where they need none (see `model`): on the lab
+    /// m-send-req, the ids, addresses, version and part names are inline, and the body's
+    /// content type, the name from the well-known table, is the table's own string.
+    #[test]
+    fn summary_texts_are_inline_or_static() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pdus/c_send_req.mms");
+        let s = summarize(&std::fs::read(path).unwrap());
+        let inline = |t: &compact_str::CompactString| !t.is_heap_allocated();
+        assert_eq!(s.transaction_id.as_deref(), Some("C-SEND-0001"));
+        assert_eq!(s.from.as_deref(), Some("<insert-address-token>"));
+        assert_eq!(s.to, ["+15551230002/TYPE=PLMN"]);
+        assert_eq!(s.mms_version.as_deref(), Some("1.0"));
+        for t in [
+            &s.transaction_id,
+            &s.from,
+            &s.mms_version,
+            &s.message_type,
+            &s.subject,
+        ] {
+            assert!(inline(t.as_ref().unwrap()), "{t:?} on the heap");
+        }
+        assert!(s.to.iter().all(inline));
+        let ct = s.content_type.as_ref().unwrap();
+        assert_eq!(ct, "application/vnd.wap.multipart.related");
+        assert_eq!(
+            ct.as_static_str(),
+            Some("application/vnd.wap.multipart.related")
+        );
+        let types: Vec<&str> = s.parts.iter().map(|p| p.content_type.as_str()).collect();
+        assert_eq!(types, ["application/smil", "text/plain"]);
+        assert!(s.parts.iter().all(|p| inline(&p.content_type)));
     }
 
     /// The batch path's `summarize` gives the summary `dissect` gives for a dissection holding

@@ -10,6 +10,7 @@ pub mod wtp;
 
 use crate::net::origin::Origin;
 use crate::tree::{Buffer, Dissection, FrameSpan, Node, Severity, Value};
+use compact_str::CompactString;
 use std::net::SocketAddr;
 use wsp::{WspPairer, WspPdu, WspPduType, WspRequest, parse_wsp};
 use wtp::{SarLimits, SarOutcome, WtpFields, WtpMessage, WtpPduType, WtpReassembler, parse_wtp};
@@ -157,8 +158,8 @@ impl WspMessage {
             summary.push_str(" [re-sent]");
         }
         crate::model::Carrier {
-            method: self.method().map(compact_str::CompactString::from),
-            uri: self.uri().map(compact_str::CompactString::from),
+            method: self.method().map(CompactString::from),
+            uri: self.uri().map(CompactString::from),
             status: pdu.and_then(|p| p.http_status()),
             summary: summary.into(),
             exchange: Some((flow, self.exchange)),

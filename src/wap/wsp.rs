@@ -193,7 +193,7 @@ impl WspPdu {
     pub fn media_type(&self) -> Option<String> {
         self.content_type
             .as_ref()
-            .map(|c| c.media.to_ascii_lowercase())
+            .map(|c| c.media.as_str().to_ascii_lowercase())
     }
 
     /// The body is an MMS PDU: declared so, or it looks like one (X-Mms-Message-Type 0x8C
