@@ -7,7 +7,7 @@
 
 use crate::model::{
     Analysis, Carrier, MmsSummary, Outcome, PartSummary, PduRecord, Stats, Timestamp, Transaction,
-    TransactionKind, Transport,
+    TransactionKind, Transport, socket_addr_string,
 };
 use crate::tree::{Buffer, Dissection, FrameSpan, Node, Value};
 use std::net::SocketAddr;
@@ -775,8 +775,8 @@ fn transaction(
     let mut endpoints: Vec<compact_str::CompactString> = Vec::new();
     for &i in members {
         for e in [
-            pdus[i].src.to_string().into(),
-            pdus[i].dst.to_string().into(),
+            socket_addr_string(&pdus[i].src),
+            socket_addr_string(&pdus[i].dst),
         ] {
             if !endpoints.contains(&e) {
                 endpoints.push(e);
